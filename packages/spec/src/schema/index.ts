@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './features.js';
+export * from './state.js';
