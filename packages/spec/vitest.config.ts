@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  test: { name: '@runc-ts/spec', environment: 'node' },
-});
+export default packageProject('@runc-ts/spec');

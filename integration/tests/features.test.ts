@@ -1,0 +1,35 @@
+import { FeaturesSchema, parseFeatures } from '@runc-ts/spec';
+import { describe, expect, it } from 'vitest';
+import { referenceRunc, run, runTs } from '../support/runc.js';
+
+describe('runc features', () => {
+  const result = runTs(['features']);
+
+  it('exits 0 and prints features JSON that validates against the features schema', () => {
+    expect(result.status).toBe(0);
+    expect(() => parseFeatures(result.stdout)).not.toThrow();
+    expect(FeaturesSchema.safeParse(JSON.parse(result.stdout)).success).toBe(true);
+  });
+
+  it('uses the layout of runc: 4-space indent and a final newline', () => {
+    const reference = run(referenceRunc, ['features']).stdout;
+    expect(reference.startsWith('{\n    "ociVersionMin"')).toBe(true);
+    expect(result.stdout.startsWith('{\n    "ociVersionMin"')).toBe(true);
+    expect(result.stdout.endsWith('}\n')).toBe(true);
+  });
+
+  it('claims nothing the runtime cannot do yet', () => {
+    // Until containers run, nothing may be advertised. Update this together
+    // with runtimeFeatures() when a capability lands.
+    const features = JSON.parse(result.stdout);
+    expect(features.hooks).toEqual([]);
+    expect(features.mountOptions).toEqual([]);
+    expect(features.linux.namespaces).toEqual([]);
+    expect(features.linux.capabilities).toEqual([]);
+    expect(JSON.stringify(features.linux)).not.toContain('true');
+  });
+
+  it('rejects arguments like runc (exit 1)', () => {
+    expect(runTs(['features', 'x']).status).toBe(run(referenceRunc, ['features', 'x']).status);
+  });
+});

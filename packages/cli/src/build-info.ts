@@ -1,0 +1,21 @@
+import { OCI_VERSION } from '@runc-ts/spec';
+
+// Replaced at bundle time by tsup (see tsup.config.ts); tests and tsx runs
+// fall back to "dev".
+declare const __RUNC_TS_VERSION__: string | undefined;
+declare const __RUNC_TS_COMMIT__: string | undefined;
+
+export const buildInfo = {
+  version: typeof __RUNC_TS_VERSION__ === 'string' ? __RUNC_TS_VERSION__ : 'dev',
+  commit: typeof __RUNC_TS_COMMIT__ === 'string' ? __RUNC_TS_COMMIT__ : 'unknown',
+};
+
+/** `runc --version`, in runc's layout: one `key: value` line per component. */
+export function versionText(): string {
+  return [
+    `runc-ts version ${buildInfo.version}`,
+    `commit: ${buildInfo.commit}`,
+    `spec: ${OCI_VERSION}`,
+    `node: ${process.version}`,
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+import { describeSystemError } from '@runc-ts/libcontainer';
+import { type LogFormat, Logger } from './log.js';
+
+export type RootlessMode = 'true' | 'false' | 'auto';
+
+/** runc's global flags, validated. */
+export interface GlobalOptions {
+  debug: boolean;
+  log?: string;
+  logFormat: LogFormat;
+  root: string;
+  systemdCgroup: boolean;
+  rootless: RootlessMode;
+}
+
+/** What a command needs from the CLI around it. */
+export interface CommandContext {
+  globals(): GlobalOptions;
+  logger(): Logger;
+  /** Writes command output (stdout). */
+  write(text: string): void;
+}
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export class CliContext implements CommandContext {
+  private options: GlobalOptions | undefined;
+  private log: Logger | undefined;
+
+  constructor(readonly io: CliIo) {}
+
+  configure(options: GlobalOptions): void {
+    this.options = options;
+    try {
+      this.log = new Logger({
+        format: options.logFormat,
+        debug: options.debug,
+        file: options.log,
+        stderr: this.io.stderr,
+      });
+    } catch (error) {
+      throw new Error(`cannot open log file ${options.log}: ${describeSystemError(error)}`);
+    }
+  }
+
+  close(): void {
+    this.log?.close();
+  }
+
+  globals(): GlobalOptions {
+    if (!this.options) throw new Error('global options are read before they were parsed');
+    return this.options;
+  }
+
+  /** The configured logger, or a plain stderr one when parsing failed early. */
+  logger(): Logger {
+    this.log ??= new Logger({ stderr: this.io.stderr });
+    return this.log;
+  }
+
+  write(text: string): void {
+    this.io.stdout(text);
+  }
+}

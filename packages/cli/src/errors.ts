@@ -1,0 +1,27 @@
+/** A command line that cannot be run as given (bad flag value, wrong argument count). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'USAGE';
+  constructor(
+    message: string,
+    /** runc exits 3 for an unknown command and 1 for every other usage error. */
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Exit status for an error that reached the top level. runc exits 1 for every
+ * failure except usage errors that its CLI library reports itself.
+ */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return error.exitCode;
+  return 1;
+}
+
+/** The one-line message logged for an error. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

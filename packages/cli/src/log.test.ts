@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatLogLine, Logger, rfc3339 } from './log.js';
+
+const at = new Date('2026-11-28T03:11:52.345Z');
+
+describe('formatLogLine', () => {
+  it('writes logrus-style text lines, quoting only when needed', () => {
+    expect(formatLogLine('text', 'error', 'File config.json exists. Remove it first', at)).toMatch(
+      /^time="[^"]+" level=error msg="File config.json exists. Remove it first"\n$/,
+    );
+    expect(formatLogLine('text', 'debug', 'plain', at)).toMatch(/ level=debug msg=plain\n$/);
+    expect(formatLogLine('text', 'error', 'a "b"\nc', at)).toContain('msg="a \\"b\\"\\nc"');
+  });
+
+  it('writes JSON with the keys containerd reads, in sorted order', () => {
+    const line = formatLogLine('json', 'error', 'boom', at);
+    expect(line.endsWith('\n')).toBe(true);
+    expect(Object.keys(JSON.parse(line))).toEqual(['level', 'msg', 'time']);
+    expect(JSON.parse(line)).toMatchObject({ level: 'error', msg: 'boom' });
+  });
+});
+
+describe('rfc3339', () => {
+  it('is second precision with a zone, like Go time.RFC3339', () => {
+    expect(rfc3339(at)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+    if (at.getTimezoneOffset() === 0) expect(rfc3339(at)).toBe('2026-11-28T03:11:52Z');
+  });
+});
+
+describe('Logger', () => {
+  it('appends to a file and honours the debug level', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runc-ts-log-'));
+    try {
+      const file = join(dir, 'log.json');
+      const quiet = new Logger({ format: 'json', file });
+      quiet.debug('hidden');
+      quiet.error('first');
+      quiet.close();
+      const verbose = new Logger({ format: 'json', file, debug: true });
+      verbose.debug('shown');
+      verbose.close();
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).msg);
+      expect(lines).toEqual(['first', 'shown']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import { defaultStateRoot } from '@runc-ts/libcontainer';
+import { Command, CommanderError } from 'commander';
+import { versionText } from './build-info.js';
+import { registerFeatures } from './commands/features.js';
+import { registerSpec } from './commands/spec.js';
+import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
+import { exitCodeFor, messageOf, UsageError } from './errors.js';
+import type { LogFormat } from './log.js';
+
+const DESCRIPTION = `runc-ts: an Open Container Initiative runtime, compatible with runc.
+
+It runs containers from OCI bundles: a directory holding config.json and the
+container's root filesystem. Point containerd, podman or docker at this binary
+to use it in place of runc; \`runc spec\` writes a starter config.json.`;
+
+interface RawGlobals {
+  debug?: boolean;
+  log?: string;
+  logFormat: string;
+  root: string;
+  systemdCgroup?: boolean;
+  rootless: string;
+}
+
+function validateGlobals(raw: RawGlobals): GlobalOptions {
+  if (raw.logFormat !== 'text' && raw.logFormat !== 'json') {
+    throw new UsageError(
+      `invalid --log-format ${JSON.stringify(raw.logFormat)}: use "text" or "json"`,
+    );
+  }
+  if (!['true', 'false', 'auto'].includes(raw.rootless)) {
+    throw new UsageError(
+      `invalid --rootless ${JSON.stringify(raw.rootless)}: use "true", "false" or "auto"`,
+    );
+  }
+  return {
+    debug: raw.debug === true,
+    log: raw.log,
+    logFormat: raw.logFormat as LogFormat,
+    root: raw.root,
+    systemdCgroup: raw.systemdCgroup === true,
+    rootless: raw.rootless as RootlessMode,
+  };
+}
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('runc')
+    .usage('[global options] command [command options] [arguments...]')
+    .description(DESCRIPTION)
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => context.io.stdout(text),
+      writeErr: (text) => context.io.stderr(text),
+      // Parse errors are logged by the top-level handler, in the log format.
+      outputError: () => {},
+    })
+    .option('--debug', 'enable debug logging')
+    .option('--log <file>', "set the log file to write runc logs to (default is '/dev/stderr')")
+    .option('--log-format <format>', "set the log format ('text' or 'json')", 'text')
+    .option(
+      '--root <dir>',
+      'root directory for storage of container state (this should be located in tmpfs)',
+      defaultStateRoot(),
+    )
+    .option(
+      '--systemd-cgroup',
+      'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name"',
+    )
+    .option(
+      '--rootless <value>',
+      "ignore cgroup permission errors ('true', 'false', or 'auto')",
+      'auto',
+    )
+    .version(versionText(), '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .argument('[command]')
+    .action((command: string | undefined) => {
+      if (command !== undefined) {
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; see 'runc --help'`, 3);
+      }
+      program.outputHelp();
+    })
+    .hook('preAction', (thisCommand) => {
+      context.configure(validateGlobals(thisCommand.opts<RawGlobals>()));
+    });
+
+  registerSpec(program, context);
+  registerFeatures(program, context);
+  return program;
+}
+
+/** Maps commander's own parse errors to runc-style usage errors. */
+function fromCommander(error: CommanderError, argv: readonly string[]): UsageError {
+  const message = error.message.replace(/^error: /, '');
+  const command = argv.find((arg) => !arg.startsWith('-'));
+  const hint = command ? `runc ${command} --help` : 'runc --help';
+  return new UsageError(`${message} (see '${hint}')`);
+}
+
+/** Runs the CLI on `argv` (without node and script), returning the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const context = new CliContext(io);
+  const program = buildProgram(context);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (caught) {
+    if (caught instanceof CommanderError && caught.exitCode === 0) return 0; // --help, --version
+    const error = caught instanceof CommanderError ? fromCommander(caught, argv) : caught;
+    reportError(context, error);
+    return exitCodeFor(error);
+  } finally {
+    context.close();
+  }
+}
+
+function reportError(context: CliContext, error: unknown): void {
+  const message = messageOf(error);
+  const logger = context.logger();
+  logger.error(message);
+  // Like runc: when logs go to a file, the caller still sees why it failed.
+  if (!logger.toStderr) context.io.stderr(`${message}\n`);
+}

@@ -1,0 +1,38 @@
+import { FeaturesSchema, parseFeatures } from '@runc-ts/spec';
+import { describe, expect, it } from 'vitest';
+import { runtimeFeatures } from './index.js';
+
+describe('runtimeFeatures', () => {
+  const features = runtimeFeatures({ version: '1.2.3', commit: 'abc' });
+
+  it('is a valid features.json (fast validator and zod)', () => {
+    expect(() => parseFeatures(JSON.stringify(features))).not.toThrow();
+    expect(FeaturesSchema.safeParse(features).success).toBe(true);
+  });
+
+  it('covers the spec this build parses', () => {
+    expect(features.ociVersionMin).toBe('1.0.0');
+    expect(features.ociVersionMax).toBe('1.3.0');
+  });
+
+  it('claims no capability that is not implemented yet', () => {
+    // No container can be created at this stage: every list is empty and
+    // every switch off. Each later change that lands a capability updates this.
+    expect(features.hooks).toEqual([]);
+    expect(features.mountOptions).toEqual([]);
+    expect(features.linux?.namespaces).toEqual([]);
+    expect(features.linux?.capabilities).toEqual([]);
+    expect(Object.values(features.linux?.cgroup ?? {})).not.toContain(true);
+    for (const key of ['seccomp', 'apparmor', 'selinux', 'intelRdt', 'netDevices'] as const) {
+      expect(features.linux?.[key]?.enabled, key).toBe(false);
+    }
+    expect(features.linux?.mountExtensions?.idmap?.enabled).toBe(false);
+  });
+
+  it('names this build', () => {
+    expect(features.annotations).toEqual({
+      'dev.runc-ts.version': '1.2.3',
+      'dev.runc-ts.commit': 'abc',
+    });
+  });
+});
