@@ -5,4 +5,6 @@ const write = (fd: number) => (text: string) => {
   writeSync(fd, text);
 };
 
-process.exitCode = await runCli(process.argv.slice(2), { stdout: write(1), stderr: write(2) });
+void runCli(process.argv.slice(2), { stdout: write(1), stderr: write(2) }).then((code) => {
+  process.exitCode = code;
+});
