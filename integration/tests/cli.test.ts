@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { referenceRunc, run, runTs, tempDir } from '../support/runc.js';
+import { referenceRunc, run, runcTs, runTs, tempDir } from '../support/runc.js';
 
 let dir: ReturnType<typeof tempDir>;
 beforeEach(() => {
@@ -66,5 +66,18 @@ describe('the runc command line', () => {
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`Usage: runc ${command}`);
     }
+  });
+});
+
+describe('bin/runc launcher', () => {
+  it('starts from a V8 code cache that this Node accepts', () => {
+    const probe = [
+      "process.argv = [process.argv[0], 'runc', '--version'];",
+      `const script = require(${JSON.stringify(`${runcTs}.cjs`)}).launch();`,
+      "process.on('exit', () => { if (script.cachedDataRejected !== false) process.exitCode = 9; });",
+    ].join('\n');
+    const result = run(process.execPath, ['-e', probe]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^runc-ts version/);
   });
 });
