@@ -29,8 +29,11 @@ const replacements: unknown[] = [
 
 function leaves(value: unknown, path: (string | number)[] = [], out: (string | number)[][] = []) {
   out.push(path);
-  if (Array.isArray(value)) value.forEach((v, i) => leaves(v, [...path, i], out));
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      leaves(v, [...path, i], out);
+    });
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) leaves(v, [...path, k], out);
   }
   return out;
