@@ -1,0 +1,58 @@
+import { type Op, op } from './plan.js';
+
+/**
+ * Plans whose encoding is committed under native/testdata/golden: the TS
+ * encoder (plan.test.ts) and the C decoder (native `make test`) are both
+ * checked against them. Cover every opcode and every value kind.
+ */
+export const goldenPlans: Record<string, Op[]> = {
+  empty: [],
+  lifecycle: [
+    op('UNSHARE', 0x10000000),
+    op('SYNC', 1),
+    op('SETGROUPS_DENY'),
+    op('UNSHARE', 0x20000000 | 0x04000000 | 0x08000000 | 0x00020000 | 0x40000000),
+    op('SETNS', 0x40000000, '/proc/1/ns/net'),
+    op('FORK'),
+    op('OPEN_FIFO', '/run/runc-ts/demo/exec.fifo'),
+    op('ROOTFS', '/bundle/rootfs', 0x80000 | 0x4000),
+    op('MOUNT', 'proc', '/proc', 'proc', 0, '', 1),
+    op('MOUNT', 'tmpfs', '/dev', 'tmpfs', 0x2 | 0x1000000, 'mode=755,size=65536k', 1),
+    op('MOUNT', '/etc/hosts', '/etc/hosts', '', 0x1000 | 0x4000, '', 2),
+    op('REMOUNT', '/etc/hosts', 0x1000 | 0x1),
+    op('PROPAGATE', '/etc/hosts', 0x40000),
+    op('SETATTR', '/sys', 0x1, 0, 1),
+    op('MKNOD', '/dev/null', 0o20666, 1, 3, 0, 0),
+    op('BIND_DEVICE', '/dev/fuse', '/dev/fuse'),
+    op('SYMLINK', '/proc/self/fd', '/dev/fd'),
+    op('SYNC', 2),
+    op('PIVOT_ROOT'),
+    op('MASK', '/proc/kcore'),
+    op('READONLY', '/proc/sys'),
+    op('SYSCTL', 'net.ipv4.ip_forward', '1'),
+    op('HOSTNAME', 'runc'),
+    op('DOMAINNAME', 'example.test'),
+    op('RLIMIT', 7, 1024, 1024),
+    op('RLIMIT', 4, 0xffffffffffffffffn, 0xffffffffffffffffn),
+    op('OOM_SCORE_ADJ', '-999'),
+    op('UMASK', 0o22),
+    op('SETSID'),
+    op('PERSONALITY', 8),
+    op('IOPRIO', (2 << 13) | 4),
+    op('SCHED', 0, 0, -5, 0, 0, 0, 0),
+    op('KEEPCAPS', 1),
+    op('SETGROUPS', [5, 6]),
+    op('SETGID', 1000),
+    op('SETUID', 1000),
+    op('CAPS', 0x20000420, 0x20000420, 0x20000420, 0, 0x400),
+    op('NO_NEW_PRIVS'),
+    op('SECCOMP', new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), 0),
+    op('CHDIR', '/'),
+    op('RESOLVE_EXEC', 'sh', '/usr/bin:/bin'),
+    op('READY'),
+    op('WAIT_FIFO'),
+    op('CLOSE_FDS', 3),
+    op('EXEC', ['sh', '-c', 'echo "hi" \\ there'], ['PATH=/bin', 'TERM=xterm', 'UNICODE=é']),
+  ],
+  noPivot: [op('ROOTFS', '/b/rootfs', 0x40000 | 0x4000), op('MOVE_ROOT'), op('EXEC', [], [])],
+};
