@@ -61,6 +61,10 @@ export const OPS = {
   IOPRIO: [39, ['u64']],
   SCHED: [40, ['u64', 'u64', 'u64', 'u64', 'u64', 'u64', 'u64']],
   SETGROUPS_DENY: [41, []],
+  KEYRING: [42, ['str']],
+  CONSOLE: [43, ['str']],
+  APPARMOR: [44, ['str']],
+  SELINUX_LABEL: [45, ['str']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
