@@ -37,7 +37,8 @@ export default defineConfig({
   minifySyntax: true,
   minifyWhitespace: true,
   removeNodeProtocol: false,
-  // bin/runc loads the bundle with a code cache; see scripts/write-code-cache.cjs.
+  // The executor ships beside the bundle; bin/runc loads the bundle with a
+  // code cache (scripts/write-code-cache.cjs).
   onSuccess: 'node scripts/write-code-cache.cjs',
   noExternal: [/.*/],
   esbuildOptions(options) {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { describeSystemError } from '@runc-ts/libcontainer';
 import { type LogFormat, Logger } from './log.js';
 
@@ -19,6 +20,8 @@ export interface CommandContext {
   logger(): Logger;
   /** Writes command output (stdout). */
   write(text: string): void;
+  /** Path of the runc-ts-init executor. */
+  initPath(): string;
 }
 
 export interface CliIo {
@@ -63,5 +66,12 @@ export class CliContext implements CommandContext {
 
   write(text: string): void {
     this.io.stdout(text);
+  }
+
+  initPath(): string {
+    // The bundle (dist/runc.cjs) ships runc-ts-init beside itself;
+    // RUNC_TS_INIT points elsewhere (tests running from sources).
+    if (process.env.RUNC_TS_INIT) return process.env.RUNC_TS_INIT;
+    return join(typeof __dirname === 'string' ? __dirname : process.cwd(), 'runc-ts-init');
   }
 }

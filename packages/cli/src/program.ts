@@ -2,6 +2,7 @@ import { defaultStateRoot } from '@runc-ts/libcontainer';
 import { Command, CommanderError } from 'commander';
 import { versionText } from './build-info.js';
 import { registerFeatures } from './commands/features.js';
+import { registerLifecycle } from './commands/lifecycle.js';
 import { registerSpec } from './commands/spec.js';
 import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
 import { exitCodeFor, messageOf, UsageError } from './errors.js';
@@ -85,6 +86,7 @@ export function buildProgram(context: CliContext): Command {
       context.configure(validateGlobals(thisCommand.opts<RawGlobals>()));
     });
 
+  registerLifecycle(program, context);
   registerSpec(program, context);
   registerFeatures(program, context);
   return program;

@@ -1,8 +1,30 @@
+import { constants } from 'node:os';
+
 export type ContainerErrorCode =
   /** A bundle directory or file that cannot be used as asked. */
   | 'BUNDLE_INVALID'
   /** The file `runc spec` would write is already there. */
-  | 'CONFIG_EXISTS';
+  | 'CONFIG_EXISTS'
+  /** The container id does not match runc's rule. */
+  | 'ID_INVALID'
+  /** A container with this id already exists under --root. */
+  | 'EXISTS'
+  /** No container with this id under --root. */
+  | 'NOT_FOUND'
+  /** The container's status does not allow the operation. */
+  | 'BAD_STATUS'
+  /** Another runc-ts process holds the container's lock for too long. */
+  | 'LOCKED'
+  /** The config asks for something this runtime cannot plan (see the message). */
+  | 'PLAN'
+  /** The executor (runc-ts-init) failed a step or died. */
+  | 'EXECUTOR'
+  /** A hook failed or timed out. */
+  | 'HOOK'
+  /** A signal name or number that Linux does not have. */
+  | 'SIGNAL_INVALID'
+  /** A command line option value that cannot be honoured. */
+  | 'OPTION_INVALID';
 
 /** Errors of @runc-ts/libcontainer; `code` is stable, the message is for people. */
 export class ContainerError extends Error {
@@ -16,19 +38,62 @@ export class ContainerError extends Error {
   }
 }
 
-/** `ENOENT` → "no such file or directory", as strerror would put it. */
+const STRERROR: Record<string, string> = {
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or directory',
+  ESRCH: 'no such process',
+  EINTR: 'interrupted system call',
+  EIO: 'input/output error',
+  ENXIO: 'no such device or address',
+  E2BIG: 'argument list too long',
+  ENOEXEC: 'exec format error',
+  EBADF: 'bad file descriptor',
+  ECHILD: 'no child processes',
+  EAGAIN: 'resource temporarily unavailable',
+  ENOMEM: 'cannot allocate memory',
+  EACCES: 'permission denied',
+  EFAULT: 'bad address',
+  EBUSY: 'device or resource busy',
+  EEXIST: 'file exists',
+  EXDEV: 'invalid cross-device link',
+  ENODEV: 'no such device',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EINVAL: 'invalid argument',
+  EMFILE: 'too many open files',
+  ENOTTY: 'inappropriate ioctl for device',
+  ETXTBSY: 'text file busy',
+  EFBIG: 'file too large',
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EMLINK: 'too many links',
+  EPIPE: 'broken pipe',
+  ERANGE: 'numerical result out of range',
+  ENAMETOOLONG: 'file name too long',
+  ENOSYS: 'function not implemented',
+  ENOTEMPTY: 'directory not empty',
+  ELOOP: 'too many levels of symbolic links',
+  EOPNOTSUPP: 'operation not supported',
+  ECONNREFUSED: 'connection refused',
+  ETIMEDOUT: 'connection timed out',
+  EUSERS: 'too many users',
+};
+
+/** `ENOENT` → "no such file or directory (ENOENT)", as strerror would put it. */
 export function describeSystemError(error: unknown): string {
   const err = error as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    ENOENT: 'no such file or directory',
-    EACCES: 'permission denied',
-    EEXIST: 'file exists',
-    ENOTDIR: 'not a directory',
-    EISDIR: 'is a directory',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on device',
-    EPERM: 'operation not permitted',
-  };
-  if (err?.code && reasons[err.code]) return `${reasons[err.code]} (${err.code})`;
+  if (err?.code && STRERROR[err.code]) return `${STRERROR[err.code]} (${err.code})`;
   return err?.message ?? String(error);
+}
+
+/** errno number → "operation not permitted (EPERM)". */
+export function describeErrno(errno: number): string {
+  for (const [name, value] of Object.entries(osErrno())) {
+    if (value === errno) return STRERROR[name] ? `${STRERROR[name]} (${name})` : name;
+  }
+  return `errno ${errno}`;
+}
+
+function osErrno(): Record<string, number> {
+  return constants.errno as Record<string, number>;
 }

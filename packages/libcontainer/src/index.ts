@@ -1,7 +1,24 @@
 // @runc-ts/libcontainer: the programmatic API behind the `runc` CLI.
 
-export { ContainerError, type ContainerErrorCode, describeSystemError } from './errors.js';
+export {
+  type ContainerState,
+  type ContainerStatus,
+  type CreateOptions,
+  type RunOptions,
+  Runtime,
+  type RuntimeOptions,
+} from './container.js';
+export {
+  ContainerError,
+  type ContainerErrorCode,
+  describeErrno,
+  describeSystemError,
+} from './errors.js';
+export { renderExecutorError } from './executor.js';
 export { type BuildInfo, runtimeFeatures } from './features.js';
+export { type HookPhase, runHooks } from './hooks.js';
+export { validateContainerId } from './id.js';
+export { parseSignal, signalName } from './signals.js';
 export {
   isCgroup2UnifiedMode,
   starterSpec,
@@ -9,3 +26,4 @@ export {
   writeStarterSpec,
 } from './spec-file.js';
 export { defaultStateRoot } from './state-root.js';
+export { StateStore, type StoredState } from './state-store.js';

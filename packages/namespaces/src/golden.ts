@@ -13,7 +13,7 @@ export const goldenPlans: Record<string, Op[]> = {
     op('SETGROUPS_DENY'),
     op('UNSHARE', 0x20000000 | 0x04000000 | 0x08000000 | 0x00020000 | 0x40000000),
     op('SETNS', 0x40000000, '/proc/1/ns/net'),
-    op('FORK'),
+    op('FORK', 0),
     op('OPEN_FIFO', '/run/runc-ts/demo/exec.fifo'),
     op('ROOTFS', '/bundle/rootfs', 0x80000 | 0x4000),
     op('MOUNT', 'proc', '/proc', 'proc', 0, '', 1),
@@ -58,5 +58,10 @@ export const goldenPlans: Record<string, Op[]> = {
     op('CLOSE_FDS', 3),
     op('EXEC', ['sh', '-c', 'echo "hi" \\ there'], ['PATH=/bin', 'TERM=xterm', 'UNICODE=é']),
   ],
-  noPivot: [op('ROOTFS', '/b/rootfs', 0x40000 | 0x4000), op('MOVE_ROOT'), op('EXEC', [], [])],
+  noPivot: [
+    op('FORK', 1),
+    op('ROOTFS', '/b/rootfs', 0x40000 | 0x4000),
+    op('MOVE_ROOT'),
+    op('EXEC', [], []),
+  ],
 };

@@ -23,7 +23,7 @@ export const OPS = {
   UNSHARE: [1, ['u64']],
   SETNS: [2, ['u64', 'str']],
   SYNC: [3, ['u64']],
-  FORK: [4, []],
+  FORK: [4, ['u64']],
   ROOTFS: [5, ['str', 'u64']],
   MOUNT: [6, ['str', 'str', 'str', 'u64', 'str', 'u64']],
   REMOUNT: [7, ['str', 'u64']],

@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exampleSpec, renderSpec, type Spec } from '@runc-ts/spec';
+import { repoRoot, type RunResult, runcTs } from './runc.js';
+
+let counter = 0;
+
+/**
+ * A private --root and busybox bundles for one test file. `cleanup()` force
+ * deletes every container left under the root (with our runc, then by pid),
+ * and removes the directories, even after a failed test.
+ */
+export class Sandbox {
+  readonly dir = mkdtempSync(join(tmpdir(), 'runc-ts-it-'));
+  readonly root = join(this.dir, 'state');
+  private readonly prefix = `it${process.pid}x`;
+
+  /** A unique container id. */
+  id(label = 'c'): string {
+    counter++;
+    return `${this.prefix}${counter}-${label}`;
+  }
+
+  /** A bundle with busybox and a config made from runc's template, edited by `edit`. */
+  bundle(edit: (spec: Spec) => void = () => {}): string {
+    counter++;
+    const bundle = join(this.dir, `bundle${counter}`);
+    const made = spawnSync(join(repoRoot, 'scripts/make-busybox-bundle'), [bundle], {
+      encoding: 'utf8',
+    });
+    if (made.status !== 0) throw new Error(`make-busybox-bundle failed: ${made.stderr}`);
+    const spec = exampleSpec();
+    spec.process!.terminal = false;
+    edit(spec);
+    writeFileSync(join(bundle, 'config.json'), renderSpec(spec));
+    return bundle;
+  }
+
+  /** Runs our runc with --root set; stdin is empty unless given. */
+  runc(args: readonly string[], options: { cwd?: string; input?: string; timeout?: number } = {}): RunResult {
+    const child = spawnSync(runcTs, ['--root', this.root, ...args], {
+      cwd: options.cwd,
+      input: options.input ?? '',
+      encoding: 'utf8',
+      timeout: options.timeout ?? 20_000,
+    });
+    if (child.error) throw child.error;
+    return { status: child.status ?? -1, stdout: child.stdout, stderr: child.stderr };
+  }
+
+  state(id: string): any {
+    const result = this.runc(['state', id]);
+    if (result.status !== 0) throw new Error(`state ${id}: ${result.stderr}`);
+    return JSON.parse(result.stdout);
+  }
+
+  /** Runs `args` in a fresh container (foreground `run`), returning its output. */
+  exec(args: string[], edit: (spec: Spec) => void = () => {}): RunResult {
+    const bundle = this.bundle((spec) => {
+      spec.process!.args = args;
+      edit(spec);
+    });
+    return this.runc(['run', '--bundle', bundle, this.id('run')]);
+  }
+
+  cleanup(): void {
+    if (existsSync(this.root)) {
+      const listed = this.runc(['list', '-q']);
+      for (const id of listed.stdout.split('\n').filter(Boolean)) {
+        const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8'));
+        this.runc(['delete', '--force', id]);
+        try {
+          process.kill(state.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a container from `bundle` could have left on the host: processes whose
+ * root or cwd is inside the bundle, and host mounts under it.
+ */
+export function leftovers(bundle: string): { processes: number[]; mounts: string[] } {
+  const processes: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    for (const link of ['root', 'cwd']) {
+      try {
+        if (readlinkSync(`/proc/${entry}/${link}`).startsWith(bundle)) {
+          processes.push(Number(entry));
+          break;
+        }
+      } catch {
+        // exited, or a kernel thread
+      }
+    }
+  }
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(bundle));
+  return { processes, mounts };
+}

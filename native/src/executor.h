@@ -1,0 +1,74 @@
+/* Executor state shared by the operation implementations. */
+#ifndef RTS_EXECUTOR_H
+#define RTS_EXECUTOR_H
+
+#include "protocol.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ex {
+	int sock;          /* protocol socket, -1 after READY */
+	int rootfd;        /* O_PATH fd of the rootfs after ROOTFS, -1 otherwise */
+	int pivoted;       /* set by PIVOT_ROOT / MOVE_ROOT (rootfd is then closed) */
+	int fifofd;        /* OPEN_FIFO's fd, -1 otherwise */
+	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
+	uint32_t console_index;
+	char *resolved;    /* RESOLVE_EXEC's result */
+	int err;           /* errno of the failing op */
+	int exit_code;     /* exit status when the op fails (1, EXEC: 127) */
+	int quiet;         /* fail without an ERROR message (ABORT / EOF in SYNC) */
+	char detail[4096]; /* detail of the failing op */
+};
+
+/* Records a failure: errno e and a printf detail. Always returns -1. */
+int ex_fail(struct ex *ex, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- container path resolution (paths.c) ---- */
+/* Opens `path` under the current resolution root: the rootfs fd after
+ * ROOTFS, "/" otherwise, with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
+int cpath_open(struct ex *ex, const char *path, int flags, mode_t mode);
+/* Like cpath_open(O_PATH|O_DIRECTORY) but creates missing directories
+ * (mode 0755) component by component with mkdirat on the resolved parent. */
+int cpath_mkdirs(struct ex *ex, const char *path);
+/* Resolves (and with create, creates) the parent directory of `path`;
+ * returns its O_PATH fd and points *base at the last component, copied
+ * into basebuf. */
+int cpath_parent(struct ex *ex, const char *path, int create, char *basebuf, size_t basesz);
+/* Opens path (O_PATH), creating missing parents (0755) and an empty regular
+ * file (mode) when it does not exist; dangling symlinks are followed in root. */
+int cpath_create_file(struct ex *ex, const char *path, mode_t mode);
+/* "/proc/self/fd/N" for fd. */
+void fdpath(char *buf, size_t sz, int fd);
+
+/* ---- operations: return 0, or -1 after ex_fail ---- */
+int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop);
+int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,
+	     const char *data, uint64_t create);
+int op_remount(struct ex *ex, const char *dest, uint64_t flags);
+int op_propagate(struct ex *ex, const char *dest, uint64_t flags);
+int op_setattr(struct ex *ex, const char *dest, uint64_t set, uint64_t clr, uint64_t rec);
+int op_mknod(struct ex *ex, const char *path, uint64_t mode, uint64_t major, uint64_t minor,
+	     uint64_t uid, uint64_t gid);
+int op_bind_device(struct ex *ex, const char *hostpath, const char *path);
+int op_symlink(struct ex *ex, const char *target, const char *path);
+int op_pivot_root(struct ex *ex);
+int op_move_root(struct ex *ex);
+int op_mask(struct ex *ex, const char *path);
+int op_readonly(struct ex *ex, const char *path);
+
+int op_sysctl(struct ex *ex, const char *key, const char *value);
+int op_oom_score_adj(struct ex *ex, const char *value);
+int op_setgroups_deny(struct ex *ex);
+int op_apparmor(struct ex *ex, const char *profile);
+int op_selinux_label(struct ex *ex, const char *label);
+int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint64_t inh,
+	    uint64_t amb);
+int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags);
+int op_resolve_exec(struct ex *ex, const char *file, const char *path_env);
+int op_close_fds(struct ex *ex, uint64_t first);
+int op_sched(struct ex *ex, const struct rts_value *v);
+int console_connect(const char *path, int *out);
+int op_console(struct ex *ex, const char *path, int presock);
+
+#endif

@@ -1,0 +1,613 @@
+/* runc-ts-init: the C executor of runc-ts (see native/PROTOCOL.md).
+ *
+ *   runc-ts-init [SOCKFD]     run the plan received on SOCKFD (default 3)
+ *   runc-ts-init --dump FILE  print the canonical dump of a PLAN frame file
+ */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <grp.h>
+#include <unistd.h>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+extern char **environ;
+
+int ex_fail(struct ex *ex, int e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ex->detail, sizeof(ex->detail), fmt, ap);
+	va_end(ap);
+	ex->err = e ? e : EIO;
+	return -1;
+}
+
+/* ---- --dump ------------------------------------------------------------- */
+
+static int dump_file(const char *path)
+{
+	const size_t max = RTS_HDR_LEN + RTS_MAX_PAYLOAD + 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "runc-ts-init: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		fprintf(stderr, "runc-ts-init: %s: %s\n", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	size_t cap = (st.st_size > 0 && (size_t)st.st_size < max) ? (size_t)st.st_size + 1 : max;
+	uint8_t *buf = malloc(cap);
+	if (buf == NULL) {
+		fprintf(stderr, "runc-ts-init: %s: out of memory\n", path);
+		close(fd);
+		return 1;
+	}
+	size_t n = 0;
+	for (;;) {
+		if (n == cap) {
+			if (cap == max)
+				break;
+			size_t ncap = cap * 2 < max ? cap * 2 : max;
+			uint8_t *nb = realloc(buf, ncap);
+			if (nb == NULL) {
+				fprintf(stderr, "runc-ts-init: %s: out of memory\n", path);
+				free(buf);
+				close(fd);
+				return 1;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "runc-ts-init: %s: %s\n", path, strerror(errno));
+			free(buf);
+			close(fd);
+			return 1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	struct rts_plan plan;
+	char err[256];
+	if (n >= max) {
+		fprintf(stderr, "runc-ts-init: %s: file larger than a frame\n", path);
+		free(buf);
+		return 1;
+	}
+	int r = rts_decode_plan_frame(buf, n, &plan, err, sizeof(err));
+	free(buf);
+	if (r < 0) {
+		fprintf(stderr, "runc-ts-init: %s: %s\n", path, err);
+		return 1;
+	}
+	int bad = rts_dump_plan(stdout, &plan) < 0 || fflush(stdout) == EOF;
+	rts_plan_free(&plan);
+	if (bad) {
+		fprintf(stderr, "runc-ts-init: write: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- sealed memfd re-exec (CVE-2019-5736) ---------------------------------- */
+
+#define WANT_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+/* Returns only on failure (-1, errno set) or when already sealed (0). */
+static int ensure_sealed(char **argv)
+{
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int seals = fcntl(fd, F_GET_SEALS);
+	if (seals >= 0 && (seals & WANT_SEALS) == WANT_SEALS) {
+		close(fd);
+		return 0;
+	}
+	int mfd = memfd_create("runc-ts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create("runc-ts-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		goto fail;
+	char buf[65536];
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto fail;
+		if (r == 0)
+			break;
+		for (ssize_t o = 0; o < r;) {
+			ssize_t w = write(mfd, buf + o, (size_t)(r - o));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				goto fail;
+			o += w;
+		}
+	}
+	if (fcntl(mfd, F_ADD_SEALS, WANT_SEALS) < 0)
+		goto fail;
+	close(fd);
+	fd = -1;
+	execveat(mfd, "", argv, environ, AT_EMPTY_PATH);
+fail: {
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
+	errno = e;
+	return -1;
+}
+}
+
+/* ---- running the plan -------------------------------------------------------- */
+
+static void report(struct ex *ex, uint32_t index, uint16_t opcode)
+{
+	if (ex->sock >= 0) {
+		rts_send_error(ex->sock, index, opcode, ex->err, ex->detail);
+	} else {
+		char name[32];
+		snprintf(name, sizeof(name), "%s", rts_opname(opcode));
+		for (char *p = name; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		fprintf(stderr, "runc-ts-init: %s %s: %s\n", name, ex->detail, strerror(ex->err));
+	}
+}
+
+static int u32_arg(struct ex *ex, uint64_t v, const char *what)
+{
+	if (v > UINT32_MAX - 1)
+		return ex_fail(ex, EINVAL, "%s %llu", what, (unsigned long long)v);
+	return 0;
+}
+
+/* FORK: mode 0 leaves the child (the container's init) to be reparented to
+ * the caller's subreaper; mode 1 stays as its parent and exits with its
+ * status (128 + signal when killed), so a foreground `runc run` learns it. */
+static int do_fork(struct ex *ex, uint64_t mode)
+{
+	if (mode > 1)
+		return ex_fail(ex, EINVAL, "fork mode %llu", (unsigned long long)mode);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ex_fail(ex, errno, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return ex_fail(ex, e, "fork");
+	}
+	if (pid > 0) {
+		/* PID goes out before the child may send anything; then leave at
+		 * once so the child is reparented to the caller's subreaper */
+		close(p[0]);
+		if (ex->sock >= 0 && rts_send_pid(ex->sock, (uint32_t)pid) < 0)
+			_exit(1);
+		if (write(p[1], "1", 1) != 1)
+			_exit(1);
+		if (mode == 0)
+			_exit(0);
+		close(p[1]);
+		if (ex->sock >= 0) {
+			close(ex->sock);
+			ex->sock = -1;
+		}
+		int status;
+		pid_t w;
+		do
+			w = waitpid(pid, &status, 0);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			_exit(255);
+		if (WIFSIGNALED(status))
+			_exit(128 + WTERMSIG(status));
+		_exit(WEXITSTATUS(status));
+	}
+	close(p[1]);
+	char c;
+	ssize_t r;
+	do
+		r = read(p[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	close(p[0]);
+	if (r != 1)
+		_exit(1);
+	return 0;
+}
+
+static int do_sync(struct ex *ex, uint64_t kind)
+{
+	if (ex->sock < 0)
+		return ex_fail(ex, EBADF, "sync %llu: socket closed", (unsigned long long)kind);
+	if (rts_send_sync(ex->sock, (uint32_t)kind, (uint32_t)getpid()) < 0)
+		return ex_fail(ex, errno, "sync %llu", (unsigned long long)kind);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	char err[256];
+	int r = rts_read_frame(ex->sock, &type, &payload, &len, err, sizeof(err));
+	if (r == 0) {
+		ex->quiet = 1;
+		return ex_fail(ex, EPIPE, "sync %llu: end of file", (unsigned long long)kind);
+	}
+	if (r < 0)
+		return ex_fail(ex, errno ? errno : EPROTO, "sync %llu: %s", (unsigned long long)kind, err);
+	free(payload);
+	if (type == RTS_MSG_ABORT) {
+		ex->quiet = 1;
+		return ex_fail(ex, ECANCELED, "sync %llu: aborted", (unsigned long long)kind);
+	}
+	if (type != RTS_MSG_CONTINUE || len != 0)
+		return ex_fail(ex, EPROTO, "sync %llu: unexpected message type %u (%u bytes)",
+			       (unsigned long long)kind, type, len);
+	return 0;
+}
+
+static int simple_errno(struct ex *ex, int r, const char *fmt, const char *s)
+{
+	if (r < 0)
+		return ex_fail(ex, errno, fmt, s);
+	return 0;
+}
+
+static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
+{
+	const struct rts_value *v = op->v;
+	switch (op->code) {
+	case OP_UNSHARE:
+		if (unshare((int)v[0].u64) < 0)
+			return ex_fail(ex, errno, "flags 0x%llx", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_SETNS: {
+		int fd = open(v[1].str, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ex_fail(ex, errno, "%s", v[1].str);
+		int r = setns(fd, (int)v[0].u64);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return ex_fail(ex, e, "%s", v[1].str);
+		return 0;
+	}
+	case OP_SYNC:
+		return do_sync(ex, v[0].u64);
+	case OP_FORK:
+		return do_fork(ex, v[0].u64);
+	case OP_ROOTFS:
+		return op_rootfs(ex, v[0].str, v[1].u64);
+	case OP_MOUNT:
+		return op_mount(ex, v[0].str, v[1].str, v[2].str, v[3].u64, v[4].str, v[5].u64);
+	case OP_REMOUNT:
+		return op_remount(ex, v[0].str, v[1].u64);
+	case OP_PROPAGATE:
+		return op_propagate(ex, v[0].str, v[1].u64);
+	case OP_SETATTR:
+		return op_setattr(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64);
+	case OP_MKNOD:
+		return op_mknod(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64, v[4].u64, v[5].u64);
+	case OP_BIND_DEVICE:
+		return op_bind_device(ex, v[0].str, v[1].str);
+	case OP_SYMLINK:
+		return op_symlink(ex, v[0].str, v[1].str);
+	case OP_PIVOT_ROOT:
+		return op_pivot_root(ex);
+	case OP_MOVE_ROOT:
+		return op_move_root(ex);
+	case OP_MASK:
+		return op_mask(ex, v[0].str);
+	case OP_READONLY:
+		return op_readonly(ex, v[0].str);
+	case OP_SYSCTL:
+		return op_sysctl(ex, v[0].str, v[1].str);
+	case OP_HOSTNAME:
+		return simple_errno(ex, sethostname(v[0].str, v[0].len), "%s", v[0].str);
+	case OP_DOMAINNAME:
+		return simple_errno(ex, setdomainname(v[0].str, v[0].len), "%s", v[0].str);
+	case OP_RLIMIT: {
+		if (v[0].u64 > INT_MAX)
+			return ex_fail(ex, EINVAL, "resource %llu", (unsigned long long)v[0].u64);
+		struct rlimit rl = {.rlim_cur = v[1].u64, .rlim_max = v[2].u64};
+		if (prlimit(0, (int)v[0].u64, &rl, NULL) < 0)
+			return ex_fail(ex, errno, "resource %llu soft %llu hard %llu",
+				       (unsigned long long)v[0].u64, (unsigned long long)v[1].u64,
+				       (unsigned long long)v[2].u64);
+		return 0;
+	}
+	case OP_OOM_SCORE_ADJ:
+		return op_oom_score_adj(ex, v[0].str);
+	case OP_UMASK:
+		umask((mode_t)(v[0].u64 & 0777));
+		return 0;
+	case OP_SETSID:
+		return simple_errno(ex, setsid() < 0 ? -1 : 0, "%s", "setsid");
+	case OP_KEEPCAPS:
+		if (prctl(PR_SET_KEEPCAPS, (unsigned long)v[0].u64, 0, 0, 0) < 0)
+			return ex_fail(ex, errno, "%llu", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_SETGROUPS: {
+		gid_t *g = NULL;
+		if (v[0].len) {
+			g = calloc(v[0].len, sizeof(gid_t));
+			if (g == NULL)
+				return ex_fail(ex, ENOMEM, "%u groups", v[0].len);
+		}
+		for (uint32_t i = 0; i < v[0].len; i++) {
+			if (u32_arg(ex, v[0].u64s[i], "gid")) {
+				free(g);
+				return -1;
+			}
+			g[i] = (gid_t)v[0].u64s[i];
+		}
+		int r = setgroups(v[0].len, g);
+		int e = errno;
+		free(g);
+		if (r < 0)
+			return ex_fail(ex, e, "%u groups", v[0].len);
+		return 0;
+	}
+	case OP_SETGID:
+		if (u32_arg(ex, v[0].u64, "gid"))
+			return -1;
+		if (setresgid((gid_t)v[0].u64, (gid_t)v[0].u64, (gid_t)v[0].u64) < 0)
+			return ex_fail(ex, errno, "gid %llu", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_SETUID:
+		if (u32_arg(ex, v[0].u64, "uid"))
+			return -1;
+		if (setresuid((uid_t)v[0].u64, (uid_t)v[0].u64, (uid_t)v[0].u64) < 0)
+			return ex_fail(ex, errno, "uid %llu", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_CAPS:
+		return op_caps(ex, v[0].u64, v[1].u64, v[2].u64, v[3].u64, v[4].u64);
+	case OP_NO_NEW_PRIVS:
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			return ex_fail(ex, errno, "no_new_privs");
+		return 0;
+	case OP_SECCOMP:
+		return op_seccomp(ex, v[0].bytes, v[0].len, v[1].u64);
+	case OP_CHDIR: {
+		int fd = cpath_open(ex, v[0].str, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			return ex_fail(ex, errno, "%s", v[0].str);
+		int r = fchdir(fd);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return ex_fail(ex, e, "%s", v[0].str);
+		return 0;
+	}
+	case OP_RESOLVE_EXEC:
+		return op_resolve_exec(ex, v[0].str, v[1].str);
+	case OP_OPEN_FIFO: {
+		/* the fifo's existence marks the container "created" until start */
+		if (mkfifo(v[0].str, 0622) < 0 && errno != EEXIST)
+			return ex_fail(ex, errno, "%s", v[0].str);
+		int fd = open(v[0].str, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return ex_fail(ex, errno, "%s", v[0].str);
+		if (ex->fifofd >= 0)
+			close(ex->fifofd);
+		ex->fifofd = fd;
+		return 0;
+	}
+	case OP_READY:
+		if (ex->sock < 0)
+			return ex_fail(ex, EBADF, "socket already closed");
+		if (rts_write_frame(ex->sock, RTS_MSG_READY, NULL, 0) < 0)
+			return ex_fail(ex, errno, "send READY");
+		close(ex->sock);
+		ex->sock = -1;
+		return 0;
+	case OP_WAIT_FIFO: {
+		if (ex->fifofd < 0)
+			return ex_fail(ex, EBADF, "exec fifo: no OPEN_FIFO before");
+		char p[64];
+		fdpath(p, sizeof(p), ex->fifofd);
+		int fd;
+		do
+			fd = open(p, O_WRONLY | O_CLOEXEC);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0)
+			return ex_fail(ex, errno, "exec fifo");
+		ssize_t w;
+		do
+			w = write(fd, "0", 1);
+		while (w < 0 && errno == EINTR);
+		int e = errno;
+		close(fd);
+		close(ex->fifofd);
+		ex->fifofd = -1;
+		if (w != 1)
+			return ex_fail(ex, w < 0 ? e : EIO, "exec fifo");
+		return 0;
+	}
+	case OP_CLOSE_FDS:
+		return op_close_fds(ex, v[0].u64);
+	case OP_EXEC: {
+		const char *path = ex->resolved;
+		if (path == NULL) {
+			ex->exit_code = 127;
+			return ex_fail(ex, ENOENT, "no RESOLVE_EXEC before EXEC");
+		}
+		execve(path, v[0].strs, v[1].strs);
+		int e = errno;
+		fprintf(stderr, "runc-ts-init: exec %s: %s\n", path, strerror(e));
+		ex->exit_code = 127;
+		if (ex->sock < 0)
+			ex->quiet = 1; /* already reported on stderr */
+		return ex_fail(ex, e, "%s", path);
+	}
+	case OP_PERSONALITY:
+		if (personality((unsigned long)v[0].u64) == -1)
+			return ex_fail(ex, errno, "0x%llx", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_IOPRIO:
+		if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)v[0].u64) < 0)
+			return ex_fail(ex, errno, "%llu", (unsigned long long)v[0].u64);
+		return 0;
+	case OP_SCHED:
+		return op_sched(ex, v);
+	case OP_SETGROUPS_DENY:
+		return op_setgroups_deny(ex);
+	case OP_KEYRING:
+		if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, v[0].str) < 0 && errno != ENOSYS &&
+		    errno != EACCES)
+			return ex_fail(ex, errno, "%s", v[0].str);
+		return 0;
+	case OP_CONSOLE: {
+		int pre = -1;
+		if (index == ex->console_index) {
+			pre = ex->console_sock;
+			ex->console_sock = -1;
+		}
+		return op_console(ex, v[0].str, pre);
+	}
+	case OP_APPARMOR:
+		return op_apparmor(ex, v[0].str);
+	case OP_SELINUX_LABEL:
+		return op_selinux_label(ex, v[0].str);
+	}
+	return ex_fail(ex, EINVAL, "unknown opcode %u", op->code);
+}
+
+static int run_plan(struct ex *ex, const struct rts_plan *plan)
+{
+	/* the console socket path is a host path: connect while still on the host */
+	for (uint32_t i = 0; i < plan->nops; i++) {
+		if (plan->ops[i].code != OP_CONSOLE)
+			continue;
+		ex->console_index = i;
+		if (console_connect(plan->ops[i].v[0].str, &ex->console_sock) < 0) {
+			ex_fail(ex, errno, "%s", plan->ops[i].v[0].str);
+			report(ex, i, OP_CONSOLE);
+			return 1;
+		}
+		break;
+	}
+	for (uint32_t i = 0; i < plan->nops; i++) {
+		if (run_op(ex, &plan->ops[i], i) < 0) {
+			if (!ex->quiet)
+				report(ex, i, plan->ops[i].code);
+			return ex->exit_code;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "--dump") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: runc-ts-init --dump FILE\n");
+			return 2;
+		}
+		return dump_file(argv[1 + 1]);
+	}
+
+	int sock = 3;
+	if (argc >= 2) {
+		char *end;
+		errno = 0;
+		long v = strtol(argv[1], &end, 10);
+		if (errno || end == argv[1] || *end || v < 0 || v > INT_MAX) {
+			fprintf(stderr, "usage: runc-ts-init [SOCKFD] | --dump FILE\n");
+			return 2;
+		}
+		sock = (int)v;
+	}
+	if (fcntl(sock, F_GETFD) < 0) {
+		fprintf(stderr, "runc-ts-init: socket fd %d: %s\n", sock, strerror(errno));
+		return 1;
+	}
+
+	if (ensure_sealed(argv) < 0) {
+		char d[256];
+		snprintf(d, sizeof(d), "re-exec from a sealed memfd: %s", strerror(errno));
+		rts_send_error(sock, 0xffffffffu, 0, errno, d);
+		return 1;
+	}
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		rts_send_error(sock, 0xffffffffu, 0, errno, "prctl(PR_SET_DUMPABLE, 0)");
+		return 1;
+	}
+	/* the socket must never reach the container */
+	int fl = fcntl(sock, F_GETFD);
+	if (fl < 0 || fcntl(sock, F_SETFD, fl | FD_CLOEXEC) < 0) {
+		rts_send_error(sock, 0xffffffffu, 0, errno, "set FD_CLOEXEC on the socket");
+		return 1;
+	}
+
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	char err[256];
+	int r = rts_read_frame(sock, &type, &payload, &len, err, sizeof(err));
+	if (r == 0)
+		return 1; /* the parent went away */
+	if (r < 0) {
+		rts_send_error(sock, 0xffffffffu, 0, EINVAL, err);
+		return 1;
+	}
+	if (type != RTS_MSG_PLAN) {
+		free(payload);
+		snprintf(err, sizeof(err), "first message has type %u, expected PLAN (%u)", type,
+			 RTS_MSG_PLAN);
+		rts_send_error(sock, 0xffffffffu, 0, EINVAL, err);
+		return 1;
+	}
+	struct rts_plan plan;
+	r = rts_decode_plan(payload, len, &plan, err, sizeof(err));
+	free(payload);
+	if (r < 0) {
+		rts_send_error(sock, 0xffffffffu, 0, EINVAL, err);
+		return 1;
+	}
+
+	struct ex ex;
+	memset(&ex, 0, sizeof(ex));
+	ex.sock = sock;
+	ex.rootfd = -1;
+	ex.fifofd = -1;
+	ex.console_sock = -1;
+	ex.console_index = UINT32_MAX;
+	ex.exit_code = 1;
+	int rc = run_plan(&ex, &plan);
+	rts_plan_free(&plan);
+	free(ex.resolved);
+	return rc;
+}

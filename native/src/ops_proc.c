@@ -1,0 +1,498 @@
+/* Process operations that need more than one syscall: procfs writes,
+ * capabilities, seccomp, exec resolution, fd closing, scheduling, console. */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+static int check_proc(int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0)
+		return -1;
+	if (sf.f_type != PROC_SUPER_MAGIC) {
+		errno = EXDEV;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens /proc/<rel> of the process' current root, without leaving /proc and
+ * without magic links, and checks that the file is on procfs (EXDEV if not). */
+static int proc_open(const char *rel, int flags)
+{
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	int proc = (int)syscall(SYS_openat2, root, "/proc", &how, sizeof(how));
+	int e = errno;
+	close(root);
+	if (proc < 0) {
+		errno = e;
+		return -1;
+	}
+	if (check_proc(proc) < 0) {
+		e = errno;
+		close(proc);
+		errno = e;
+		return -1;
+	}
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	int fd = (int)syscall(SYS_openat2, proc, rel, &how, sizeof(how));
+	e = errno;
+	close(proc);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (check_proc(fd) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* One write(2) of the whole value (procfs files want a single write). */
+static int proc_write(const char *rel, const char *value)
+{
+	int fd = proc_open(rel, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(value);
+	ssize_t w;
+	do
+		w = write(fd, value, n);
+	while (w < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	if (w < 0) {
+		errno = e;
+		return -1;
+	}
+	if ((size_t)w != n) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int op_sysctl(struct ex *ex, const char *key, const char *value)
+{
+	char rel[PATH_MAX];
+	int n = snprintf(rel, sizeof(rel), "sys/%s", key);
+	if (n < 0 || (size_t)n >= sizeof(rel))
+		return ex_fail(ex, ENAMETOOLONG, "/proc/sys/%s", key);
+	for (char *p = rel + 4; *p; p++)
+		if (*p == '.')
+			*p = '/';
+	if (proc_write(rel, value) < 0)
+		return ex_fail(ex, errno, "/proc/%s", rel);
+	return 0;
+}
+
+int op_oom_score_adj(struct ex *ex, const char *value)
+{
+	if (proc_write("self/oom_score_adj", value) < 0)
+		return ex_fail(ex, errno, "/proc/self/oom_score_adj (%s)", value);
+	return 0;
+}
+
+int op_setgroups_deny(struct ex *ex)
+{
+	if (proc_write("self/setgroups", "deny") < 0)
+		return ex_fail(ex, errno, "/proc/self/setgroups");
+	return 0;
+}
+
+int op_apparmor(struct ex *ex, const char *profile)
+{
+	size_t n = strlen(profile) + 6;
+	char *buf = malloc(n);
+	if (buf == NULL)
+		return ex_fail(ex, ENOMEM, "%s", profile);
+	snprintf(buf, n, "exec %s", profile);
+	const char *file = "/proc/self/attr/apparmor/exec";
+	int r = proc_write("self/attr/apparmor/exec", buf);
+	if (r < 0 && errno == ENOENT) {
+		file = "/proc/self/attr/exec";
+		r = proc_write("self/attr/exec", buf);
+	}
+	int e = errno;
+	free(buf);
+	if (r < 0)
+		return ex_fail(ex, e, "%s (%s)", profile, file);
+	return 0;
+}
+
+int op_selinux_label(struct ex *ex, const char *label)
+{
+	if (proc_write("self/attr/exec", label) < 0)
+		return ex_fail(ex, errno, "%s (/proc/self/attr/exec)", label);
+	return 0;
+}
+
+static int cap_last_cap(void)
+{
+	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	char buf[32];
+	ssize_t r;
+	do
+		r = read(fd, buf, sizeof(buf) - 1);
+	while (r < 0 && errno == EINTR);
+	int e = errno;
+	close(fd);
+	if (r <= 0) {
+		errno = r < 0 ? e : EINVAL;
+		return -1;
+	}
+	buf[r] = '\0';
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (end == buf || v < 0 || v > 63) {
+		errno = EINVAL;
+		return -1;
+	}
+	return (int)v;
+}
+
+int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint64_t inh,
+	    uint64_t amb)
+{
+	int last = cap_last_cap();
+	if (last < 0)
+		return ex_fail(ex, errno, "/proc/sys/kernel/cap_last_cap");
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	/* After SETUID to a non-root user (with KEEPCAPS) the effective set is
+	 * empty; dropping from the bounding set needs CAP_SETPCAP effective. */
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return ex_fail(ex, errno, "capget");
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return ex_fail(ex, errno, "capset: raise the permitted capabilities");
+	for (int c = 0; c <= last; c++) {
+		if (bounding & (1ULL << c))
+			continue;
+		int in = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (in < 0)
+			return ex_fail(ex, errno, "bounding set: read cap %d", c);
+		if (in && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+			return ex_fail(ex, errno, "bounding set: drop cap %d", c);
+	}
+	memset(data, 0, sizeof(data));
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t)(eff >> (32 * i));
+		data[i].permitted = (uint32_t)(perm >> (32 * i));
+		data[i].inheritable = (uint32_t)(inh >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return ex_fail(ex, errno, "capset effective 0x%llx permitted 0x%llx inheritable 0x%llx",
+			       (unsigned long long)eff, (unsigned long long)perm,
+			       (unsigned long long)inh);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return ex_fail(ex, errno, "ambient set: clear");
+	for (int c = 0; c <= last; c++)
+		if ((amb & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+			return ex_fail(ex, errno, "ambient set: raise cap %d", c);
+	return 0;
+}
+
+int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags)
+{
+	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return ex_fail(ex, EINVAL, "filter of %u bytes", len);
+	struct sock_filter *prog = malloc(len); /* aligned copy */
+	if (prog == NULL)
+		return ex_fail(ex, ENOMEM, "filter of %u bytes", len);
+	memcpy(prog, filter, len);
+	struct sock_fprog fp = {.len = (unsigned short)(len / sizeof(struct sock_filter)),
+				.filter = prog};
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned long)flags, &fp);
+	int e = errno;
+	free(prog);
+	if (r < 0)
+		return ex_fail(ex, e, "filter of %u instructions, flags 0x%llx", fp.len,
+			       (unsigned long long)flags);
+	/* a NEW_LISTENER fd has no message in protocol v1: do not leak it */
+	if (r > 0 && (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+		close((int)r);
+	return 0;
+}
+
+static int is_exec_file(const char *p)
+{
+	struct stat st;
+	if (stat(p, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	return access(p, X_OK);
+}
+
+int op_resolve_exec(struct ex *ex, const char *file, const char *path_env)
+{
+	char *found = NULL;
+	int denied = 0;
+	if (*file == '\0')
+		return ex_fail(ex, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+	if (strchr(file, '/')) {
+		if (is_exec_file(file) == 0)
+			found = strdup(file);
+		else if (errno == EACCES)
+			denied = 1;
+		if (found == NULL && !denied && errno == ENOMEM)
+			return ex_fail(ex, ENOMEM, "%s", file);
+	} else {
+		const char *p = path_env;
+		for (;;) {
+			const char *end = strchr(p, ':');
+			size_t dl = end ? (size_t)(end - p) : strlen(p);
+			size_t need = (dl ? dl : 1) + 1 + strlen(file) + 1;
+			if (need <= PATH_MAX) {
+				char cand[PATH_MAX];
+				if (dl)
+					memcpy(cand, p, dl);
+				else
+					cand[0] = '.';
+				size_t o = dl ? dl : 1;
+				cand[o++] = '/';
+				strcpy(cand + o, file);
+				if (is_exec_file(cand) == 0) {
+					found = strdup(cand);
+					if (found == NULL)
+						return ex_fail(ex, ENOMEM, "%s", file);
+					break;
+				}
+				if (errno == EACCES)
+					denied = 1;
+			}
+			if (end == NULL)
+				break;
+			p = end + 1;
+		}
+	}
+	if (found == NULL) {
+		if (denied)
+			return ex_fail(ex, EACCES, "exec: \"%s\": permission denied", file);
+		return ex_fail(ex, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+	}
+	free(ex->resolved);
+	ex->resolved = found;
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* Closes [first, ~0U] except the executor's own kept fds (which are all
+ * O_CLOEXEC and so vanish at EXEC anyway): close_range over the gaps. */
+int op_close_fds(struct ex *ex, uint64_t first)
+{
+	if (first < 3)
+		first = 3;
+	if (first > UINT_MAX)
+		return 0;
+	int keep[4], n = 0;
+	int cand[4] = {ex->sock, ex->fifofd, ex->rootfd, ex->console_sock};
+	for (int i = 0; i < 4; i++)
+		if (cand[i] >= 0 && (uint64_t)cand[i] >= first)
+			keep[n++] = cand[i];
+	qsort(keep, (size_t)n, sizeof(int), cmp_int);
+	unsigned lo = (unsigned)first;
+	for (int i = 0; i < n; i++) {
+		unsigned k = (unsigned)keep[i];
+		if (k < lo)
+			continue; /* duplicate */
+		if (k > lo && close_range(lo, k - 1, 0) < 0)
+			return ex_fail(ex, errno, "close fds %u..%u", lo, k - 1);
+		lo = k + 1;
+	}
+	if (close_range(lo, ~0U, 0) < 0)
+		return ex_fail(ex, errno, "close fds %u..", lo);
+	return 0;
+}
+
+struct rts_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+int op_sched(struct ex *ex, const struct rts_value *v)
+{
+	struct rts_sched_attr a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a); /* SCHED_ATTR_SIZE_VER0 = 48 */
+	if (v[0].u64 > UINT32_MAX || v[3].u64 > UINT32_MAX)
+		return ex_fail(ex, EINVAL, "policy %llu priority %llu", (unsigned long long)v[0].u64,
+			       (unsigned long long)v[3].u64);
+	int64_t nice = (int64_t)v[2].u64;
+	if (nice < INT32_MIN || nice > INT32_MAX)
+		return ex_fail(ex, EINVAL, "nice %lld", (long long)nice);
+	a.sched_policy = (uint32_t)v[0].u64;
+	a.sched_flags = v[1].u64;
+	a.sched_nice = (int32_t)nice;
+	a.sched_priority = (uint32_t)v[3].u64;
+	a.sched_runtime = v[4].u64;
+	a.sched_deadline = v[5].u64;
+	a.sched_period = v[6].u64;
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		return ex_fail(ex, errno, "policy %u priority %u nice %d", a.sched_policy,
+			       a.sched_priority, a.sched_nice);
+	return 0;
+}
+
+int console_connect(const char *path, int *out)
+{
+	struct sockaddr_un sa;
+	int pfd = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) < sizeof(sa.sun_path)) {
+		strcpy(sa.sun_path, path);
+	} else {
+		/* too long for sun_path: connect through an O_PATH fd */
+		pfd = open(path, O_PATH | O_CLOEXEC);
+		if (pfd < 0)
+			return -1;
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d", pfd);
+	}
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		int e = errno;
+		if (pfd >= 0)
+			close(pfd);
+		errno = e;
+		return -1;
+	}
+	int r;
+	do
+		r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	int e = errno;
+	if (pfd >= 0)
+		close(pfd);
+	if (r < 0) {
+		close(s);
+		errno = e;
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+int op_console(struct ex *ex, const char *path, int presock)
+{
+	int s = presock;
+	if (s < 0 && console_connect(path, &s) < 0)
+		return ex_fail(ex, errno, "%s", path);
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0) {
+		int e = errno;
+		close(s);
+		return ex_fail(ex, e, "/dev/ptmx");
+	}
+	char name[128];
+	int e = 0;
+	if (unlockpt(m) != 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+		e = errno ? errno : EIO;
+		close(m);
+		close(s);
+		return ex_fail(ex, e, "/dev/ptmx (unlockpt/ptsname)");
+	}
+	/* send the master with the pty name as data */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &m, sizeof(int));
+	ssize_t w;
+	do
+		w = sendmsg(s, &msg, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	e = errno;
+	close(m);
+	close(s);
+	if (w < 0)
+		return ex_fail(ex, e, "%s (send pty master)", path);
+	int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0)
+		return ex_fail(ex, errno, "%s", name);
+	if (getsid(0) != getpid() && setsid() < 0) {
+		e = errno;
+		close(sl);
+		return ex_fail(ex, e, "%s (setsid)", name);
+	}
+	if (ioctl(sl, TIOCSCTTY, 0) < 0) {
+		e = errno;
+		close(sl);
+		return ex_fail(ex, e, "%s (TIOCSCTTY)", name);
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		if (dup2(sl, fd) < 0) {
+			e = errno;
+			close(sl);
+			return ex_fail(ex, e, "%s (dup2 %d)", name, fd);
+		}
+	}
+	if (sl > 2)
+		close(sl);
+	return 0;
+}

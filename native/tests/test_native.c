@@ -1,0 +1,1668 @@
+/* Unit and end-to-end tests of the runc-ts executor. Run from native/
+ * (make test). The end-to-end tests need root and build/runc-ts-init. */
+#include "protocol.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/un.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		if (cond) {                                                             \
+			passed++;                                                       \
+		} else {                                                                \
+			failed++;                                                       \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);            \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fputc('\n', stderr);                                            \
+		}                                                                       \
+	} while (0)
+
+static const char *EXE = "build/runc-ts-init";
+static const char *GOLDEN = "testdata/golden";
+
+/* ---- byte buffer / plan builder ------------------------------------------ */
+
+struct buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static void b_raw(struct buf *b, const void *d, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t c = b->cap ? b->cap : 256;
+		while (c < b->n + n)
+			c *= 2;
+		uint8_t *np = realloc(b->p, c);
+		if (np == NULL) {
+			perror("realloc");
+			exit(2);
+		}
+		b->p = np;
+		b->cap = c;
+	}
+	if (n)
+		memcpy(b->p + b->n, d, n);
+	b->n += n;
+}
+static void b_u8(struct buf *b, uint8_t v) { b_raw(b, &v, 1); }
+static void b_u16(struct buf *b, uint16_t v)
+{
+	uint8_t x[2];
+	rts_put16(x, v);
+	b_raw(b, x, 2);
+}
+static void b_u32(struct buf *b, uint32_t v)
+{
+	uint8_t x[4];
+	rts_put32(x, v);
+	b_raw(b, x, 4);
+}
+static void b_u64(struct buf *b, uint64_t v)
+{
+	uint8_t x[8];
+	rts_put64(x, v);
+	b_raw(b, x, 8);
+}
+static void b_free(struct buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+struct plan_b {
+	struct buf b;
+	uint32_t nops;
+};
+static void p_init(struct plan_b *p)
+{
+	memset(p, 0, sizeof(*p));
+	b_u32(&p->b, 0);
+}
+static void p_op(struct plan_b *p, uint16_t code, uint16_t nv)
+{
+	p->nops++;
+	rts_put32(p->b.p, p->nops);
+	b_u16(&p->b, code);
+	b_u16(&p->b, nv);
+}
+static void v_u64(struct plan_b *p, uint64_t v)
+{
+	b_u8(&p->b, RTS_U64);
+	b_u64(&p->b, v);
+}
+static void s_data(struct buf *b, const char *s)
+{
+	b_u32(b, (uint32_t)strlen(s));
+	b_raw(b, s, strlen(s));
+}
+static void v_str(struct plan_b *p, const char *s)
+{
+	b_u8(&p->b, RTS_STR);
+	s_data(&p->b, s);
+}
+static void v_strlist(struct plan_b *p, const char *const *l)
+{
+	uint32_t n = 0;
+	while (l[n])
+		n++;
+	b_u8(&p->b, RTS_STRLIST);
+	b_u32(&p->b, n);
+	for (uint32_t i = 0; i < n; i++)
+		s_data(&p->b, l[i]);
+}
+
+static void frame(struct buf *out, uint16_t type, const uint8_t *payload, size_t n)
+{
+	memset(out, 0, sizeof(*out));
+	b_u32(out, RTS_MAGIC);
+	b_u16(out, type);
+	b_u16(out, 0);
+	b_u32(out, (uint32_t)n);
+	b_raw(out, payload, n);
+}
+
+static int read_file(const char *path, struct buf *out)
+{
+	memset(out, 0, sizeof(*out));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	char tmp[65536];
+	for (;;) {
+		ssize_t r = read(fd, tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		b_raw(out, tmp, (size_t)r);
+	}
+	close(fd);
+	return 0;
+}
+
+static int decodes(const uint8_t *p, size_t n, char *err, size_t errlen)
+{
+	struct rts_plan plan;
+	int r = rts_decode_plan_frame(p, n, &plan, err, errlen);
+	if (r == 0)
+		rts_plan_free(&plan);
+	return r == 0;
+}
+
+static int decodes_payload(const uint8_t *p, size_t n)
+{
+	struct rts_plan plan;
+	char err[256];
+	int r = rts_decode_plan(p, n, &plan, err, sizeof(err));
+	if (r == 0)
+		rts_plan_free(&plan);
+	return r == 0;
+}
+
+static char *dump_to_string(const struct rts_plan *plan, size_t *len)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+	if (f == NULL)
+		return NULL;
+	int r = rts_dump_plan(f, plan);
+	fclose(f);
+	if (r < 0) {
+		free(s);
+		return NULL;
+	}
+	*len = n;
+	return s;
+}
+
+/* ---- golden vectors -------------------------------------------------------- */
+
+static int run_capture(char *const argv[], struct buf *out, int *status);
+
+static void test_golden(void)
+{
+	DIR *d = opendir(GOLDEN);
+	CHECK(d != NULL, "opendir %s: %s", GOLDEN, strerror(errno));
+	if (d == NULL)
+		return;
+	int count = 0;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+		if (l < 6 || strcmp(de->d_name + l - 5, ".plan") != 0)
+			continue;
+		count++;
+		char pp[PATH_MAX], tp[PATH_MAX];
+		snprintf(pp, sizeof(pp), "%s/%s", GOLDEN, de->d_name);
+		snprintf(tp, sizeof(tp), "%s/%.*s.txt", GOLDEN, (int)(l - 5), de->d_name);
+		struct buf plan_bytes, want;
+		CHECK(read_file(pp, &plan_bytes) == 0, "read %s", pp);
+		CHECK(read_file(tp, &want) == 0, "read %s", tp);
+		struct rts_plan plan;
+		char err[256] = "";
+		int r = rts_decode_plan_frame(plan_bytes.p, plan_bytes.n, &plan, err, sizeof(err));
+		CHECK(r == 0, "golden %s: decode: %s", pp, err);
+		if (r == 0) {
+			size_t n = 0;
+			char *s = dump_to_string(&plan, &n);
+			CHECK(s && n == want.n && (n == 0 || memcmp(s, want.p, n) == 0),
+			      "golden %s: dump differs from %s:\n%.*s", pp, tp, (int)n, s ? s : "");
+			free(s);
+			rts_plan_free(&plan);
+		}
+		/* the binary's --dump gives the same bytes */
+		if (access(EXE, X_OK) == 0) {
+			struct buf out;
+			int st;
+			char *argv[] = {(char *)EXE, "--dump", pp, NULL};
+			CHECK(run_capture(argv, &out, &st) == 0 && WIFEXITED(st) &&
+				      WEXITSTATUS(st) == 0,
+			      "--dump %s failed", pp);
+			CHECK(out.n == want.n && (out.n == 0 || memcmp(out.p, want.p, out.n) == 0),
+			      "--dump %s output differs", pp);
+			b_free(&out);
+		}
+		b_free(&plan_bytes);
+		b_free(&want);
+	}
+	closedir(d);
+	CHECK(count >= 3, "found %d golden plans", count);
+}
+
+/* ---- decoder rejects ----------------------------------------------------------- */
+
+static void expect_reject(const uint8_t *p, size_t n, const char *why, const char *errpart)
+{
+	char err[256] = "";
+	int ok = decodes(p, n, err, sizeof(err));
+	CHECK(!ok, "%s: accepted", why);
+	if (!ok && errpart)
+		CHECK(strstr(err, errpart) != NULL, "%s: error '%s' lacks '%s'", why, err, errpart);
+}
+
+static void expect_accept(const uint8_t *p, size_t n, const char *why)
+{
+	char err[256] = "";
+	CHECK(decodes(p, n, err, sizeof(err)), "%s: rejected: %s", why, err);
+}
+
+static void test_rejects(void)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/lifecycle.plan", GOLDEN);
+	struct buf g;
+	if (read_file(path, &g) < 0) {
+		CHECK(0, "read %s", path);
+		return;
+	}
+	expect_accept(g.p, g.n, "lifecycle");
+	const uint8_t *payload = g.p + RTS_HDR_LEN;
+	size_t plen = g.n - RTS_HDR_LEN;
+
+	/* truncated frames at every length */
+	int all = 1;
+	for (size_t k = 0; k < g.n; k++) {
+		char err[256];
+		if (decodes(g.p, k, err, sizeof(err))) {
+			all = 0;
+			CHECK(0, "frame truncated to %zu bytes accepted", k);
+			break;
+		}
+	}
+	CHECK(all, "every truncated frame rejected");
+	/* truncated payloads with a consistent header: exercises every decoder path */
+	all = 1;
+	for (size_t k = 0; k < plen; k++) {
+		if (decodes_payload(payload, k)) {
+			all = 0;
+			CHECK(0, "payload truncated to %zu bytes accepted", k);
+			break;
+		}
+		struct buf f;
+		frame(&f, RTS_MSG_PLAN, payload, k);
+		char err[256];
+		if (decodes(f.p, f.n, err, sizeof(err))) {
+			all = 0;
+			CHECK(0, "frame with payload truncated to %zu accepted", k);
+		}
+		b_free(&f);
+		if (!all)
+			break;
+	}
+	CHECK(all, "every truncated payload rejected");
+
+	struct buf m;
+	memset(&m, 0, sizeof(m));
+#define MUT(stmt, why, errpart)                                                          \
+	do {                                                                             \
+		memset(&m, 0, sizeof(m));                                                \
+		b_raw(&m, g.p, g.n);                                                     \
+		stmt;                                                                    \
+		expect_reject(m.p, m.n, why, errpart);                                   \
+		b_free(&m);                                                              \
+	} while (0)
+	MUT(m.p[0] ^= 1, "bad magic", "magic");
+	MUT(m.p[3] = '2', "bad version (RTS2)", "magic");
+	MUT(rts_put16(m.p + 4, RTS_MSG_CONTINUE), "wrong frame type", "type");
+	MUT(rts_put16(m.p + 6, 1), "reserved field", "reserved");
+	MUT(rts_put32(m.p + 8, RTS_MAX_PAYLOAD + 1), "payload over 16 MiB", "exceeds");
+	MUT(b_u8(&m, 0), "trailing byte after frame", "trailing");
+	MUT((b_u8(&m, 0), rts_put32(m.p + 8, (uint32_t)plen + 1)), "trailing byte in payload",
+	    "trailing");
+	/* first op: UNSHARE at payload offset 4: u16 code, u16 count, kind, u64 */
+	MUT(rts_put16(m.p + 12 + 4, 0), "opcode 0", "unknown opcode");
+	MUT(rts_put16(m.p + 12 + 4, OP_MAX + 1), "opcode 46", "unknown opcode");
+	MUT(rts_put16(m.p + 12 + 4, 0xffff), "opcode 65535", "unknown opcode");
+	MUT(rts_put16(m.p + 12 + 6, 2), "value count 2", "values");
+	MUT(rts_put16(m.p + 12 + 6, 0), "value count 0", "values");
+	MUT(m.p[12 + 8] = RTS_STR, "value kind STR for U64", "kind");
+	MUT(m.p[12 + 8] = 0, "value kind 0", "kind");
+	MUT(m.p[12 + 8] = 6, "value kind 6", "kind");
+	MUT(rts_put32(m.p + 12, 4097), "op count 4097", "exceeds");
+	MUT(rts_put32(m.p + 12, 0xffffffffu), "op count 2^32-1", "exceeds");
+	MUT(rts_put32(m.p + 12, 4096), "op count 4096 with 49 ops of data", NULL);
+	MUT(rts_put32(m.p + 12, 48), "op count one short", "trailing");
+	{
+		/* NUL inside a STR: "/proc/1/ns/net" */
+		uint8_t *s = memmem(g.p, g.n, "/proc/1/ns/net", 14);
+		CHECK(s != NULL, "find SETNS path");
+		if (s)
+			MUT(m.p[(s - g.p) + 5] = 0, "NUL in string", "NUL");
+		s = memmem(g.p, g.n, "PATH=/bin", 9);
+		CHECK(s != NULL, "find env string");
+		if (s)
+			MUT(m.p[(s - g.p) + 4] = 0, "NUL in string list element", "NUL");
+		/* string length pointing past the end */
+		if (s)
+			MUT(rts_put32(m.p + (s - g.p) - 4, 0x7fffffff), "huge string length", "exceeds");
+	}
+	b_free(&g);
+
+	/* hand-built limit cases */
+	struct plan_b p;
+	/* STR of exactly 64 KiB is fine, one more byte is not */
+	char *big = malloc(RTS_MAX_STR + 2);
+	memset(big, 'a', RTS_MAX_STR + 1);
+	big[RTS_MAX_STR] = '\0';
+	p_init(&p);
+	p_op(&p, OP_HOSTNAME, 1);
+	v_str(&p, big);
+	CHECK(decodes_payload(p.b.p, p.b.n), "64 KiB string accepted");
+	b_free(&p.b);
+	big[RTS_MAX_STR] = 'a';
+	big[RTS_MAX_STR + 1] = '\0';
+	p_init(&p);
+	p_op(&p, OP_HOSTNAME, 1);
+	v_str(&p, big);
+	CHECK(!decodes_payload(p.b.p, p.b.n), "64 KiB + 1 string rejected");
+	b_free(&p.b);
+	free(big);
+	/* STRLIST of 4096 accepted, 4097 rejected */
+	for (uint32_t count = 4096; count <= 4097; count++) {
+		p_init(&p);
+		p_op(&p, OP_EXEC, 2);
+		b_u8(&p.b, RTS_STRLIST);
+		b_u32(&p.b, count);
+		for (uint32_t i = 0; i < count; i++)
+			s_data(&p.b, "x");
+		b_u8(&p.b, RTS_STRLIST);
+		b_u32(&p.b, 0);
+		CHECK(decodes_payload(p.b.p, p.b.n) == (count == 4096), "strlist of %u", count);
+		b_free(&p.b);
+	}
+	/* U64LIST of 4096 accepted, 4097 rejected */
+	for (uint32_t count = 4096; count <= 4097; count++) {
+		p_init(&p);
+		p_op(&p, OP_SETGROUPS, 1);
+		b_u8(&p.b, RTS_U64LIST);
+		b_u32(&p.b, count);
+		for (uint32_t i = 0; i < count; i++)
+			b_u64(&p.b, i);
+		CHECK(decodes_payload(p.b.p, p.b.n) == (count == 4096), "u64list of %u", count);
+		b_free(&p.b);
+	}
+	/* BYTES of 1 MiB accepted, 1 MiB + 1 rejected */
+	for (uint32_t len = RTS_MAX_BYTES; len <= RTS_MAX_BYTES + 1; len++) {
+		p_init(&p);
+		p_op(&p, OP_SECCOMP, 2);
+		b_u8(&p.b, RTS_BYTES);
+		b_u32(&p.b, len);
+		uint8_t *z = calloc(1, len);
+		b_raw(&p.b, z, len);
+		free(z);
+		v_u64(&p, 0);
+		CHECK(decodes_payload(p.b.p, p.b.n) == (len == RTS_MAX_BYTES), "bytes of %u", len);
+		b_free(&p.b);
+	}
+	/* 4096 ops accepted, 4097 rejected */
+	for (uint32_t count = 4096; count <= 4097; count++) {
+		p_init(&p);
+		for (uint32_t i = 0; i < count; i++)
+			p_op(&p, OP_SETSID, 0);
+		CHECK(decodes_payload(p.b.p, p.b.n) == (count == 4096), "%u ops", count);
+		b_free(&p.b);
+	}
+	/* list count larger than the data present */
+	p_init(&p);
+	p_op(&p, OP_SETGROUPS, 1);
+	b_u8(&p.b, RTS_U64LIST);
+	b_u32(&p.b, 3);
+	b_u64(&p.b, 1);
+	CHECK(!decodes_payload(p.b.p, p.b.n), "u64list count past the end rejected");
+	b_free(&p.b);
+	/* an empty payload (no op count) */
+	CHECK(!decodes_payload((const uint8_t *)"", 0), "empty payload rejected");
+	/* every opcode with no values where values are expected, and vice versa */
+	int sig_ok = 1;
+	for (uint16_t c = 1; c <= OP_MAX; c++) {
+		const struct rts_opdef *d = rts_opdef(c);
+		if (d == NULL) {
+			sig_ok = 0;
+			continue;
+		}
+		p_init(&p);
+		p_op(&p, c, (uint16_t)(d->nkinds + 1));
+		for (unsigned i = 0; i <= d->nkinds; i++)
+			v_u64(&p, 0);
+		if (decodes_payload(p.b.p, p.b.n))
+			sig_ok = 0;
+		b_free(&p.b);
+	}
+	CHECK(sig_ok, "every opcode known and value count checked");
+}
+
+static void test_dump_escapes(void)
+{
+	struct plan_b p;
+	p_init(&p);
+	p_op(&p, OP_HOSTNAME, 1);
+	v_str(&p, "a\"b\\c\n\t\r\b\f\x01\x1f\x7f\xc3\xa9/");
+	p_op(&p, OP_SETGROUPS, 1);
+	b_u8(&p.b, RTS_U64LIST);
+	b_u32(&p.b, 2);
+	b_u64(&p.b, 0);
+	b_u64(&p.b, UINT64_MAX);
+	p_op(&p, OP_SECCOMP, 2);
+	b_u8(&p.b, RTS_BYTES);
+	b_u32(&p.b, 3);
+	b_raw(&p.b, "\x00\xab\xff", 3);
+	v_u64(&p, 1);
+	p_op(&p, OP_EXEC, 2);
+	const char *a[] = {"x", "", NULL}, *e[] = {NULL};
+	v_strlist(&p, a);
+	v_strlist(&p, e);
+	struct rts_plan plan;
+	char err[256];
+	int r = rts_decode_plan(p.b.p, p.b.n, &plan, err, sizeof(err));
+	CHECK(r == 0, "escape plan decodes: %s", err);
+	if (r == 0) {
+		size_t n;
+		char *s = dump_to_string(&plan, &n);
+		const char *want = "HOSTNAME \"a\\\"b\\\\c\\n\\t\\r\\b\\f\\u0001\\u001f\x7f\xc3\xa9/\"\n"
+				   "SETGROUPS [0,18446744073709551615]\n"
+				   "SECCOMP hex:00abff 1\n"
+				   "EXEC [\"x\",\"\"] []\n";
+		CHECK(s && strcmp(s, want) == 0, "dump escapes:\n%s", s ? s : "(null)");
+		/* strlists are NULL-terminated for execve */
+		CHECK(plan.ops[3].v[0].strs[2] == NULL && plan.ops[3].v[1].strs[0] == NULL,
+		      "strlist NULL terminator");
+		free(s);
+		rts_plan_free(&plan);
+	}
+	b_free(&p.b);
+}
+
+/* ---- framing ------------------------------------------------------------------ */
+
+static void test_framing(void)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		CHECK(0, "socketpair: %s", strerror(errno));
+		return;
+	}
+	CHECK(rts_send_error(sv[0], 7, OP_MOUNT, EPERM, "/proc (proc)") == 0, "send error");
+	CHECK(rts_send_sync(sv[0], 2, 1234) == 0, "send sync");
+	CHECK(rts_write_frame(sv[0], RTS_MSG_READY, NULL, 0) == 0, "send ready");
+	close(sv[0]);
+	uint16_t type;
+	uint8_t *pl;
+	uint32_t len;
+	char err[256];
+	int r = rts_read_frame(sv[1], &type, &pl, &len, err, sizeof(err));
+	CHECK(r == 1 && type == RTS_MSG_ERROR && len == 16 + 12, "error frame");
+	if (r == 1 && len == 28) {
+		CHECK(rts_get32(pl) == 7 && rts_get16(pl + 4) == OP_MOUNT && rts_get16(pl + 6) == 0 &&
+			      (int32_t)rts_get32(pl + 8) == EPERM && rts_get32(pl + 12) == 12 &&
+			      memcmp(pl + 16, "/proc (proc)", 12) == 0,
+		      "error frame fields");
+	}
+	free(pl);
+	r = rts_read_frame(sv[1], &type, &pl, &len, err, sizeof(err));
+	CHECK(r == 1 && type == RTS_MSG_SYNC && len == 8 && rts_get32(pl) == 2 &&
+		      rts_get32(pl + 4) == 1234,
+	      "sync frame");
+	free(pl);
+	r = rts_read_frame(sv[1], &type, &pl, &len, err, sizeof(err));
+	CHECK(r == 1 && type == RTS_MSG_READY && len == 0 && pl == NULL, "ready frame");
+	r = rts_read_frame(sv[1], &type, &pl, &len, err, sizeof(err));
+	CHECK(r == 0, "eof after frames");
+	close(sv[1]);
+
+	/* a truncated frame on the wire */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0) {
+		uint8_t h[RTS_HDR_LEN + 2];
+		rts_put32(h, RTS_MAGIC);
+		rts_put16(h + 4, RTS_MSG_PLAN);
+		rts_put16(h + 6, 0);
+		rts_put32(h + 8, 10);
+		h[12] = h[13] = 0;
+		CHECK(write(sv[0], h, sizeof(h)) == (ssize_t)sizeof(h), "write partial frame");
+		close(sv[0]);
+		r = rts_read_frame(sv[1], &type, &pl, &len, err, sizeof(err));
+		CHECK(r == -1 && strstr(err, "truncated"), "truncated frame on the wire: %d %s", r,
+		      err);
+		close(sv[1]);
+	}
+}
+
+/* ---- process helpers -------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads everything from fd until EOF or the deadline. */
+static int read_all(int fd, struct buf *out, long long deadline)
+{
+	char tmp[4096];
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = poll(&pf, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		b_raw(out, tmp, (size_t)n);
+	}
+}
+
+static int run_capture(char *const argv[], struct buf *out, int *status)
+{
+	int p[2];
+	memset(out, 0, sizeof(*out));
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	int r = read_all(p[0], out, now_ms() + 10000);
+	close(p[0]);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* Waits for pid with a deadline; kills it when the deadline passes. */
+static int wait_for(pid_t pid, int *status, long long deadline)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return -1;
+		}
+		usleep(10000);
+	}
+}
+
+struct run {
+	pid_t pid;   /* the executor */
+	int sock;    /* our end of the protocol socket */
+	int out;     /* the read end of the executor's stdout, or -1 */
+	int err;     /* the read end of the executor's stderr, or -1 */
+};
+
+/* Starts the executor with the socket at fd 7 (argv[1] = "7"), a stray
+ * inheritable fd 10 that CLOSE_FDS must close, and optional pipes for
+ * stdout/stderr. */
+static int start_executor(struct run *r, int capture_out, int capture_err)
+{
+	int sv[2], o[2] = {-1, -1}, e[2] = {-1, -1};
+	r->out = r->err = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (capture_out && pipe2(o, O_CLOEXEC) < 0)
+		return -1;
+	if (capture_err && pipe2(e, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (dup2(sv[1], 7) < 0)
+			_exit(126);
+		if (o[1] >= 0 && dup2(o[1], 1) < 0)
+			_exit(126);
+		if (e[1] >= 0 && dup2(e[1], 2) < 0)
+			_exit(126);
+		int stray = open("/dev/null", O_RDONLY);
+		if (stray >= 0 && stray != 10) {
+			dup2(stray, 10);
+			close(stray);
+		}
+		char *argv[] = {"runc-ts-init", "7", NULL};
+		execv(EXE, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (o[1] >= 0)
+		close(o[1]);
+	if (e[1] >= 0)
+		close(e[1]);
+	r->pid = pid;
+	r->sock = sv[0];
+	r->out = o[0];
+	r->err = e[0];
+	return 0;
+}
+
+static void stop_run(struct run *r)
+{
+	if (r->sock >= 0)
+		close(r->sock);
+	if (r->out >= 0)
+		close(r->out);
+	if (r->err >= 0)
+		close(r->err);
+	r->sock = r->out = r->err = -1;
+}
+
+static int send_plan(struct run *r, struct plan_b *p)
+{
+	return rts_write_frame(r->sock, RTS_MSG_PLAN, p->b.p, (uint32_t)p->b.n);
+}
+
+/* Reads one frame with a deadline. 1 frame, 0 EOF, -1 error/timeout. */
+static int recv_frame(int fd, uint16_t *type, uint8_t **pl, uint32_t *len, long long deadline)
+{
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	long long left = deadline - now_ms();
+	*pl = NULL;
+	if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+		return -1;
+	char err[256];
+	return rts_read_frame(fd, type, pl, len, err, sizeof(err));
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	if (remove(p) < 0 && errno != ENOENT)
+		fprintf(stderr, "cleanup: remove %s: %s\n", p, strerror(errno));
+	return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char b[65536];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, b, sizeof(b))) > 0)
+		if (write(out, b, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	if (n < 0)
+		rc = -1;
+	close(in);
+	if (close(out) < 0)
+		rc = -1;
+	return rc;
+}
+
+static int write_text(const char *path, const char *s, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, s, strlen(s));
+	close(fd);
+	return w == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static char tmpdir[PATH_MAX];
+
+static int mkpath(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int mkpath(const char *fmt, ...)
+{
+	char p[PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(p), fmt, ap);
+	va_end(ap);
+	return mkdir(p, 0755);
+}
+
+/* ---- end-to-end: a real container -------------------------------------------------- */
+
+static void test_e2e_container(void)
+{
+	char rootfs[PATH_MAX], p[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmpdir);
+	int ok = mkpath("%s", rootfs) == 0 && mkpath("%s/bin", rootfs) == 0 &&
+		 mkpath("%s/etc", rootfs) == 0;
+	snprintf(p, sizeof(p), "%s/bin/busybox", rootfs);
+	ok = ok && copy_file("/bin/busybox", p, 0755) == 0;
+	snprintf(p, sizeof(p), "%s/bin/sh", rootfs);
+	ok = ok && copy_file("/bin/busybox", p, 0755) == 0;
+	const char *applets[] = {"hostname", "cat", "ls", "grep", "cut", NULL};
+	for (int i = 0; applets[i]; i++) {
+		snprintf(p, sizeof(p), "%s/bin/%s", rootfs, applets[i]);
+		ok = ok && symlink("busybox", p) == 0;
+	}
+	snprintf(p, sizeof(p), "%s/etc/secret", rootfs);
+	ok = ok && write_text(p, "SECRET\n", 0644) == 0;
+	CHECK(ok, "prepare rootfs %s: %s", rootfs, strerror(errno));
+	if (!ok)
+		return;
+
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rootfs);
+	v_u64(&pl, MS_SLAVE | MS_REC);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "proc");
+	v_str(&pl, "/proc");
+	v_str(&pl, "proc");
+	v_u64(&pl, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	v_str(&pl, "");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "tmpfs");
+	v_str(&pl, "/dev");
+	v_str(&pl, "tmpfs");
+	v_u64(&pl, MS_NOSUID);
+	v_str(&pl, "mode=755,size=1m");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MKNOD, 6);
+	v_str(&pl, "/dev/null");
+	v_u64(&pl, S_IFCHR | 0666);
+	v_u64(&pl, 1);
+	v_u64(&pl, 3);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SYMLINK, 2);
+	v_str(&pl, "/proc/self/fd");
+	v_str(&pl, "/dev/fd");
+	p_op(&pl, OP_PIVOT_ROOT, 0);
+	p_op(&pl, OP_HOSTNAME, 1);
+	v_str(&pl, "t1");
+	p_op(&pl, OP_MASK, 1);
+	v_str(&pl, "/etc/secret");
+	p_op(&pl, OP_MASK, 1);
+	v_str(&pl, "/no/such/path");
+	p_op(&pl, OP_READONLY, 1);
+	v_str(&pl, "/proc/sys");
+	p_op(&pl, OP_READONLY, 1);
+	v_str(&pl, "/no/such/dir");
+	p_op(&pl, OP_CHDIR, 1);
+	v_str(&pl, "/");
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "sh");
+	v_str(&pl, "/bin");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {
+		"sh", "-c",
+		"hostname; echo pid=$$; test -w /proc/sys/kernel/hostname && echo rw || echo ro; "
+		"(echo t1 > /proc/sys/kernel/hostname) 2>/dev/null && echo write=rw || echo write=ro; "
+		"grep ' /proc/sys ' /proc/self/mountinfo | cut -d' ' -f6; "
+		"echo secret=$(cat /etc/secret); echo cwd=$(pwd); "
+		"for f in /proc/self/fd/*; do echo fd=${f##*/}; done; "
+		"test -c /dev/null && echo null=chr",
+		NULL};
+	const char *env[] = {"PATH=/bin", NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+
+	struct run r;
+	if (start_executor(&r, 1, 0) < 0) {
+		CHECK(0, "start executor: %s", strerror(errno));
+		b_free(&pl.b);
+		return;
+	}
+	long long deadline = now_ms() + 20000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	pid_t cpid = -1;
+	int got_ready = 0;
+	for (;;) {
+		int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_PID && len == 4)
+			cpid = (pid_t)rts_get32(payload);
+		else if (type == RTS_MSG_READY)
+			got_ready = 1;
+		else if (type == RTS_MSG_ERROR && len >= 16)
+			fprintf(stderr, "executor ERROR op %u (%s) errno %d: %.*s\n", rts_get32(payload),
+				rts_opname(rts_get16(payload + 4)), (int)rts_get32(payload + 8),
+				(int)(len - 16), payload + 16);
+		free(payload);
+	}
+	CHECK(cpid > 0, "PID message received");
+	CHECK(got_ready, "READY message received");
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	CHECK(read_all(r.out, &out, deadline) == 0, "container stdout read to EOF");
+	b_u8(&out, 0);
+	const char *o = (const char *)out.p;
+	CHECK(strstr(o, "t1\n") == o, "hostname t1 in:\n%s", o);
+	CHECK(strstr(o, "\npid=1\n") != NULL, "pid 1 in:\n%s", o);
+	/* busybox's test -w is always true for root: check a real write and the
+	 * mount flags too */
+	CHECK(strstr(o, "\nro\n") != NULL || strstr(o, "\nrw\n") != NULL, "test -w ran:\n%s", o);
+	CHECK(strstr(o, "\nwrite=ro\n") != NULL, "/proc/sys write refused in:\n%s", o);
+	CHECK(strstr(o, "\nro,") != NULL, "/proc/sys mounted ro in:\n%s", o);
+	CHECK(strstr(o, "\nsecret=\n") != NULL, "masked file empty in:\n%s", o);
+	CHECK(strstr(o, "\ncwd=/\n") != NULL, "cwd / in:\n%s", o);
+	CHECK(strstr(o, "\nnull=chr") != NULL, "/dev/null char device in:\n%s", o);
+	/* fds: 0,1,2 and the glob's own directory fd; never the socket (7) or stray 10 */
+	int leaked = 0;
+	for (const char *f = strstr(o, "fd="); f; f = strstr(f + 3, "fd=")) {
+		int n = atoi(f + 3);
+		if (n > 3)
+			leaked = 1;
+	}
+	CHECK(!leaked, "no fd above 3 leaked into the container:\n%s", o);
+	b_free(&out);
+
+	int st;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "executor parent exits 0 after FORK (status 0x%x)", st);
+	if (cpid > 0)
+		CHECK(wait_for(cpid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "container exits 0 (status 0x%x)", st);
+	stop_run(&r);
+	/* the host sees no trace: rootfs/proc is not a mount point here */
+	struct stat a, b;
+	char pp[PATH_MAX];
+	snprintf(pp, sizeof(pp), "%s/proc", rootfs);
+	CHECK(stat(pp, &a) == 0 && stat(rootfs, &b) == 0 && a.st_dev == b.st_dev,
+	      "container mounts not visible outside");
+}
+
+/* ---- end-to-end: errors ---------------------------------------------------------------- */
+
+struct outcome {
+	int frames_error;
+	uint32_t index;
+	uint16_t opcode;
+	int32_t err;
+	char detail[512];
+	int status;
+	char stderr_text[1024];
+	int got_ready;
+};
+
+static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
+{
+	memset(oc, 0, sizeof(*oc));
+	struct run r;
+	if (start_executor(&r, 0, capture_err) < 0)
+		return -1;
+	long long deadline = now_ms() + 10000;
+	int rc = send_plan(&r, pl);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	while (rc == 0) {
+		int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		if (fr < 0)
+			rc = -1;
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_ERROR && len >= 16) {
+			oc->frames_error++;
+			oc->index = rts_get32(payload);
+			oc->opcode = rts_get16(payload + 4);
+			oc->err = (int32_t)rts_get32(payload + 8);
+			uint32_t dl = rts_get32(payload + 12);
+			if (dl == len - 16 && dl < sizeof(oc->detail))
+				memcpy(oc->detail, payload + 16, dl);
+		} else if (type == RTS_MSG_READY) {
+			oc->got_ready = 1;
+		}
+		free(payload);
+	}
+	if (capture_err && r.err >= 0) {
+		struct buf e;
+		memset(&e, 0, sizeof(e));
+		read_all(r.err, &e, deadline);
+		if (e.n)
+			snprintf(oc->stderr_text, sizeof(oc->stderr_text), "%.*s", (int)e.n,
+				 (char *)e.p);
+		b_free(&e);
+	}
+	if (wait_for(r.pid, &oc->status, deadline) < 0)
+		rc = -1;
+	stop_run(&r);
+	return rc;
+}
+
+static void test_e2e_errors(void)
+{
+	struct plan_b pl;
+	struct outcome oc;
+
+	p_init(&pl);
+	p_op(&pl, OP_UMASK, 1);
+	v_u64(&pl, 022);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "no-such-binary-rts");
+	v_str(&pl, "/nonexistent-rts:/also-nonexistent-rts:");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run missing-binary plan");
+	CHECK(oc.frames_error == 1 && oc.index == 1 && oc.opcode == OP_RESOLVE_EXEC &&
+		      oc.err == ENOENT,
+	      "missing binary: ERROR index %u opcode %u errno %d", oc.index, oc.opcode, oc.err);
+	CHECK(strcmp(oc.detail,
+		     "exec: \"no-such-binary-rts\": executable file not found in $PATH") == 0,
+	      "missing binary detail: '%s'", oc.detail);
+	CHECK(WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 1, "exit 1 after ERROR");
+	b_free(&pl.b);
+
+	/* a file that is not executable: EACCES */
+	char f[PATH_MAX];
+	snprintf(f, sizeof(f), "%s/noexec", tmpdir);
+	write_text(f, "x", 0644);
+	p_init(&pl);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "noexec");
+	v_str(&pl, tmpdir);
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run noexec plan");
+	CHECK(oc.err == EACCES && strcmp(oc.detail, "exec: \"noexec\": permission denied") == 0,
+	      "not executable: errno %d detail '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* an undecodable plan: index 0xffffffff, opcode 0, EINVAL */
+	p_init(&pl);
+	p_op(&pl, 999, 0);
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run bad plan");
+	CHECK(oc.frames_error == 1 && oc.index == 0xffffffffu && oc.opcode == 0 &&
+		      oc.err == EINVAL && strstr(oc.detail, "unknown opcode 999"),
+	      "decode error: index %u opcode %u errno %d '%s'", oc.index, oc.opcode, oc.err,
+	      oc.detail);
+	b_free(&pl.b);
+
+	/* exec failure after READY: stderr, exit 127, no ERROR frame */
+	snprintf(f, sizeof(f), "%s/badinterp", tmpdir);
+	write_text(f, "#!/nonexistent-interpreter-rts\n", 0755);
+	p_init(&pl);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, f);
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"badinterp", NULL}, *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	CHECK(run_plan(&pl, &oc, 1) == 0, "run exec-failure plan");
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "runc-ts-init: exec %s: %s\n", f, strerror(ENOENT));
+	CHECK(oc.got_ready && oc.frames_error == 0 && WIFEXITED(oc.status) &&
+		      WEXITSTATUS(oc.status) == 127 && strcmp(oc.stderr_text, want) == 0,
+	      "exec failure: ready %d errors %d status 0x%x stderr '%s'", oc.got_ready,
+	      oc.frames_error, oc.status, oc.stderr_text);
+	b_free(&pl.b);
+
+	/* PIVOT_ROOT with a shared root propagation */
+	char rfs[PATH_MAX];
+	snprintf(rfs, sizeof(rfs), "%s/rootfs", tmpdir);
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWNS);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rfs);
+	v_u64(&pl, MS_SHARED | MS_REC);
+	p_op(&pl, OP_PIVOT_ROOT, 0);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "no-such-binary-rts");
+	v_str(&pl, "/bin");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run rshared pivot plan");
+	CHECK(oc.index == 3 && oc.err == ENOENT, "pivot_root with rshared /: op %u errno %d %s",
+	      oc.index, oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* SYSCTL refuses a /proc that is not procfs? (here: a real write to a
+	 * namespaced key in a fresh UTS namespace) */
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWUTS);
+	p_op(&pl, OP_SYSCTL, 2);
+	v_str(&pl, "kernel.hostname");
+	v_str(&pl, "viasysctl");
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "no-such-binary-rts");
+	v_str(&pl, "");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run sysctl plan");
+	CHECK(oc.index == 2 && oc.err == ENOENT, "sysctl op succeeded (next op failed: %u %d %s)",
+	      oc.index, oc.err, oc.detail);
+	b_free(&pl.b);
+}
+
+/* SYNC then ABORT: exit 1 quietly. Also: the executor runs from a sealed memfd. */
+static void test_e2e_sync_abort(void)
+{
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 3);
+	struct run r;
+	if (start_executor(&r, 0, 0) < 0) {
+		CHECK(0, "start executor");
+		b_free(&pl.b);
+		return;
+	}
+	long long deadline = now_ms() + 10000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+	CHECK(fr == 1 && type == RTS_MSG_SYNC && len == 8 && rts_get32(payload) == 3 &&
+		      (pid_t)rts_get32(payload + 4) == r.pid,
+	      "SYNC{3, pid}");
+	free(payload);
+	char link[PATH_MAX], lp[64];
+	snprintf(lp, sizeof(lp), "/proc/%d/exe", r.pid);
+	ssize_t n = readlink(lp, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	CHECK(strncmp(link, "/memfd:runc-ts-init", 19) == 0, "runs from a memfd: %s", link);
+	snprintf(lp, sizeof(lp), "/proc/%d/exe", r.pid);
+	int efd = open(lp, O_RDONLY | O_CLOEXEC);
+	int seals = efd >= 0 ? fcntl(efd, F_GET_SEALS) : -1;
+	CHECK(seals >= 0 && (seals & (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) ==
+				    (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE),
+	      "memfd sealed (0x%x)", seals);
+	if (efd >= 0) {
+		CHECK(write(efd, "x", 1) < 0, "the binary cannot be written");
+		close(efd);
+	}
+	/* non-dumpable: /proc/pid/status reports no core dumps is not exposed;
+	 * check through the owner of /proc/pid/fd being root and the mm flag */
+	CHECK(rts_write_frame(r.sock, RTS_MSG_ABORT, NULL, 0) == 0, "send ABORT");
+	fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+	CHECK(fr == 0, "EOF after ABORT (no ERROR), got %d type %u", fr, fr == 1 ? type : 0);
+	free(payload);
+	int st;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	      "exit 1 after ABORT (0x%x)", st);
+	stop_run(&r);
+
+	/* SYNC then CONTINUE then a failing op: the ERROR names op 1 */
+	p_init(&pl);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 2);
+	p_op(&pl, OP_SETNS, 2);
+	v_u64(&pl, CLONE_NEWNET);
+	v_str(&pl, "/nonexistent-rts/ns/net");
+	if (start_executor(&r, 0, 0) == 0) {
+		deadline = now_ms() + 10000;
+		send_plan(&r, &pl);
+		fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		CHECK(fr == 1 && type == RTS_MSG_SYNC, "SYNC before CONTINUE");
+		free(payload);
+		rts_write_frame(r.sock, RTS_MSG_CONTINUE, NULL, 0);
+		fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		CHECK(fr == 1 && type == RTS_MSG_ERROR && len >= 16 && rts_get32(payload) == 1 &&
+			      rts_get16(payload + 4) == OP_SETNS &&
+			      (int)rts_get32(payload + 8) == ENOENT,
+		      "ERROR for op 1 after CONTINUE");
+		free(payload);
+		wait_for(r.pid, &st, deadline);
+		stop_run(&r);
+	}
+	b_free(&pl.b);
+}
+
+/* MOUNT onto a symlink that points outside the rootfs lands inside it. */
+static void test_e2e_symlink_escape(void)
+{
+	char rootfs[PATH_MAX], hostdir[PATH_MAX], p[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs2", tmpdir);
+	snprintf(hostdir, sizeof(hostdir), "%s/hostdir", tmpdir);
+	int ok = mkpath("%s", rootfs) == 0 && mkpath("%s", hostdir) == 0;
+	snprintf(p, sizeof(p), "%s/marker", hostdir);
+	ok = ok && write_text(p, "host\n", 0644) == 0;
+	snprintf(p, sizeof(p), "%s/escape", rootfs);
+	ok = ok && symlink(hostdir, p) == 0; /* absolute */
+	char rel[PATH_MAX];
+	snprintf(rel, sizeof(rel), "../../../../../../../../../../%s", hostdir + 1);
+	snprintf(p, sizeof(p), "%s/escape2", rootfs);
+	ok = ok && symlink(rel, p) == 0; /* dot-dot */
+	CHECK(ok, "prepare symlink rootfs: %s", strerror(errno));
+	if (!ok)
+		return;
+
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWNS);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rootfs);
+	v_u64(&pl, MS_PRIVATE | MS_REC);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "tmpfs");
+	v_str(&pl, "/escape");
+	v_str(&pl, "tmpfs");
+	v_u64(&pl, 0);
+	v_str(&pl, "");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "tmpfs");
+	v_str(&pl, "/escape2/sub");
+	v_str(&pl, "tmpfs");
+	v_u64(&pl, 0);
+	v_str(&pl, "");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MKNOD, 6);
+	v_str(&pl, "/escape/node");
+	v_u64(&pl, S_IFIFO | 0600);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 2);
+
+	struct run r;
+	if (start_executor(&r, 0, 0) < 0) {
+		CHECK(0, "start executor");
+		b_free(&pl.b);
+		return;
+	}
+	long long deadline = now_ms() + 10000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+	if (fr == 1 && type == RTS_MSG_ERROR && len >= 16)
+		fprintf(stderr, "executor ERROR op %u errno %d: %.*s\n", rts_get32(payload),
+			(int)rts_get32(payload + 8), (int)(len - 16), payload + 16);
+	CHECK(fr == 1 && type == RTS_MSG_SYNC, "SYNC reached after the mounts");
+	free(payload);
+	if (fr == 1 && type == RTS_MSG_SYNC) {
+		/* inspect the executor's mount table */
+		char mi[64], inside[PATH_MAX], inside2[PATH_MAX];
+		snprintf(mi, sizeof(mi), "/proc/%d/mountinfo", r.pid);
+		snprintf(inside, sizeof(inside), "%s%s", rootfs, hostdir);
+		snprintf(inside2, sizeof(inside2), "%s%s/sub", rootfs, hostdir);
+		FILE *f = fopen(mi, "re");
+		int on_host = 0, in_root = 0, in_root2 = 0;
+		char line[4096];
+		while (f && fgets(line, sizeof(line), f)) {
+			char mp[PATH_MAX];
+			if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+				continue;
+			if (strcmp(mp, hostdir) == 0 || strncmp(mp, hostdir, strlen(hostdir)) == 0)
+				on_host = 1;
+			if (strcmp(mp, inside) == 0)
+				in_root = 1;
+			if (strcmp(mp, inside2) == 0)
+				in_root2 = 1;
+		}
+		if (f)
+			fclose(f);
+		CHECK(!on_host, "no mount on the host dir %s", hostdir);
+		CHECK(in_root, "absolute symlink mount landed at %s", inside);
+		CHECK(in_root2, "dot-dot symlink mount landed at %s", inside2);
+		/* the executor's view of the host dir still shows the marker */
+		snprintf(p, sizeof(p), "/proc/%d/root%s/marker", r.pid, hostdir);
+		CHECK(access(p, F_OK) == 0, "host dir not covered in the executor's namespace");
+	}
+	rts_write_frame(r.sock, RTS_MSG_ABORT, NULL, 0);
+	int st;
+	wait_for(r.pid, &st, deadline);
+	stop_run(&r);
+	/* nothing was created in the host dir */
+	DIR *d = opendir(hostdir);
+	int entries = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			entries++;
+	if (d)
+		closedir(d);
+	CHECK(entries == 1, "host dir holds only its marker (%d entries)", entries);
+	snprintf(p, sizeof(p), "%s%s/node", rootfs, hostdir);
+	struct stat sb;
+	CHECK(lstat(p, &sb) < 0 || S_ISDIR(sb.st_mode) == 0, "mknod went into the rootfs");
+}
+
+
+/* MOVE_ROOT and most process operations in one container. */
+static void test_e2e_kitchen_sink(void)
+{
+	char rootfs[PATH_MAX], hostfile[PATH_MAX], fifo[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmpdir); /* from test_e2e_container */
+	snprintf(hostfile, sizeof(hostfile), "%s/hostfile", tmpdir);
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", tmpdir);
+	int ok = write_text(hostfile, "from-host\n", 0644) == 0 && mkfifo(fifo, 0600) == 0;
+	char p[PATH_MAX];
+	const char *applets[] = {"umask", "id", NULL};
+	for (int i = 0; applets[i]; i++) {
+		snprintf(p, sizeof(p), "%s/bin/%s", rootfs, applets[i]);
+		symlink("busybox", p);
+	}
+	CHECK(ok, "prepare kitchen sink: %s", strerror(errno));
+	if (!ok)
+		return;
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_OPEN_FIFO, 1);
+	v_str(&pl, fifo);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rootfs);
+	v_u64(&pl, MS_PRIVATE | MS_REC);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "proc");
+	v_str(&pl, "/proc");
+	v_str(&pl, "proc");
+	v_u64(&pl, 0);
+	v_str(&pl, "");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, "tmpfs");
+	v_str(&pl, "/dev");
+	v_str(&pl, "tmpfs");
+	v_u64(&pl, 0);
+	v_str(&pl, "mode=755");
+	v_u64(&pl, 1);
+	p_op(&pl, OP_MKNOD, 6);
+	v_str(&pl, "/dev/null");
+	v_u64(&pl, S_IFCHR | 0666);
+	v_u64(&pl, 1);
+	v_u64(&pl, 3);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_BIND_DEVICE, 2);
+	v_str(&pl, "/dev/zero");
+	v_str(&pl, "/dev/zero");
+	p_op(&pl, OP_MOUNT, 6);
+	v_str(&pl, hostfile);
+	v_str(&pl, "/etc/sub/hostfile");
+	v_str(&pl, "");
+	v_u64(&pl, MS_BIND);
+	v_str(&pl, "");
+	v_u64(&pl, 2);
+	p_op(&pl, OP_REMOUNT, 2);
+	v_str(&pl, "/etc/sub/hostfile");
+	v_u64(&pl, MS_BIND | MS_RDONLY);
+	p_op(&pl, OP_PROPAGATE, 2);
+	v_str(&pl, "/dev");
+	v_u64(&pl, MS_SLAVE);
+	p_op(&pl, OP_SETATTR, 4);
+	v_str(&pl, "/dev");
+	v_u64(&pl, MOUNT_ATTR_NOEXEC);
+	v_u64(&pl, 0);
+	v_u64(&pl, 1);
+	p_op(&pl, OP_SYMLINK, 2);
+	v_str(&pl, "/proc/self/fd");
+	v_str(&pl, "/dev/fd");
+	p_op(&pl, OP_MOVE_ROOT, 0);
+	p_op(&pl, OP_DOMAINNAME, 1);
+	v_str(&pl, "dom.test");
+	p_op(&pl, OP_SYSCTL, 2);
+	v_str(&pl, "kernel.hostname");
+	v_str(&pl, "sysctl-host");
+	p_op(&pl, OP_RLIMIT, 3);
+	v_u64(&pl, RLIMIT_NOFILE);
+	v_u64(&pl, 512);
+	v_u64(&pl, 1024);
+	p_op(&pl, OP_OOM_SCORE_ADJ, 1);
+	v_str(&pl, "123");
+	p_op(&pl, OP_UMASK, 1);
+	v_u64(&pl, 027);
+	p_op(&pl, OP_SETSID, 0);
+	p_op(&pl, OP_KEYRING, 1);
+	v_str(&pl, "_ses.rts-test");
+	p_op(&pl, OP_PERSONALITY, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_IOPRIO, 1);
+	v_u64(&pl, (2 << 13) | 4);
+	p_op(&pl, OP_SCHED, 7);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	v_u64(&pl, 5);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SETGROUPS, 1);
+	b_u8(&pl.b, RTS_U64LIST);
+	b_u32(&pl.b, 2);
+	b_u64(&pl.b, 5);
+	b_u64(&pl.b, 6);
+	p_op(&pl, OP_KEEPCAPS, 1);
+	v_u64(&pl, 1);
+	p_op(&pl, OP_SETGID, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SETUID, 1);
+	v_u64(&pl, 0);
+	/* everything but CAP_SYS_ADMIN (21) and CAP_NET_RAW (13); ambient: CAP_CHOWN */
+	uint64_t caps = 0;
+	for (int c = 0; c < 64; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			caps |= 1ULL << c;
+	caps &= ~(1ULL << 21) & ~(1ULL << 13);
+	char capbnd[64];
+	snprintf(capbnd, sizeof(capbnd), "CapBnd:\t%016llx\n", (unsigned long long)caps);
+	p_op(&pl, OP_CAPS, 5);
+	v_u64(&pl, caps);
+	v_u64(&pl, caps);
+	v_u64(&pl, caps);
+	v_u64(&pl, 1);
+	v_u64(&pl, 1);
+	p_op(&pl, OP_NO_NEW_PRIVS, 0);
+	p_op(&pl, OP_SECCOMP, 2);
+	b_u8(&pl.b, RTS_BYTES);
+	b_u32(&pl.b, 8);
+	b_raw(&pl.b, "\x06\x00\x00\x00\x00\x00\xff\x7f", 8); /* RET ALLOW */
+	v_u64(&pl, 0);
+	p_op(&pl, OP_CHDIR, 1);
+	v_str(&pl, "/etc");
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "sh");
+	v_str(&pl, "/nonexistent::/bin");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_WAIT_FIFO, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {
+		"sh", "-c",
+		"echo dom=$(cat /proc/sys/kernel/domainname); echo host=$(cat /proc/sys/kernel/hostname); "
+		"echo nofile=$(ulimit -n); echo oom=$(cat /proc/self/oom_score_adj); echo umask=$(umask); "
+		"grep -E '^(CapBnd|CapAmb|NoNewPrivs|Seccomp|Groups):' /proc/self/status; "
+		"echo file=$(cat sub/hostfile); (echo x > sub/hostfile) 2>/dev/null && echo hostfile=rw || echo hostfile=ro; "
+		"test -c /dev/zero && echo zero=chr; echo cwd=$(pwd); echo pid=$$; echo env=$FOO",
+		NULL};
+	const char *env[] = {"PATH=/bin", "FOO=bar baz", NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+
+	struct run r;
+	if (start_executor(&r, 1, 0) < 0) {
+		CHECK(0, "start executor");
+		b_free(&pl.b);
+		return;
+	}
+	long long deadline = now_ms() + 20000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	pid_t cpid = -1;
+	int got_ready = 0;
+	for (;;) {
+		int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_PID && len == 4)
+			cpid = (pid_t)rts_get32(payload);
+		else if (type == RTS_MSG_READY)
+			got_ready = 1;
+		else if (type == RTS_MSG_ERROR && len >= 16)
+			fprintf(stderr, "executor ERROR op %u (%s) errno %d: %.*s\n", rts_get32(payload),
+				rts_opname(rts_get16(payload + 4)), (int)rts_get32(payload + 8),
+				(int)(len - 16), payload + 16);
+		free(payload);
+	}
+	CHECK(got_ready && cpid > 0, "PID and READY");
+	/* `start`: open the fifo for reading; the container writes "0" and execs */
+	int ffd = open(fifo, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct buf fb;
+	memset(&fb, 0, sizeof(fb));
+	if (ffd >= 0) {
+		fcntl(ffd, F_SETFL, 0);
+		read_all(ffd, &fb, deadline);
+		close(ffd);
+	}
+	CHECK(fb.n == 1 && fb.p[0] == '0', "exec fifo delivered one byte '0'");
+	b_free(&fb);
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	CHECK(read_all(r.out, &out, deadline) == 0, "stdout to EOF");
+	b_u8(&out, 0);
+	const char *o = (const char *)out.p;
+	const char *want[] = {"dom=dom.test\n", "host=sysctl-host\n", "nofile=512\n", "oom=123\n",
+			      "umask=0027\n", capbnd, "CapAmb:\t0000000000000001\n",
+			      "NoNewPrivs:\t1\n", "Seccomp:\t2\n", "Groups:\t5 6",
+			      "file=from-host\n", "hostfile=ro\n", "zero=chr\n", "cwd=/etc\n",
+			      "pid=1\n", "env=bar baz\n", NULL};
+	for (int i = 0; want[i]; i++)
+		CHECK(strstr(o, want[i]) != NULL, "kitchen sink output lacks '%s':\n%s", want[i], o);
+	b_free(&out);
+	int st;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "executor exits 0");
+	if (cpid > 0)
+		CHECK(wait_for(cpid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "container exits 0 (0x%x)", st);
+	stop_run(&r);
+}
+
+/* CONSOLE: the pty master arrives over the console socket; the process' stdio is the pty. */
+static void test_e2e_console(void)
+{
+	char sockpath[PATH_MAX];
+	snprintf(sockpath, sizeof(sockpath), "%s/console.sock", tmpdir);
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sockpath);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 1) < 0) {
+		CHECK(0, "console listener: %s", strerror(errno));
+		if (ls >= 0)
+			close(ls);
+		return;
+	}
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_CONSOLE, 1);
+	v_str(&pl, sockpath);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"busybox", "sh", "-c", "tty; echo hello-console", NULL};
+	const char *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	struct run r;
+	if (start_executor(&r, 0, 0) < 0) {
+		close(ls);
+		b_free(&pl.b);
+		CHECK(0, "start executor");
+		return;
+	}
+	long long deadline = now_ms() + 10000;
+	send_plan(&r, &pl);
+	b_free(&pl.b);
+	struct pollfd pf = {.fd = ls, .events = POLLIN};
+	int master = -1;
+	char name[128] = "";
+	if (poll(&pf, 1, 10000) == 1) {
+		int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		ssize_t n = c >= 0 ? recvmsg(c, &msg, MSG_CMSG_CLOEXEC) : -1;
+		if (n > 0) {
+			name[n] = '\0';
+			struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+			if (h && h->cmsg_type == SCM_RIGHTS)
+				memcpy(&master, CMSG_DATA(h), sizeof(int));
+		}
+		if (c >= 0)
+			close(c);
+	}
+	close(ls);
+	CHECK(master >= 0 && strncmp(name, "/dev/pts/", 9) == 0, "pty master received (%s)", name);
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	int got_ready = 0;
+	for (;;) {
+		int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_READY)
+			got_ready = 1;
+		free(payload);
+	}
+	CHECK(got_ready, "READY after CONSOLE");
+	if (master >= 0) {
+		struct buf out;
+		memset(&out, 0, sizeof(out));
+		char tmp[512];
+		while (now_ms() < deadline) {
+			struct pollfd mp = {.fd = master, .events = POLLIN};
+			if (poll(&mp, 1, 2000) <= 0)
+				break;
+			ssize_t n = read(master, tmp, sizeof(tmp));
+			if (n <= 0)
+				break; /* EIO once the slave side is closed */
+			b_raw(&out, tmp, (size_t)n);
+		}
+		b_u8(&out, 0);
+		char want[160];
+		snprintf(want, sizeof(want), "%s\r\nhello-console", name);
+		CHECK(strstr((char *)out.p, want) != NULL, "console output '%s'", (char *)out.p);
+		b_free(&out);
+		close(master);
+	}
+	int st;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "console process exits 0 (0x%x)", st);
+	stop_run(&r);
+}
+
+static void test_e2e(void)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "skip: end-to-end tests need root\n");
+		return;
+	}
+	if (access(EXE, X_OK) != 0) {
+		CHECK(0, "%s missing: run make first", EXE);
+		return;
+	}
+	if (access("/bin/busybox", X_OK) != 0) {
+		CHECK(0, "/bin/busybox missing (apt-get install busybox-static)");
+		return;
+	}
+	/* isolate: our own private mount namespace; reap re-parented containers */
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		CHECK(0, "private mount namespace: %s", strerror(errno));
+		return;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/runc-ts-native.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	test_e2e_container();
+	test_e2e_errors();
+	test_e2e_sync_abort();
+	test_e2e_symlink_escape();
+	test_e2e_kitchen_sink();
+	test_e2e_console();
+	/* reap anything left (re-parented containers) */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	rm_rf(tmpdir);
+	struct stat st;
+	CHECK(stat(tmpdir, &st) < 0, "temp dir %s removed", tmpdir);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const char *exe = getenv("RTS_EXE");
+	if (exe && *exe)
+		EXE = exe;
+	const char *d = getenv("RTS_NATIVE_DIR");
+	if (d && chdir(d) < 0) {
+		perror(d);
+		return 2;
+	}
+	test_golden();
+	test_rejects();
+	test_dump_escapes();
+	test_framing();
+	test_e2e();
+	printf("native: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

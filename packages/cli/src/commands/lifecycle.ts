@@ -1,0 +1,151 @@
+import { parseSignal, Runtime } from '@runc-ts/libcontainer';
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { renderList } from '../render.js';
+
+function runtimeOf(context: CommandContext): Runtime {
+  return new Runtime({ root: context.globals().root, initPath: context.initPath() });
+}
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected a number >= 0`);
+    return Number(value);
+  };
+}
+
+/** LISTEN_FDS (systemd socket activation) fds are passed on like --preserve-fds. */
+function listenFds(): number {
+  const value = process.env.LISTEN_FDS;
+  if (!value) return 0;
+  if (!/^\d+$/.test(value)) throw new UsageError(`invalid LISTEN_FDS ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+interface CreateFlags {
+  bundle: string;
+  consoleSocket?: string;
+  pidFile?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds: number;
+}
+
+function withCreateFlags(command: Command): Command {
+  return command
+    .argument('<container-id>')
+    .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
+    .option(
+      '--console-socket <path>',
+      'AF_UNIX socket that receives the master end of the console pseudoterminal',
+    )
+    .option('--pid-file <file>', 'write the process id of the container to this file')
+    .option('--no-pivot', 'do not use pivot_root to jail the process inside rootfs (for ramdisk rootfs)')
+    .option('--no-new-keyring', 'do not create a new session keyring for the container')
+    .option(
+      '--preserve-fds <n>',
+      'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
+      nonNegativeInt('--preserve-fds'),
+      0,
+    );
+}
+
+function createOptions(flags: CreateFlags) {
+  return {
+    bundle: flags.bundle,
+    consoleSocket: flags.consoleSocket,
+    pidFile: flags.pidFile,
+    // commander turns --no-pivot into pivot: false
+    noPivot: (flags as { pivot?: boolean }).pivot === false,
+    noNewKeyring: (flags as { newKeyring?: boolean }).newKeyring === false,
+    preserveFds: flags.preserveFds,
+    listenFds: listenFds(),
+  };
+}
+
+export function registerLifecycle(program: Command, context: CommandContext): void {
+  withCreateFlags(
+    program
+      .command('create')
+      .summary('create a container')
+      .description(
+        'Create the container <container-id> from the bundle: namespaces, mounts, devices and\n' +
+          'process settings are set up and its init waits for `runc start`.',
+      ),
+  ).action(async (id: string, flags: CreateFlags) => {
+    await runtimeOf(context).create(id, createOptions(flags));
+  });
+
+  program
+    .command('start')
+    .summary('executes the user defined process in a created container')
+    .argument('<container-id>')
+    .action((id: string) => {
+      runtimeOf(context).start(id);
+    });
+
+  withCreateFlags(
+    program
+      .command('run')
+      .summary('create and run a container')
+      .description(
+        'Create and start the container; wait for its process and exit with its status,\n' +
+          'forwarding signals to it, then delete it (unless --keep). With --detach, return once\n' +
+          'it runs.',
+      ),
+  )
+    .option('-d, --detach', "detach from the container's process")
+    .option('--keep', 'do not delete the container after it exits')
+    .option(
+      '--no-subreaper',
+      'runc-ts never makes itself a subreaper: reparented processes go to the caller',
+    )
+    .action(async (id: string, flags: CreateFlags & { detach?: boolean; keep?: boolean }) => {
+      const code = await runtimeOf(context).run(id, {
+        ...createOptions(flags),
+        detach: flags.detach,
+        keep: flags.keep,
+      });
+      process.exitCode = code;
+    });
+
+  program
+    .command('state')
+    .summary('output the state of a container')
+    .argument('<container-id>')
+    .action((id: string) => {
+      context.write(JSON.stringify(runtimeOf(context).state(id), null, 2));
+    });
+
+  program
+    .command('list')
+    .summary('lists containers started by runc with the given root')
+    .option('-f, --format <format>', 'select one of: table or json', 'table')
+    .option('-q, --quiet', 'display only container IDs')
+    .action((flags: { format: string; quiet?: boolean }) => {
+      if (flags.format !== 'table' && flags.format !== 'json') {
+        throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use "table" or "json"`);
+      }
+      context.write(renderList(runtimeOf(context).list(), flags.format, flags.quiet === true));
+    });
+
+  program
+    .command('kill')
+    .summary("send a signal (default: SIGTERM) to the container's init process")
+    .argument('<container-id>')
+    .argument('[signal]', 'signal name (KILL, SIGKILL) or number', 'SIGTERM')
+    .option('-a, --all', 'send the signal to all processes inside the container')
+    .action((id: string, signal: string, flags: { all?: boolean }) => {
+      runtimeOf(context).kill(id, parseSignal(signal), { all: flags.all === true });
+    });
+
+  program
+    .command('delete')
+    .summary('delete a container and the resources it holds')
+    .argument('<container-id>')
+    .option('-f, --force', 'forcibly delete the container if it is still running (uses SIGKILL)')
+    .action((id: string, flags: { force?: boolean }) => {
+      runtimeOf(context).delete(id, { force: flags.force === true });
+    });
+}

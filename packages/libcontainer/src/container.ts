@@ -1,0 +1,451 @@
+import type { ChildProcess } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { planCreate, SyncKind } from '@runc-ts/namespaces';
+import { OCI_VERSION, parseConfig, type Spec, type State } from '@runc-ts/spec';
+import { ContainerError, describeSystemError } from './errors.js';
+import { runExecutor } from './executor.js';
+import { runHooks } from './hooks.js';
+import { hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import { validateContainerId } from './id.js';
+import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
+import { StateStore, type StoredState } from './state-store.js';
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+/** `runc state` output: the OCI state plus runc's rootfs, created and owner. */
+export interface ContainerState extends State {
+  pid: number;
+  rootfs: string;
+  created: string;
+  owner: string;
+}
+
+export interface RuntimeOptions {
+  /** --root: the state directory. */
+  root: string;
+  /** Path of the runc-ts-init executor binary. */
+  initPath: string;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** --preserve-fds: extra fds after stdio (and after LISTEN_FDS) passed to the container. */
+  preserveFds?: number;
+  /** $LISTEN_FDS of systemd socket activation: passed on, and announced to the process. */
+  listenFds?: number;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** -d: leave the container running and return. */
+  detach?: boolean;
+  /** --keep: do not delete the container after it exits. */
+  keep?: boolean;
+}
+
+/** RFC 3339 in UTC with the fraction trimmed as Go's RFC3339Nano does. */
+function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
+function writeMaps(pid: number, spec: Spec): void {
+  const render = (maps: NonNullable<NonNullable<Spec['linux']>['uidMappings']>) =>
+    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  const linux = spec.linux ?? {};
+  try {
+    writeFileSync(`/proc/${pid}/uid_map`, render(linux.uidMappings ?? []));
+    writeFileSync(`/proc/${pid}/gid_map`, render(linux.gidMappings ?? []));
+  } catch (error) {
+    throw new ContainerError(
+      'EXECUTOR',
+      `write uid/gid mappings of the user namespace (pid ${pid}): ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The resources block needs the cgroup drivers, which have not landed; only
+ * runc's default device rule (deny all) is accepted, and it is not enforced
+ * yet (see the README status table).
+ */
+function checkResources(spec: Spec): void {
+  const resources = spec.linux?.resources;
+  if (!resources) return;
+  for (const key of Object.keys(resources)) {
+    if (key !== 'devices') {
+      throw new ContainerError(
+        'PLAN',
+        `linux.resources.${key}: cgroup resources are not supported yet (only runc's default linux.resources.devices rule is accepted)`,
+      );
+    }
+  }
+  const devices = resources.devices ?? [];
+  const onlyDenyAll = devices.every((rule) => rule.allow === false && !rule.type && rule.major === undefined && rule.minor === undefined);
+  if (!onlyDenyAll) {
+    throw new ContainerError(
+      'PLAN',
+      'linux.resources.devices: device cgroup rules other than "deny all" are not supported yet',
+    );
+  }
+}
+
+export class Runtime {
+  readonly store: StateStore;
+
+  constructor(readonly options: RuntimeOptions) {
+    this.store = new StateStore(options.root);
+  }
+
+  private loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {
+    const bundle = resolve(bundleDir);
+    const configPath = join(bundle, 'config.json');
+    let text: string;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch (error) {
+      throw new ContainerError(
+        'BUNDLE_INVALID',
+        `cannot read ${configPath}: ${describeSystemError(error)}`,
+        { cause: error },
+      );
+    }
+    const spec = parseConfig(text, { source: configPath, forCreate: true });
+    const rootfs = isAbsolute(spec.root.path) ? spec.root.path : join(bundle, spec.root.path);
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(rootfs).isDirectory();
+    } catch (error) {
+      throw new ContainerError(
+        'BUNDLE_INVALID',
+        `root.path: rootfs ${rootfs}: ${describeSystemError(error)}`,
+        { cause: error },
+      );
+    }
+    if (!isDirectory) {
+      throw new ContainerError('BUNDLE_INVALID', `root.path: rootfs ${rootfs} is not a directory`);
+    }
+    return { bundle, spec, rootfs };
+  }
+
+  /** The OCI state of a stored container, its status computed now. */
+  private view(stored: StoredState): ContainerState {
+    const status = this.status(stored);
+    const state: ContainerState = {
+      ociVersion: OCI_VERSION,
+      id: stored.id,
+      pid: status === 'stopped' ? 0 : stored.pid,
+      status,
+      bundle: stored.bundle,
+      rootfs: stored.rootfs,
+      created: stored.created,
+      owner: '',
+    };
+    if (stored.config.annotations && Object.keys(stored.config.annotations).length > 0) {
+      state.annotations = stored.config.annotations;
+    }
+    return state;
+  }
+
+  private status(stored: StoredState): ContainerStatus {
+    if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
+    return existsSync(this.store.fifoPath(stored.id)) ? 'created' : 'running';
+  }
+
+  private ociState(stored: StoredState, status: ContainerStatus): State {
+    const state: State = {
+      ociVersion: OCI_VERSION,
+      id: stored.id,
+      status,
+      pid: stored.pid,
+      bundle: stored.bundle,
+    };
+    if (stored.config.annotations) state.annotations = stored.config.annotations;
+    return state;
+  }
+
+  /**
+   * `runc create`: sets the container up and leaves its init waiting on
+   * exec.fifo. A failure removes everything it made.
+   */
+  async create(id: string, options: CreateOptions): Promise<StoredState> {
+    const { stored } = await this.createInternal(id, options, false);
+    return stored;
+  }
+
+  private async createInternal(
+    id: string,
+    options: CreateOptions,
+    waitForInit: boolean,
+  ): Promise<{ stored: StoredState; executor: ChildProcess }> {
+    validateContainerId(id);
+    const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
+    checkResources(spec);
+    const listenFds = options.listenFds ?? 0;
+    const preserveFds = listenFds + (options.preserveFds ?? 0);
+    if (listenFds > 0 && spec.process) {
+      spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+    }
+    if (spec.process?.terminal && !options.consoleSocket) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        'process.terminal is true: pass --console-socket (a foreground terminal is not supported yet)',
+      );
+    }
+    if (!spec.process?.terminal && options.consoleSocket) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        '--console-socket was given but process.terminal is false in config.json',
+      );
+    }
+    return this.store.withLock(id, async () => {
+      this.store.createContainerDir(id);
+      const stored: StoredState = {
+        id,
+        pid: 0,
+        pidStartTime: '',
+        bundle,
+        rootfs,
+        created: timestamp(),
+        owner: '',
+        config: spec,
+      };
+      let initPid = 0;
+      try {
+        const plan = planCreate(spec, {
+          rootfs,
+          fifoPath: this.store.fifoPath(id),
+          containerId: id,
+          noPivot: options.noPivot ?? false,
+          noNewKeyring: options.noNewKeyring ?? false,
+          preserveFds,
+          consoleSocket: options.consoleSocket,
+          bundle,
+          sourceIsFile: isFile,
+          ...cgroupContext(spec),
+          hostHasKcore: hostHasKcore(),
+          waitForInit,
+        });
+        const run = await runExecutor({
+          initPath: this.options.initPath,
+          plan,
+          stdio: [0, 1, 2],
+          preserveFds,
+          onPid: (pid) => {
+            initPid = pid;
+            stored.pid = pid;
+            stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+          },
+          onSync: (kind, pid) => {
+            if (kind === SyncKind.USERNS) writeMaps(pid, spec);
+            else if (kind === SyncKind.HOOKS) {
+              const state = this.ociState(stored, 'creating');
+              runHooks('prestart', spec.hooks?.prestart, state);
+              runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            }
+          },
+        });
+        this.store.write(stored);
+        if (options.pidFile) writePidFile(options.pidFile, stored.pid);
+        return { stored, executor: run.child };
+      } catch (error) {
+        if (initPid > 0) killAndReap(initPid);
+        this.store.removeContainerDir(id);
+        throw normalizeError(error);
+      }
+    });
+  }
+
+  /** `runc start`: lets the created init exec the user process. */
+  start(id: string): void {
+    const stored = this.store.withLock(id, () => {
+      const stored = this.store.read(id);
+      const status = this.status(stored);
+      if (status === 'stopped') {
+        throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
+      }
+      if (status === 'running') {
+        throw new ContainerError('BAD_STATUS', 'cannot start an already running container');
+      }
+      releaseInit(this.store.fifoPath(id), stored);
+      return stored;
+    });
+    try {
+      runHooks('poststart', stored.config.hooks?.poststart, this.ociState(stored, 'running'));
+    } catch (error) {
+      // The spec: a poststart failure is logged, the container keeps running.
+      process.emitWarning((error as Error).message);
+    }
+  }
+
+  state(id: string): ContainerState {
+    validateContainerId(id);
+    return this.view(this.store.read(id));
+  }
+
+  list(): ContainerState[] {
+    return this.store.list().flatMap((id) => {
+      try {
+        return [this.view(this.store.read(id))];
+      } catch {
+        return []; // being created or deleted right now
+      }
+    });
+  }
+
+  kill(id: string, signal: number, options: { all?: boolean } = {}): void {
+    validateContainerId(id);
+    if (options.all) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        'kill --all needs the container cgroup, which is not supported yet',
+      );
+    }
+    const stored = this.store.read(id);
+    const status = this.status(stored);
+    if (status === 'stopped') throw new ContainerError('BAD_STATUS', 'container not running');
+    try {
+      process.kill(stored.pid, signal);
+    } catch (error) {
+      throw new ContainerError('BAD_STATUS', `cannot signal the container's init (pid ${stored.pid}): ${describeSystemError(error)}`, { cause: error });
+    }
+  }
+
+  delete(id: string, options: { force?: boolean } = {}): void {
+    validateContainerId(id);
+    this.store.withLock(id, () => {
+      const stored = this.store.read(id);
+      const status = this.status(stored);
+      if (status !== 'stopped') {
+        if (!options.force) {
+          throw new ContainerError(
+            'BAD_STATUS',
+            `cannot delete container ${id} that is not stopped: ${status}`,
+          );
+        }
+        killAndReap(stored.pid, stored.pidStartTime);
+      }
+      this.store.removeContainerDir(id);
+      try {
+        runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
+      } catch (error) {
+        process.emitWarning((error as Error).message);
+      }
+    });
+  }
+
+  /**
+   * `runc run`: create and start; unless detached, wait for the container's
+   * process and return its exit status (128 + signal when killed), forwarding
+   * signals to it, then delete the container unless `keep`.
+   */
+  async run(id: string, options: RunOptions): Promise<number> {
+    const { stored, executor } = await this.createInternal(id, options, !options.detach);
+    if (options.detach) {
+      this.start(id);
+      return 0;
+    }
+    const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+    const forward = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(stored.pid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    for (const signal of forwarded) process.on(signal, forward);
+    try {
+      const exited = new Promise<number>((resolveExit) => {
+        if (executor.exitCode !== null) resolveExit(executor.exitCode);
+        else executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
+      });
+      this.start(id);
+      const code = await exited;
+      if (!options.keep) this.delete(id, { force: true });
+      return code;
+    } finally {
+      for (const signal of forwarded) process.off(signal, forward);
+    }
+  }
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal ? (osConstants.signals[signal] ?? 0) : 0;
+}
+
+function cgroupContext(spec: Spec): { cgroupV2?: boolean; cgroupV1Controllers?: string[] } {
+  if (!(spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) return {};
+  const layout = hostCgroupLayout();
+  return { cgroupV2: layout.v2, cgroupV1Controllers: layout.v1Hierarchies };
+}
+
+function writePidFile(path: string, pid: number): void {
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, String(pid));
+  renameSync(temp, path);
+}
+
+/** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
+function releaseInit(fifo: string, stored: StoredState): void {
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new ContainerError('BAD_STATUS', `cannot open ${fifo}: ${describeSystemError(error)}`, {
+      cause: error,
+    });
+  }
+  try {
+    const byte = Buffer.alloc(1);
+    for (;;) {
+      try {
+        if (readSync(fd, byte, 0, 1, null) === 1) break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      }
+      if (!isProcessAlive(stored.pid, stored.pidStartTime)) {
+        throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
+      }
+      sleepSync(1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+}
+
+/** SIGKILL and wait (bounded) until the process is gone or a zombie. */
+function killAndReap(pid: number, startTime?: string): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 5000;
+  while (isProcessAlive(pid, startTime) && Date.now() < deadline) sleepSync(2);
+}
+
+function normalizeError(error: unknown): unknown {
+  if (error instanceof ContainerError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (error instanceof Error && typeof code === 'string' && error.name === 'PlanError') {
+    return new ContainerError('PLAN', error.message, { cause: error });
+  }
+  return error;
+}

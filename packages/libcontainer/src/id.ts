@@ -1,0 +1,16 @@
+import { ContainerError } from './errors.js';
+
+const ID_PATTERN = /^[\w+\-.]+$/;
+
+/**
+ * runc's container id rule: letters, digits, `_`, `+`, `-` and `.`, not `.`
+ * or `..` (the id names a directory under --root).
+ */
+export function validateContainerId(id: string): void {
+  if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
+    throw new ContainerError(
+      'ID_INVALID',
+      `invalid container ID format: ${JSON.stringify(id)} (use letters, digits, "_", "+", "-" and ".")`,
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+
+export interface ProcessStat {
+  /** Single-letter state: R, S, D, Z, T, ... */
+  state: string;
+  /** Start time in clock ticks after boot: with the pid, identifies a process. */
+  startTime: string;
+}
+
+/** /proc/<pid>/stat, or undefined if there is no such process. */
+export function readProcessStat(pid: number): ProcessStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may contain spaces and parentheses: split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', startTime: fields[19] ?? '' };
+}
+
+/**
+ * True if `pid` is still the process we started (same start time) and has
+ * not exited (a zombie has exited).
+ */
+export function isProcessAlive(pid: number, startTime?: string): boolean {
+  const stat = readProcessStat(pid);
+  if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
+  return startTime === undefined || stat.startTime === startTime;
+}
+
+/** Sleeps without returning to the event loop (short waits in sync paths). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}

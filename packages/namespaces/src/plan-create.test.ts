@@ -1,0 +1,1298 @@
+import { exampleSpec, type Spec, toRootless } from '@runc-ts/spec';
+import { describe, expect, it } from 'vitest';
+import { PlanError, type PlanErrorCode } from './errors.js';
+import {
+  MS_BIND,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_UNBINDABLE,
+} from './mount-options.js';
+import {
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+} from './namespaces.js';
+import { dumpPlan, type Op, type OpName, op, SyncKind } from './plan.js';
+import { DEFAULT_PATH, type PlanContext, planCreate } from './plan-create.js';
+
+const ctx: PlanContext = {
+  rootfs: '/bundle/rootfs',
+  fifoPath: '/run/runc-ts/c1/exec.fifo',
+  containerId: 'c1',
+  noPivot: false,
+  noNewKeyring: false,
+  preserveFds: 0,
+  consoleSocket: '/tmp/console.sock',
+};
+
+/** exampleSpec() without a terminal (no console socket needed). */
+function headless(): Spec {
+  const spec = exampleSpec();
+  spec.process!.terminal = false;
+  return spec;
+}
+
+/** A minimal valid config: a new mount namespace, no mounts. */
+function minimal(extra: Partial<Spec> = {}): Spec {
+  return {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { cwd: '/', args: ['/bin/true'] },
+    linux: { namespaces: [{ type: 'mount' }] },
+    ...extra,
+  };
+}
+
+const names = (ops: readonly Op[]): OpName[] => ops.map((o) => o.op);
+const find = (ops: readonly Op[], name: OpName) => ops.filter((o) => o.op === name);
+const dump = (ops: readonly Op[]) => dumpPlan(ops).trimEnd().split('\n');
+
+function expectPlanError(
+  call: () => unknown,
+  code: PlanErrorCode,
+  message: string,
+  path?: string,
+): void {
+  let caught: unknown;
+  try {
+    call();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(PlanError);
+  expect((caught as PlanError).code).toBe(code);
+  expect((caught as PlanError).message).toBe(message);
+  if (path !== undefined) expect((caught as PlanError).path).toBe(path);
+}
+
+describe('planCreate: runc spec template', () => {
+  it('plans the whole container', () => {
+    const spec = exampleSpec();
+    expect(dumpPlan(planCreate(spec, ctx))).toMatchInlineSnapshot(`
+      "UNSHARE 1812070400
+      SYNC 3
+      FORK 0
+      OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
+      ROOTFS "/bundle/rootfs" 540672
+      MOUNT "proc" "/proc" "proc" 0 "" 1
+      MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
+      MOUNT "devpts" "/dev/pts" "devpts" 10 "newinstance,ptmxmode=0666,mode=0620,gid=5" 1
+      MOUNT "shm" "/dev/shm" "tmpfs" 14 "mode=1777,size=65536k" 1
+      MOUNT "mqueue" "/dev/mqueue" "mqueue" 14 "" 1
+      MOUNT "sysfs" "/sys" "sysfs" 15 "" 1
+      MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" 14 "mode=755" 1
+      REMOUNT "/sys/fs/cgroup" 15
+      MKNOD "/dev/null" 8630 1 3 0 0
+      MKNOD "/dev/zero" 8630 1 5 0 0
+      MKNOD "/dev/full" 8630 1 7 0 0
+      MKNOD "/dev/random" 8630 1 8 0 0
+      MKNOD "/dev/urandom" 8630 1 9 0 0
+      MKNOD "/dev/tty" 8630 5 0 0 0
+      SYMLINK "/proc/self/fd" "/dev/fd"
+      SYMLINK "/proc/self/fd/0" "/dev/stdin"
+      SYMLINK "/proc/self/fd/1" "/dev/stdout"
+      SYMLINK "/proc/self/fd/2" "/dev/stderr"
+      SYMLINK "pts/ptmx" "/dev/ptmx"
+      SYNC 2
+      PIVOT_ROOT
+      HOSTNAME "runc"
+      READONLY "/proc/bus"
+      READONLY "/proc/fs"
+      READONLY "/proc/irq"
+      READONLY "/proc/sys"
+      READONLY "/proc/sysrq-trigger"
+      MASK "/proc/acpi"
+      MASK "/proc/asound"
+      MASK "/proc/kcore"
+      MASK "/proc/keys"
+      MASK "/proc/latency_stats"
+      MASK "/proc/timer_list"
+      MASK "/proc/timer_stats"
+      MASK "/proc/sched_debug"
+      MASK "/sys/firmware"
+      MASK "/proc/scsi"
+      MASK "/sys/devices/virtual/tpm"
+      REMOUNT "/" 4097
+      UMASK 18
+      KEYRING "_ses.c1"
+      CONSOLE "/tmp/console.sock"
+      RLIMIT 7 1024 1024
+      KEEPCAPS 1
+      SETGROUPS []
+      SETGID 0
+      SETUID 0
+      KEEPCAPS 0
+      CAPS 536871968 536871968 536871968 0 0
+      NO_NEW_PRIVS
+      CHDIR "/"
+      RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+      READY
+      WAIT_FIFO
+      CLOSE_FDS 3
+      EXEC ["sh"] ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"]
+      "
+    `);
+  });
+
+  it('does not modify the spec', () => {
+    const spec = exampleSpec();
+    const before = JSON.stringify(spec);
+    planCreate(spec, { ...ctx, cgroupV1Controllers: ['cpu,cpuacct'] });
+    expect(JSON.stringify(spec)).toBe(before);
+  });
+
+  it('is deterministic', () => {
+    expect(dumpPlan(planCreate(exampleSpec(), ctx))).toBe(dumpPlan(planCreate(exampleSpec(), ctx)));
+  });
+
+  it('puts the SYNCs in the order libcontainer answers them', () => {
+    const syncs = find(planCreate(exampleSpec(), ctx), 'SYNC').map((o) => o.args[0]);
+    expect(syncs).toEqual([SyncKind.CGROUP, SyncKind.HOOKS]);
+  });
+
+  it('keeps the op order of the contract', () => {
+    const ops = names(planCreate(headless(), ctx));
+    const at = (name: OpName) => ops.indexOf(name);
+    const order: OpName[] = [
+      'UNSHARE',
+      'SYNC',
+      'FORK',
+      'OPEN_FIFO',
+      'ROOTFS',
+      'MOUNT',
+      'MKNOD',
+      'SYMLINK',
+      'PIVOT_ROOT',
+      'HOSTNAME',
+      'READONLY',
+      'MASK',
+      'UMASK',
+      'KEYRING',
+      'SETSID',
+      'RLIMIT',
+      'KEEPCAPS',
+      'SETGROUPS',
+      'SETGID',
+      'SETUID',
+      'CAPS',
+      'NO_NEW_PRIVS',
+      'CHDIR',
+      'RESOLVE_EXEC',
+      'READY',
+      'WAIT_FIFO',
+      'CLOSE_FDS',
+      'EXEC',
+    ];
+    for (let i = 1; i < order.length; i++) {
+      expect(at(order[i - 1]!), `${order[i - 1]} before ${order[i]}`).toBeLessThan(at(order[i]!));
+    }
+    expect(ops.at(-1)).toBe('EXEC');
+  });
+
+  it('adds the cgroup namespace after the cgroup SYNC', () => {
+    const ops = planCreate(exampleSpec({ cgroupNamespace: true }), ctx);
+    expect(dump(ops).slice(0, 5)).toEqual([
+      `UNSHARE ${CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
+      `SYNC ${SyncKind.CGROUP}`,
+      `UNSHARE ${CLONE_NEWCGROUP}`,
+      'FORK 0',
+      `OPEN_FIFO "${ctx.fifoPath}"`,
+    ]);
+  });
+});
+
+describe('planCreate: rootless template', () => {
+  const rootless = () => toRootless(exampleSpec(), { uid: 1000, gid: 1000 });
+
+  it('plans the whole container', () => {
+    expect(dumpPlan(planCreate(rootless(), { ...ctx, rootless: true }))).toMatchInlineSnapshot(`
+      "UNSHARE 268435456
+      SYNC 1
+      UNSHARE 738328576
+      SYNC 3
+      FORK 0
+      OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
+      ROOTFS "/bundle/rootfs" 540672
+      MOUNT "proc" "/proc" "proc" 0 "" 1
+      MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
+      MOUNT "devpts" "/dev/pts" "devpts" 10 "newinstance,ptmxmode=0666,mode=0620" 1
+      MOUNT "shm" "/dev/shm" "tmpfs" 14 "mode=1777,size=65536k" 1
+      MOUNT "mqueue" "/dev/mqueue" "mqueue" 14 "" 1
+      MOUNT "/sys" "/sys" "" 20480 "" 1
+      REMOUNT "/sys" 4111
+      MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" 14 "mode=755" 1
+      REMOUNT "/sys/fs/cgroup" 15
+      BIND_DEVICE "/dev/null" "/dev/null"
+      BIND_DEVICE "/dev/zero" "/dev/zero"
+      BIND_DEVICE "/dev/full" "/dev/full"
+      BIND_DEVICE "/dev/random" "/dev/random"
+      BIND_DEVICE "/dev/urandom" "/dev/urandom"
+      BIND_DEVICE "/dev/tty" "/dev/tty"
+      SYMLINK "/proc/self/fd" "/dev/fd"
+      SYMLINK "/proc/self/fd/0" "/dev/stdin"
+      SYMLINK "/proc/self/fd/1" "/dev/stdout"
+      SYMLINK "/proc/self/fd/2" "/dev/stderr"
+      SYMLINK "pts/ptmx" "/dev/ptmx"
+      SYNC 2
+      PIVOT_ROOT
+      HOSTNAME "runc"
+      READONLY "/proc/bus"
+      READONLY "/proc/fs"
+      READONLY "/proc/irq"
+      READONLY "/proc/sys"
+      READONLY "/proc/sysrq-trigger"
+      MASK "/proc/acpi"
+      MASK "/proc/asound"
+      MASK "/proc/kcore"
+      MASK "/proc/keys"
+      MASK "/proc/latency_stats"
+      MASK "/proc/timer_list"
+      MASK "/proc/timer_stats"
+      MASK "/proc/sched_debug"
+      MASK "/sys/firmware"
+      MASK "/proc/scsi"
+      MASK "/sys/devices/virtual/tpm"
+      REMOUNT "/" 4097
+      UMASK 18
+      KEYRING "_ses.c1"
+      CONSOLE "/tmp/console.sock"
+      RLIMIT 7 1024 1024
+      KEEPCAPS 1
+      SETGID 0
+      SETUID 0
+      KEEPCAPS 0
+      CAPS 536871968 536871968 536871968 0 0
+      NO_NEW_PRIVS
+      CHDIR "/"
+      RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+      READY
+      WAIT_FIFO
+      CLOSE_FDS 3
+      EXEC ["sh"] ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"]
+      "
+    `);
+  });
+
+  it('creates the user namespace alone, then waits for the maps', () => {
+    const ops = planCreate(rootless(), { ...ctx, rootless: true });
+    expect(dump(ops).slice(0, 5)).toEqual([
+      `UNSHARE ${CLONE_NEWUSER}`,
+      `SYNC ${SyncKind.USERNS}`,
+      `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
+      `SYNC ${SyncKind.CGROUP}`,
+      'FORK 0',
+    ]);
+    expect(find(ops, 'SETGROUPS_DENY')).toEqual([]);
+  });
+
+  it('bind-mounts devices instead of mknod', () => {
+    const ops = planCreate(rootless(), { ...ctx, rootless: true });
+    expect(find(ops, 'MKNOD')).toEqual([]);
+    expect(find(ops, 'BIND_DEVICE').map((o) => o.args[1])).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+    ]);
+  });
+
+  it('bind-mounts /sys and remounts it with the requested flags', () => {
+    const ops = planCreate(rootless(), { ...ctx, rootless: true });
+    expect(dump(ops).filter((line) => line.includes('"/sys"'))).toEqual([
+      `MOUNT "/sys" "/sys" "" ${MS_BIND | MS_REC} "" 1`,
+      `REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY}`,
+    ]);
+  });
+
+  it('skips setgroups when rootless, keeps it (empty) for a root-run user namespace', () => {
+    expect(find(planCreate(rootless(), { ...ctx, rootless: true }), 'SETGROUPS')).toEqual([]);
+    expect(find(planCreate(rootless(), ctx), 'SETGROUPS')).toEqual([op('SETGROUPS', [])]);
+  });
+
+  it('refuses additional groups when rootless', () => {
+    const spec = rootless();
+    spec.process!.user!.additionalGids = [0];
+    expectPlanError(
+      () => planCreate(spec, { ...ctx, rootless: true }),
+      'USER_INVALID',
+      'process.user.additionalGids: cannot set additional groups in a rootless container',
+    );
+  });
+});
+
+describe('planCreate: namespaces', () => {
+  it('joins namespaces by path before creating the rest; user first, mount last', () => {
+    const spec = headless();
+    spec.linux!.namespaces = [
+      { type: 'pid' },
+      { type: 'network', path: '/var/run/netns/n1' },
+      { type: 'ipc', path: '/proc/42/ns/ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      { type: 'cgroup', path: '/proc/42/ns/cgroup' },
+    ];
+    expect(dump(planCreate(spec, ctx)).slice(0, 7)).toEqual([
+      `SETNS ${CLONE_NEWNET} "/var/run/netns/n1"`,
+      `SETNS ${CLONE_NEWIPC} "/proc/42/ns/ipc"`,
+      `SETNS ${CLONE_NEWCGROUP} "/proc/42/ns/cgroup"`,
+      `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
+      `SYNC ${SyncKind.CGROUP}`,
+      'FORK 0',
+      `OPEN_FIFO "${ctx.fifoPath}"`,
+    ]);
+  });
+
+  it('joins a user namespace first and uses bind devices there', () => {
+    const spec = headless();
+    spec.linux!.namespaces = [
+      { type: 'mount' },
+      { type: 'network', path: '/proc/42/ns/net' },
+      { type: 'user', path: '/proc/42/ns/user' },
+    ];
+    delete spec.hostname;
+    const ops = planCreate(spec, ctx);
+    expect(dump(ops).slice(0, 4)).toEqual([
+      `SETNS ${CLONE_NEWUSER} "/proc/42/ns/user"`,
+      `SETNS ${CLONE_NEWNET} "/proc/42/ns/net"`,
+      `UNSHARE ${CLONE_NEWNS}`,
+      `SYNC ${SyncKind.CGROUP}`,
+    ]);
+    expect(find(ops, 'MKNOD')).toEqual([]);
+    expect(find(ops, 'BIND_DEVICE')).toHaveLength(6);
+    // Ids are not checked against the maps of a joined namespace (unknown here).
+    expect(find(ops, 'SETUID')).toEqual([op('SETUID', 0)]);
+  });
+
+  it('always forks, even without a pid namespace', () => {
+    const ops = planCreate(minimal(), ctx);
+    expect(dump(ops).slice(0, 3)).toEqual([`UNSHARE ${CLONE_NEWNS}`, 'SYNC 3', 'FORK 0']);
+  });
+
+  it('requires a new mount namespace', () => {
+    const message =
+      'linux.namespaces: a new mount namespace is required (add {"type": "mount"} without a path)';
+    expectPlanError(() => planCreate(minimal({ linux: {} }), ctx), 'NAMESPACE_INVALID', message);
+    expectPlanError(
+      () =>
+        planCreate(
+          minimal({ linux: { namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] } }),
+          ctx,
+        ),
+      'NAMESPACE_INVALID',
+      message,
+    );
+    expectPlanError(
+      () => planCreate({ ...minimal(), linux: undefined }, ctx),
+      'NAMESPACE_INVALID',
+      message,
+    );
+  });
+
+  it('reports namespace validation errors', () => {
+    const spec = headless();
+    spec.linux!.namespaces!.push({ type: 'pid' });
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'NAMESPACE_INVALID',
+      'linux.namespaces[5]: duplicate namespace type "pid" (first at linux.namespaces[0])',
+    );
+  });
+
+  it('checks process ids against a new user namespace’s maps', () => {
+    const base = () => toRootless(headless(), { uid: 1000, gid: 1000 });
+    const uid = base();
+    uid.process!.user = { uid: 1, gid: 0 };
+    expectPlanError(
+      () => planCreate(uid, ctx),
+      'USER_INVALID',
+      "process.user.uid: uid 1 is not mapped in the container's user namespace (linux.uidMappings)",
+    );
+    const gid = base();
+    gid.process!.user = { uid: 0, gid: 7 };
+    expectPlanError(
+      () => planCreate(gid, ctx),
+      'USER_INVALID',
+      "process.user.gid: gid 7 is not mapped in the container's user namespace (linux.gidMappings)",
+    );
+    const groups = base();
+    groups.process!.user = { uid: 0, gid: 0, additionalGids: [0, 9] };
+    expectPlanError(
+      () => planCreate(groups, ctx),
+      'USER_INVALID',
+      "process.user.additionalGids[1]: gid 9 is not mapped in the container's user namespace (linux.gidMappings)",
+    );
+    const ranges = base();
+    ranges.linux!.uidMappings = [
+      { containerID: 0, hostID: 1000, size: 1 },
+      { containerID: 1, hostID: 100000, size: 65536 },
+    ];
+    ranges.linux!.gidMappings = ranges.linux!.uidMappings;
+    ranges.process!.user = { uid: 65536, gid: 1000, additionalGids: [5] };
+    expect(find(planCreate(ranges, ctx), 'SETUID')).toEqual([op('SETUID', 65536)]);
+    ranges.process!.user = { uid: 65537, gid: 0 };
+    expectPlanError(
+      () => planCreate(ranges, ctx),
+      'USER_INVALID',
+      "process.user.uid: uid 65537 is not mapped in the container's user namespace (linux.uidMappings)",
+    );
+  });
+});
+
+describe('planCreate: root filesystem', () => {
+  it('uses MOVE_ROOT with --no-pivot', () => {
+    const ops = names(planCreate(headless(), { ...ctx, noPivot: true }));
+    expect(ops).toContain('MOVE_ROOT');
+    expect(ops).not.toContain('PIVOT_ROOT');
+    expect(ops.indexOf('MOVE_ROOT')).toBe(ops.indexOf('SYNC', ops.indexOf('FORK')) + 1);
+  });
+
+  it.each([
+    [undefined, MS_SLAVE | MS_REC],
+    ['slave', MS_SLAVE | MS_REC],
+    ['private', MS_PRIVATE | MS_REC],
+    ['shared', MS_SHARED | MS_REC],
+    ['unbindable', MS_UNBINDABLE | MS_REC],
+  ] as const)('rootfsPropagation %s -> %i', (propagation, flags) => {
+    const spec = minimal();
+    if (propagation) spec.linux!.rootfsPropagation = propagation;
+    expect(find(planCreate(spec, ctx), 'ROOTFS')).toEqual([op('ROOTFS', ctx.rootfs, flags)]);
+  });
+
+  it('remounts only the root mount read-only, after masks, when root.readonly', () => {
+    const ro = planCreate(headless(), ctx);
+    const remounts = find(ro, 'REMOUNT').filter((o) => o.args[0] === '/');
+    expect(remounts).toEqual([op('REMOUNT', '/', MS_BIND | MS_RDONLY)]);
+    const ops = names(ro);
+    expect(ops.lastIndexOf('MASK')).toBeLessThan(ops.lastIndexOf('REMOUNT'));
+    const rw = headless();
+    rw.root.readonly = false;
+    expect(find(planCreate(rw, ctx), 'REMOUNT').filter((o) => o.args[0] === '/')).toEqual([]);
+  });
+
+  it('plans masked and read-only paths in order: read-only first', () => {
+    const spec = minimal();
+    spec.linux!.maskedPaths = ['/proc/kcore', '/proc/sys'];
+    spec.linux!.readonlyPaths = ['/proc/sys', '/proc/bus'];
+    expect(
+      dump(planCreate(spec, ctx)).filter((l) => l.startsWith('MASK') || l.startsWith('READONLY')),
+    ).toEqual([
+      'READONLY "/proc/sys"',
+      'READONLY "/proc/bus"',
+      'MASK "/proc/kcore"',
+      'MASK "/proc/sys"',
+    ]);
+  });
+
+  it('rejects relative masked and read-only paths', () => {
+    const masked = minimal();
+    masked.linux!.maskedPaths = ['/proc/kcore', 'proc/keys'];
+    expectPlanError(
+      () => planCreate(masked, ctx),
+      'PATH_INVALID',
+      'linux.maskedPaths[1]: "proc/keys" must be an absolute path',
+    );
+    const ro = minimal();
+    ro.linux!.readonlyPaths = ['sys'];
+    expectPlanError(
+      () => planCreate(ro, ctx),
+      'PATH_INVALID',
+      'linux.readonlyPaths[0]: "sys" must be an absolute path',
+    );
+  });
+});
+
+describe('planCreate: mounts', () => {
+  const withMounts = (mounts: NonNullable<Spec['mounts']>, extra: Partial<PlanContext> = {}) =>
+    dump(planCreate(minimal({ mounts }), { ...ctx, ...extra })).filter((line) =>
+      /^(MOUNT|REMOUNT|PROPAGATE|SETATTR|SYMLINK "(?!\/proc|pts))/.test(line),
+    );
+
+  it('mounts filesystems with their flags and data', () => {
+    expect(
+      withMounts([
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=1777'] },
+        { destination: '/proc', type: 'proc' },
+      ]),
+    ).toEqual([
+      `MOUNT "tmpfs" "/tmp" "tmpfs" ${MS_NOSUID} "mode=1777" 1`,
+      'MOUNT "" "/proc" "proc" 0 "" 1',
+    ]);
+  });
+
+  it('binds first, then remounts with the requested flags', () => {
+    expect(
+      withMounts([
+        { destination: '/data', type: 'bind', source: '/srv/data', options: ['rbind', 'ro'] },
+        { destination: '/a', source: '/srv/a', options: ['bind'] },
+        { destination: '/b', type: 'none', source: '/srv/b', options: ['rbind', 'rw'] },
+        { destination: '/c', type: 'bind', source: '/srv/c' },
+        { destination: '/d', source: '/srv/d', options: ['bind', 'noatime', 'nosuid', 'rprivate'] },
+      ]),
+    ).toEqual([
+      `MOUNT "/srv/data" "/data" "" ${MS_BIND | MS_REC} "" 1`,
+      `REMOUNT "/data" ${MS_BIND | MS_RDONLY}`,
+      `MOUNT "/srv/a" "/a" "" ${MS_BIND} "" 1`,
+      `MOUNT "/srv/b" "/b" "" ${MS_BIND | MS_REC} "" 1`,
+      `REMOUNT "/b" ${MS_BIND}`,
+      `MOUNT "/srv/c" "/c" "" ${MS_BIND} "" 1`,
+      `MOUNT "/srv/d" "/d" "" ${MS_BIND} "" 1`,
+      `REMOUNT "/d" ${MS_BIND | MS_NOATIME | MS_NOSUID}`,
+      `PROPAGATE "/d" ${MS_PRIVATE | MS_REC}`,
+    ]);
+  });
+
+  it('creates a file for file bind sources', () => {
+    const isFile = (path: string) => path.endsWith('.conf');
+    expect(
+      withMounts(
+        [
+          { destination: '/etc/resolv.conf', source: '/run/resolv.conf', options: ['bind'] },
+          { destination: '/var/lib', source: '/srv/lib', options: ['rbind'] },
+        ],
+        { sourceIsFile: isFile },
+      ),
+    ).toEqual([
+      `MOUNT "/run/resolv.conf" "/etc/resolv.conf" "" ${MS_BIND} "" 2`,
+      `MOUNT "/srv/lib" "/var/lib" "" ${MS_BIND | MS_REC} "" 1`,
+    ]);
+  });
+
+  it('resolves relative bind sources against the bundle', () => {
+    const seen: string[] = [];
+    expect(
+      withMounts([{ destination: '/x', source: 'data/../x', options: ['bind'] }], {
+        bundle: '/b',
+        sourceIsFile: (p) => {
+          seen.push(p);
+          return false;
+        },
+      }),
+    ).toEqual([`MOUNT "/b/x" "/x" "" ${MS_BIND} "" 1`]);
+    expect(seen).toEqual(['/b/x']);
+  });
+
+  it('cleans destinations and takes relative ones from /', () => {
+    expect(
+      withMounts([
+        { destination: '/run//lock/', type: 'tmpfs' },
+        { destination: 'var/tmp', type: 'tmpfs' },
+      ]),
+    ).toEqual(['MOUNT "" "/run/lock" "tmpfs" 0 "" 1', 'MOUNT "" "/var/tmp" "tmpfs" 0 "" 1']);
+  });
+
+  it('applies propagation and recursive attributes after the mount', () => {
+    expect(
+      withMounts([
+        {
+          destination: '/m',
+          source: '/srv/m',
+          options: ['rbind', 'rslave', 'rro', 'rnosuid', 'rnoatime', 'shared'],
+        },
+      ]),
+    ).toEqual([
+      `MOUNT "/srv/m" "/m" "" ${MS_BIND | MS_REC} "" 1`,
+      `PROPAGATE "/m" ${MS_SLAVE | MS_REC}`,
+      `PROPAGATE "/m" ${MS_SHARED}`,
+      `SETATTR "/m" ${0x1 | 0x2 | 0x10} ${0x70} 1`,
+    ]);
+  });
+
+  it('mounts cgroup2 on a v2 host', () => {
+    expect(
+      withMounts(
+        [
+          {
+            destination: '/sys/fs/cgroup',
+            type: 'cgroup',
+            source: 'cgroup',
+            options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+          },
+        ],
+        { cgroupV2: true },
+      ),
+    ).toEqual([
+      `MOUNT "cgroup" "/sys/fs/cgroup" "cgroup2" ${MS_NOSUID | MS_NOEXEC | MS_NODEV | (1 << 21) | MS_RDONLY} "" 1`,
+    ]);
+  });
+
+  it('mounts a tmpfs and one cgroup per hierarchy on a v1 host', () => {
+    const flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY;
+    const base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    expect(
+      withMounts(
+        [
+          {
+            destination: '/sys/fs/cgroup/',
+            type: 'cgroup',
+            source: 'cgroup',
+            options: ['nosuid', 'noexec', 'nodev', 'ro', 'rslave'],
+          },
+        ],
+        { cgroupV1Controllers: ['cpu,cpuacct', 'memory', 'name=systemd'] },
+      ),
+    ).toEqual([
+      `MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" ${base} "mode=755" 1`,
+      `MOUNT "cgroup" "/sys/fs/cgroup/cpu,cpuacct" "cgroup" ${flags} "cpu,cpuacct" 1`,
+      `MOUNT "cgroup" "/sys/fs/cgroup/memory" "cgroup" ${flags} "memory" 1`,
+      `MOUNT "cgroup" "/sys/fs/cgroup/systemd" "cgroup" ${flags} "name=systemd" 1`,
+      'SYMLINK "cpu,cpuacct" "/sys/fs/cgroup/cpu"',
+      'SYMLINK "cpu,cpuacct" "/sys/fs/cgroup/cpuacct"',
+      `REMOUNT "/sys/fs/cgroup" ${base | MS_RDONLY}`,
+      `PROPAGATE "/sys/fs/cgroup" ${MS_SLAVE | MS_REC}`,
+    ]);
+  });
+
+  it('mounts only the tmpfs on a v1 host with no controllers given, rw when not ro', () => {
+    expect(withMounts([{ destination: '/sys/fs/cgroup', type: 'cgroup' }])).toEqual([
+      `MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" ${MS_NOSUID | MS_NODEV | MS_NOEXEC} "mode=755" 1`,
+    ]);
+  });
+
+  it('adds the SELinux mount label to filesystem mounts when SELinux is on', () => {
+    const spec = minimal({
+      mounts: [
+        { destination: '/tmp', type: 'tmpfs', options: ['size=1m'] },
+        { destination: '/proc', type: 'proc' },
+        { destination: '/b', source: '/srv/b', options: ['bind'] },
+      ],
+    });
+    spec.linux!.mountLabel = 'system_u:object_r:container_file_t:s0';
+    const on = find(planCreate(spec, { ...ctx, selinuxEnabled: true }), 'MOUNT');
+    expect(on.map((o) => o.args[4])).toEqual([
+      'size=1m,context="system_u:object_r:container_file_t:s0"',
+      '',
+      '',
+    ]);
+    const off = find(planCreate(spec, ctx), 'MOUNT');
+    expect(off.map((o) => o.args[4])).toEqual(['size=1m', '', '']);
+  });
+
+  it.each([
+    '/proc/cpuinfo',
+    '/proc/meminfo',
+    '/proc/stat',
+    '/proc/swaps',
+    '/proc/uptime',
+    '/proc/loadavg',
+    '/proc/diskstats',
+    '/proc/slabinfo',
+    '/proc/net/dev',
+    '/proc/sys/kernel/ns_last_pid',
+  ])('allows the lxcfs file %s under /proc', (destination) => {
+    expect(
+      withMounts([{ destination, source: `/var/lib/lxcfs${destination}`, options: ['bind'] }]),
+    ).toHaveLength(1);
+  });
+
+  const cases: [string, NonNullable<Spec['mounts']>[number], PlanErrorCode, string][] = [
+    [
+      'a mount inside /proc',
+      { destination: '/proc/self/attr', source: '/x', options: ['bind'] },
+      'MOUNT_INVALID',
+      'mounts[0].destination: "/proc/self/attr" cannot be mounted because it is inside /proc',
+    ],
+    [
+      'a sneaky path inside /proc',
+      { destination: '/proc/../proc/sys', type: 'tmpfs' },
+      'MOUNT_INVALID',
+      'mounts[0].destination: "/proc/sys" cannot be mounted because it is inside /proc',
+    ],
+    [
+      'a non-proc filesystem on /proc',
+      { destination: '/proc', type: 'tmpfs' },
+      'MOUNT_INVALID',
+      'mounts[0].type: /proc can only be mounted with type "proc", not "tmpfs"',
+    ],
+    [
+      'a bind mount without source',
+      { destination: '/x', options: ['bind'] },
+      'MOUNT_INVALID',
+      'mounts[0].source: a bind mount needs a source',
+    ],
+    [
+      'a relative bind source without bundle',
+      { destination: '/x', source: 'x', options: ['bind'] },
+      'MOUNT_INVALID',
+      'mounts[0].source: relative bind source "x" needs the bundle directory',
+    ],
+    [
+      'a filesystem mount without type',
+      { destination: '/x', source: 'x' },
+      'MOUNT_INVALID',
+      'mounts[0].type: a mount that is not a bind mount (options bind/rbind) needs a filesystem type',
+    ],
+    [
+      'a filesystem mount of type none',
+      { destination: '/x', source: 'x', type: 'none' },
+      'MOUNT_INVALID',
+      'mounts[0].type: a mount that is not a bind mount (options bind/rbind) needs a filesystem type',
+    ],
+    [
+      'uid mappings',
+      {
+        destination: '/x',
+        source: '/x',
+        options: ['bind'],
+        uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+      },
+      'UNSUPPORTED',
+      'mounts[0].uidMappings: id-mapped mounts are not supported yet',
+    ],
+    [
+      'gid mappings',
+      {
+        destination: '/x',
+        source: '/x',
+        options: ['bind'],
+        gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
+      },
+      'UNSUPPORTED',
+      'mounts[0].gidMappings: id-mapped mounts are not supported yet',
+    ],
+    [
+      'idmap',
+      { destination: '/x', source: '/x', options: ['bind', 'idmap'] },
+      'UNSUPPORTED',
+      'mounts[0].options[1]: "idmap" is not supported yet',
+    ],
+    [
+      'ridmap',
+      { destination: '/x', source: '/x', options: ['ridmap', 'rbind'] },
+      'UNSUPPORTED',
+      'mounts[0].options[0]: "ridmap" is not supported yet',
+    ],
+    [
+      'tmpcopyup',
+      { destination: '/x', type: 'tmpfs', options: ['nosuid', 'mode=755', 'tmpcopyup'] },
+      'UNSUPPORTED',
+      'mounts[0].options[2]: "tmpcopyup" is not supported yet',
+    ],
+  ];
+  it.each(cases)('rejects %s', (_name, mount, code, message) => {
+    expectPlanError(() => planCreate(minimal({ mounts: [mount] }), ctx), code, message);
+  });
+});
+
+describe('planCreate: devices', () => {
+  it('creates default and config devices after the mounts', () => {
+    const spec = headless();
+    spec.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+    const ops = planCreate(spec, ctx);
+    const mknod = find(ops, 'MKNOD').map((o) => o.args[0]);
+    expect(mknod).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+      '/dev/fuse',
+    ]);
+    const list = names(ops);
+    expect(list.lastIndexOf('MOUNT')).toBeLessThan(list.indexOf('MKNOD'));
+    expect(dump(ops)).toContain('SYMLINK "pts/ptmx" "/dev/ptmx"');
+  });
+
+  it('creates devices even without a /dev mount, as runc does', () => {
+    const ops = planCreate(minimal(), ctx);
+    expect(find(ops, 'MKNOD')).toHaveLength(6);
+  });
+
+  it('creates no devices or symlinks when /dev is a bind mount', () => {
+    for (const mount of [
+      { destination: '/dev', source: '/dev', options: ['rbind'] },
+      { destination: '/dev/', source: '/dev', type: 'bind' },
+    ]) {
+      const spec = minimal({ mounts: [mount] });
+      spec.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+      const ops = planCreate(spec, ctx);
+      expect(find(ops, 'MKNOD')).toEqual([]);
+      expect(find(ops, 'SYMLINK')).toEqual([]);
+    }
+  });
+
+  it('adds /dev/core when the host has /proc/kcore', () => {
+    expect(dump(planCreate(minimal(), { ...ctx, hostHasKcore: true }))).toContain(
+      'SYMLINK "/proc/kcore" "/dev/core"',
+    );
+  });
+
+  it('reports device errors', () => {
+    const spec = minimal();
+    spec.linux!.devices = [{ type: 'c', path: '/dev/x' }];
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'DEVICE_INVALID',
+      'linux.devices[0]: major and minor are required for a device of type "c"',
+    );
+  });
+});
+
+describe('planCreate: hostname, domainname, sysctl', () => {
+  it('sets hostname and domainname after pivot_root', () => {
+    const spec = minimal({ hostname: 'h', domainname: 'example.test' });
+    spec.linux!.namespaces!.push({ type: 'uts' });
+    const lines = dump(planCreate(spec, ctx));
+    const pivot = lines.indexOf('PIVOT_ROOT');
+    expect(lines.slice(pivot + 1, pivot + 3)).toEqual([
+      'HOSTNAME "h"',
+      'DOMAINNAME "example.test"',
+    ]);
+  });
+
+  it('treats empty names as unset', () => {
+    const ops = names(planCreate(minimal({ hostname: '', domainname: '' }), ctx));
+    expect(ops).not.toContain('HOSTNAME');
+    expect(ops).not.toContain('DOMAINNAME');
+  });
+
+  it.each(['hostname', 'domainname'] as const)('needs a new UTS namespace for %s', (field) => {
+    const message = `${field}: ${field} is set but no new UTS namespace is created (add {"type": "uts"} to linux.namespaces)`;
+    expectPlanError(() => planCreate(minimal({ [field]: 'x' }), ctx), 'HOSTNAME_INVALID', message);
+    const joined = minimal({ [field]: 'x' });
+    joined.linux!.namespaces!.push({ type: 'uts', path: '/proc/1/ns/uts' });
+    expectPlanError(() => planCreate(joined, ctx), 'HOSTNAME_INVALID', message, field);
+  });
+
+  it('writes sysctls sorted by key, before the read-only paths', () => {
+    const spec = headless();
+    spec.linux!.sysctl = {
+      'net.ipv4.ip_forward': '1',
+      'kernel.shmmax': '1000',
+      'fs.mqueue.msg_max': '20',
+      'net.core.somaxconn': '4096',
+    };
+    const lines = dump(planCreate(spec, ctx));
+    const sysctls = lines.filter((l) => l.startsWith('SYSCTL'));
+    expect(sysctls).toEqual([
+      'SYSCTL "fs.mqueue.msg_max" "20"',
+      'SYSCTL "kernel.shmmax" "1000"',
+      'SYSCTL "net.core.somaxconn" "4096"',
+      'SYSCTL "net.ipv4.ip_forward" "1"',
+    ]);
+    expect(lines.indexOf(sysctls.at(-1)!)).toBeLessThan(lines.indexOf('READONLY "/proc/sys"'));
+  });
+
+  it('accepts kernel.domainname with a UTS namespace and net.* in a joined one', () => {
+    const spec = minimal();
+    spec.linux!.namespaces!.push({ type: 'uts' }, { type: 'network', path: '/proc/9/ns/net' });
+    spec.linux!.sysctl = { 'kernel.domainname': 'x', 'net.ipv4.ip_forward': '1' };
+    expect(find(planCreate(spec, ctx), 'SYSCTL')).toHaveLength(2);
+  });
+
+  it.each([
+    [
+      'net.ipv4.ip_forward',
+      'linux.sysctl["net.ipv4.ip_forward"]: sysctl "net.ipv4.ip_forward" belongs to the network namespace, which linux.namespaces does not have',
+    ],
+    [
+      'kernel.msgmax',
+      'linux.sysctl["kernel.msgmax"]: sysctl "kernel.msgmax" belongs to the ipc namespace, which linux.namespaces does not have',
+    ],
+    [
+      'fs.mqueue.queues_max',
+      'linux.sysctl["fs.mqueue.queues_max"]: sysctl "fs.mqueue.queues_max" belongs to the ipc namespace, which linux.namespaces does not have',
+    ],
+    [
+      'kernel.domainname',
+      'linux.sysctl["kernel.domainname"]: sysctl "kernel.domainname" belongs to the uts namespace, which linux.namespaces does not have',
+    ],
+    ['kernel.hostname', 'linux.sysctl["kernel.hostname"]: use the "hostname" field instead'],
+    [
+      'vm.swappiness',
+      'linux.sysctl["vm.swappiness"]: sysctl "vm.swappiness" is not in a separate kernel namespace: setting it would change the host',
+    ],
+    [
+      'net/../../etc',
+      'linux.sysctl["net/../../etc"]: a sysctl name is dot-separated words (letters, digits, _ and -)',
+    ],
+    [
+      'net..ipv4',
+      'linux.sysctl["net..ipv4"]: a sysctl name is dot-separated words (letters, digits, _ and -)',
+    ],
+    [
+      '.net',
+      'linux.sysctl[".net"]: a sysctl name is dot-separated words (letters, digits, _ and -)',
+    ],
+  ])('rejects sysctl %s', (key, message) => {
+    const spec = minimal();
+    spec.linux!.sysctl = { [key]: '1' };
+    expectPlanError(() => planCreate(spec, ctx), 'SYSCTL_INVALID', message);
+  });
+});
+
+describe('planCreate: process', () => {
+  it('uses a console when terminal and a console socket, setsid otherwise', () => {
+    const tty = planCreate(exampleSpec(), ctx);
+    const list = names(tty);
+    expect(find(tty, 'CONSOLE')).toEqual([op('CONSOLE', '/tmp/console.sock')]);
+    expect(list).not.toContain('SETSID');
+    // After pivot_root (the container's /dev/ptmx), where SETSID would be.
+    expect(list.indexOf('CONSOLE')).toBe(list.indexOf('KEYRING') + 1);
+    expect(list.indexOf('CONSOLE')).toBeGreaterThan(list.indexOf('PIVOT_ROOT'));
+
+    const plain = names(planCreate(headless(), ctx));
+    expect(plain).toContain('SETSID');
+    expect(plain).not.toContain('CONSOLE');
+    const noSocket = names(planCreate(headless(), { ...ctx, consoleSocket: undefined }));
+    expect(noSocket).toContain('SETSID');
+  });
+
+  it('needs a console socket for a terminal', () => {
+    expectPlanError(
+      () => planCreate(exampleSpec(), { ...ctx, consoleSocket: undefined }),
+      'PROCESS_INVALID',
+      'process.terminal: a console socket is needed to allocate a terminal',
+    );
+  });
+
+  it('joins a session keyring unless --no-new-keyring', () => {
+    expect(find(planCreate(headless(), ctx), 'KEYRING')).toEqual([op('KEYRING', '_ses.c1')]);
+    expect(find(planCreate(headless(), { ...ctx, noNewKeyring: true }), 'KEYRING')).toEqual([]);
+  });
+
+  it('closes fds above the preserved ones', () => {
+    expect(find(planCreate(headless(), ctx), 'CLOSE_FDS')).toEqual([op('CLOSE_FDS', 3)]);
+    expect(find(planCreate(headless(), { ...ctx, preserveFds: 2 }), 'CLOSE_FDS')).toEqual([
+      op('CLOSE_FDS', 5),
+    ]);
+    expectPlanError(
+      () => planCreate(headless(), { ...ctx, preserveFds: -1 }),
+      'PROCESS_INVALID',
+      '--preserve-fds must be a non-negative integer, got -1',
+      '',
+    );
+  });
+
+  it('sets credentials with keepcaps around them, then capabilities', () => {
+    const spec = headless();
+    spec.process!.user = { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o77 };
+    spec.process!.capabilities = {
+      bounding: ['CAP_CHOWN', 'CAP_KILL'],
+      effective: ['CAP_KILL'],
+      permitted: ['CAP_KILL'],
+      inheritable: ['CAP_CHOWN'],
+      ambient: ['CAP_KILL'],
+    };
+    const lines = dump(planCreate(spec, ctx));
+    const start = lines.indexOf('KEEPCAPS 1');
+    expect(lines.slice(start, start + 8)).toEqual([
+      'KEEPCAPS 1',
+      'SETGROUPS [5,6]',
+      'SETGID 100',
+      'SETUID 1000',
+      'KEEPCAPS 0',
+      'CAPS 33 32 32 1 32',
+      'NO_NEW_PRIVS',
+      'CHDIR "/"',
+    ]);
+    expect(lines).toContain(`UMASK ${0o77}`);
+  });
+
+  it('defaults: uid/gid 0, umask 022, no capabilities, empty env, default PATH', () => {
+    const ops = planCreate(minimal(), ctx);
+    const lines = dump(ops);
+    expect(lines).toContain('SETUID 0');
+    expect(lines).toContain('SETGID 0');
+    expect(lines).toContain('SETGROUPS []');
+    expect(lines).toContain(`UMASK ${0o22}`);
+    expect(lines).toContain('CAPS 0 0 0 0 0');
+    expect(lines).not.toContain('NO_NEW_PRIVS');
+    expect(find(ops, 'RESOLVE_EXEC')).toEqual([op('RESOLVE_EXEC', '/bin/true', DEFAULT_PATH)]);
+    expect(find(ops, 'EXEC')).toEqual([op('EXEC', ['/bin/true'], [])]);
+    expect(lines.slice(-5)).toEqual([
+      `RESOLVE_EXEC "/bin/true" "${DEFAULT_PATH}"`,
+      'READY',
+      'WAIT_FIFO',
+      'CLOSE_FDS 3',
+      'EXEC ["/bin/true"] []',
+    ]);
+  });
+
+  it('resolves the program with the last PATH of process.env', () => {
+    const spec = minimal();
+    spec.process!.args = ['app', '--flag'];
+    spec.process!.env = ['PATH=/a', 'X=1', 'PATH=/b:/c', 'PATHX=/nope'];
+    expect(find(planCreate(spec, ctx), 'RESOLVE_EXEC')).toEqual([
+      op('RESOLVE_EXEC', 'app', '/b:/c'),
+    ]);
+    expect(find(planCreate(spec, ctx), 'EXEC')).toEqual([
+      op('EXEC', ['app', '--flag'], ['PATH=/a', 'X=1', 'PATH=/b:/c', 'PATHX=/nope']),
+    ]);
+  });
+
+  it('plans rlimits, oom score, personality, scheduler, ioprio and LSM labels before creds', () => {
+    const spec = minimal();
+    spec.process!.rlimits = [
+      { type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 },
+      { type: 'RLIMIT_CORE', soft: 2 ** 64, hard: 2 ** 64 },
+    ];
+    spec.process!.oomScoreAdj = -999;
+    spec.linux!.personality = { domain: 'LINUX32' };
+    spec.process!.scheduler = {
+      policy: 'SCHED_FIFO',
+      priority: 10,
+      flags: ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_UTIL_CLAMP_MAX'],
+    };
+    spec.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 4 };
+    spec.process!.apparmorProfile = 'runc-ts-default';
+    spec.process!.selinuxLabel = 'system_u:system_r:container_t:s0';
+    const lines = dump(planCreate(spec, ctx));
+    const start = lines.indexOf('SETSID') + 1;
+    expect(lines.slice(start, start + 9)).toEqual([
+      'RLIMIT 7 1024 4096',
+      'RLIMIT 4 18446744073709551615 18446744073709551615',
+      'OOM_SCORE_ADJ "-999"',
+      'PERSONALITY 8',
+      `SCHED 1 ${0x01 | 0x40} 0 10 0 0 0`,
+      `IOPRIO ${(2 << 13) | 4}`,
+      'APPARMOR "runc-ts-default"',
+      'SELINUX_LABEL "system_u:system_r:container_t:s0"',
+      'KEEPCAPS 1',
+    ]);
+  });
+
+  it.each([
+    [{ policy: 'SCHED_OTHER', nice: -5 }, 'SCHED 0 0 18446744073709551611 0 0 0 0'],
+    [{ policy: 'SCHED_BATCH' }, 'SCHED 3 0 0 0 0 0 0'],
+    [{ policy: 'SCHED_IDLE' }, 'SCHED 5 0 0 0 0 0 0'],
+    [{ policy: 'SCHED_ISO' }, 'SCHED 4 0 0 0 0 0 0'],
+    [{ policy: 'SCHED_RR', priority: 1 }, 'SCHED 2 0 0 1 0 0 0'],
+    [
+      {
+        policy: 'SCHED_DEADLINE',
+        runtime: 10_000_000,
+        deadline: 20_000_000,
+        period: 30_000_000,
+        flags: [
+          'SCHED_FLAG_RECLAIM',
+          'SCHED_FLAG_DL_OVERRUN',
+          'SCHED_FLAG_KEEP_POLICY',
+          'SCHED_FLAG_KEEP_PARAMS',
+          'SCHED_FLAG_UTIL_CLAMP_MIN',
+        ],
+      },
+      `SCHED 6 ${0x2 | 0x4 | 0x8 | 0x10 | 0x20} 0 0 10000000 20000000 30000000`,
+    ],
+  ] as const)('schedules %j', (scheduler, line) => {
+    const spec = minimal();
+    spec.process!.scheduler = structuredClone(scheduler) as never;
+    expect(dump(planCreate(spec, ctx))).toContain(line);
+  });
+
+  it.each([
+    ['IOPRIO_CLASS_RT', 0, (1 << 13) | 0],
+    ['IOPRIO_CLASS_BE', 7, (2 << 13) | 7],
+    ['IOPRIO_CLASS_IDLE', undefined, 3 << 13],
+  ] as const)('io priority %s/%s', (cls, priority, value) => {
+    const spec = minimal();
+    spec.process!.ioPriority = { class: cls, priority };
+    expect(find(planCreate(spec, ctx), 'IOPRIO')).toEqual([op('IOPRIO', value)]);
+  });
+
+  it('defaults the personality domain to LINUX', () => {
+    const spec = minimal();
+    spec.linux!.personality = {};
+    expect(find(planCreate(spec, ctx), 'PERSONALITY')).toEqual([op('PERSONALITY', 0)]);
+  });
+
+  it('reports process errors', () => {
+    const cases: [(spec: Spec) => void, PlanErrorCode, string][] = [
+      [
+        (s) => {
+          delete s.process;
+        },
+        'PROCESS_INVALID',
+        'process: required to create a container',
+      ],
+      [
+        (s) => {
+          delete s.process!.args;
+        },
+        'PROCESS_INVALID',
+        'process.args: must name the program to run',
+      ],
+      [
+        (s) => {
+          s.process!.args = [];
+        },
+        'PROCESS_INVALID',
+        'process.args: must name the program to run',
+      ],
+      [
+        (s) => {
+          s.process!.args = [''];
+        },
+        'PROCESS_INVALID',
+        'process.args[0]: must not be empty',
+      ],
+      [
+        (s) => {
+          s.process!.cwd = 'home';
+        },
+        'PROCESS_INVALID',
+        'process.cwd: "home" must be an absolute path',
+      ],
+      [
+        (s) => {
+          s.process!.oomScoreAdj = 1001;
+        },
+        'PROCESS_INVALID',
+        'process.oomScoreAdj: 1001 is not in -1000..1000',
+      ],
+      [
+        (s) => {
+          s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 };
+        },
+        'PROCESS_INVALID',
+        'process.scheduler.nice: 20 is not in -20..19',
+      ],
+      [
+        (s) => {
+          s.process!.scheduler = { policy: 'SCHED_OTHER', nice: -21 };
+        },
+        'PROCESS_INVALID',
+        'process.scheduler.nice: -21 is not in -20..19',
+      ],
+      [
+        (s) => {
+          s.process!.scheduler = { policy: 'SCHED_OTHER', priority: 3 };
+        },
+        'PROCESS_INVALID',
+        'process.scheduler.priority: can only be set with policy SCHED_FIFO or SCHED_RR',
+      ],
+      [
+        (s) => {
+          s.process!.scheduler = { policy: 'SCHED_FIFO', runtime: 5 };
+        },
+        'PROCESS_INVALID',
+        'process.scheduler: runtime, deadline and period can only be set with policy SCHED_DEADLINE',
+      ],
+      [
+        (s) => {
+          s.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 };
+        },
+        'PROCESS_INVALID',
+        'process.ioPriority.priority: 8 is not in 0..7',
+      ],
+      [
+        (s) => {
+          s.process!.rlimits = [{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }];
+        },
+        'RLIMIT_INVALID',
+        'process.rlimits[0].type: unknown rlimit "RLIMIT_NOPE"',
+      ],
+      [
+        (s) => {
+          s.process!.capabilities = { bounding: ['CAP_KILL'], ambient: ['CAP_KILL', 'CAP_FOO'] };
+        },
+        'CAPABILITY_UNKNOWN',
+        'process.capabilities.ambient[1]: unknown capability "CAP_FOO"',
+      ],
+      [
+        (s) => {
+          s.process!.capabilities = { effective: ['CAP_CHOWN', 'CAP_KILL', 'CAP_X'] };
+        },
+        'CAPABILITY_UNKNOWN',
+        'process.capabilities.effective[2]: unknown capability "CAP_X"',
+      ],
+    ];
+    for (const [mutate, code, message] of cases) {
+      const spec = minimal();
+      mutate(spec);
+      expectPlanError(() => planCreate(spec, ctx), code, message);
+    }
+  });
+});
+
+describe('planCreate: unsupported features', () => {
+  const cases: [string, (spec: Spec) => void, string][] = [
+    [
+      'seccomp',
+      (s) => {
+        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+      },
+      'linux.seccomp: seccomp filters are not supported yet',
+    ],
+    [
+      'intelRdt',
+      (s) => {
+        s.linux!.intelRdt = { closID: 'x' };
+      },
+      'linux.intelRdt: Intel RDT is not supported yet',
+    ],
+    [
+      'memoryPolicy',
+      (s) => {
+        s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+      },
+      'linux.memoryPolicy: NUMA memory policies are not supported yet',
+    ],
+    [
+      'netDevices',
+      (s) => {
+        s.linux!.netDevices = { eth1: {} };
+      },
+      'linux.netDevices: moving network devices is not supported yet',
+    ],
+    [
+      'timeOffsets',
+      (s) => {
+        s.linux!.namespaces!.push({ type: 'time' });
+        s.linux!.timeOffsets = { monotonic: { secs: 10 } };
+      },
+      'linux.timeOffsets: time namespace offsets are not supported yet',
+    ],
+    [
+      'execCPUAffinity',
+      (s) => {
+        s.process!.execCPUAffinity = { initial: '0' };
+      },
+      'process.execCPUAffinity: exec CPU affinity is not supported yet',
+    ],
+    [
+      'personality flags',
+      (s) => {
+        s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };
+      },
+      'linux.personality.flags: personality flags are not supported yet',
+    ],
+  ];
+  it.each(cases)('rejects %s', (_name, mutate, message) => {
+    const spec = minimal();
+    mutate(spec);
+    expectPlanError(() => planCreate(spec, ctx), 'UNSUPPORTED', message);
+  });
+
+  it('checks timeOffsets against the namespaces first', () => {
+    const spec = minimal();
+    spec.linux!.timeOffsets = { boottime: { secs: 1 } };
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'NAMESPACE_INVALID',
+      'linux.timeOffsets: time offsets are given but no new time namespace is in linux.namespaces',
+    );
+  });
+});
+
+describe('foreground run', () => {
+  it('keeps the first executor process as the init parent (FORK 1)', () => {
+    const spec = exampleSpec();
+    spec.process!.terminal = false;
+    const lines = dumpPlan(planCreate(spec, { ...ctx, waitForInit: true })).split('\n');
+    expect(lines).toContain('FORK 1');
+  });
+});

@@ -1,0 +1,676 @@
+// config.json -> the executor plan of `runc create` (native/PROTOCOL.md).
+//
+// Shape of the plan (libcontainer answers the SYNCs in this order):
+//
+//   SETNS…                      namespaces with a path; user first, mount last
+//   UNSHARE(user) SYNC(USERNS)  new user namespace; the parent writes the maps
+//   UNSHARE(…)                  every other new namespace but cgroup
+//   SYNC(CGROUP)                the parent moves the executor into the cgroup
+//   UNSHARE(cgroup)             after the move, so the namespace's root is the
+//                               container's cgroup, not the runtime's
+//   FORK                        always (see below)
+//   OPEN_FIFO ROOTFS MOUNT… devices
+//   SYNC(HOOKS)                 prestart/createRuntime/createContainer hooks
+//   PIVOT_ROOT | MOVE_ROOT
+//   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
+//   KEYRING, CONSOLE | SETSID, limits, LSM labels, creds, caps,
+//   CHDIR RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC
+
+import { posix } from 'node:path';
+import type { Mount, Process, Spec } from '@runc-ts/spec';
+import { capabilityMask } from './capabilities.js';
+import { cleanPath, deviceOps, mergeDevices } from './devices.js';
+import { PlanError } from './errors.js';
+import {
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_UNBINDABLE,
+  parseMountOptions,
+} from './mount-options.js';
+import {
+  CLONE_NEWCGROUP,
+  CLONE_NEWUSER,
+  type NamespacePlan,
+  planNamespaces,
+} from './namespaces.js';
+import { type Op, op, SyncKind } from './plan.js';
+import { planRlimits } from './rlimits.js';
+
+export interface PlanContext {
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  /** Absolute host path of <state>/exec.fifo. */
+  fifoPath: string;
+  containerId: string;
+  /** --no-pivot */
+  noPivot: boolean;
+  /** --no-new-keyring */
+  noNewKeyring: boolean;
+  /** Number of extra fds (3..3+n-1) the container keeps (--preserve-fds). */
+  preserveFds: number;
+  /**
+   * Foreground `run`: the executor's first process stays the init's parent
+   * and exits with its status (FORK mode 1). Default: it exits at once.
+   */
+  waitForInit?: boolean;
+  /** --console-socket path (host); used only when process.terminal. */
+  consoleSocket?: string;
+  /** Absolute host path of the bundle: relative bind-mount sources are resolved against it. */
+  bundle?: string;
+  /** Whether a bind-mount source (absolute host path) is a file, not a directory. Default: no. */
+  sourceIsFile?: (path: string) => boolean;
+  /** The host runs cgroup v2 (unified): `cgroup` mounts become cgroup2 mounts. Default false. */
+  cgroupV2?: boolean;
+  /**
+   * cgroup v1 hierarchies to mount under a `cgroup` mount, as the host names
+   * them (`cpu,cpuacct`, `memory`, `name=systemd`). Default none.
+   */
+  cgroupV1Controllers?: string[];
+  /** The runtime runs with a non-root euid (rootless): supplementary groups cannot be set. */
+  rootless?: boolean;
+  /** The host has /proc/kcore: runc then adds the /dev/core symlink. Default false. */
+  hostHasKcore?: boolean;
+  /** SELinux is enabled on the host: linux.mountLabel is applied to filesystem mounts. */
+  selinuxEnabled?: boolean;
+}
+
+/** PATH used to find process.args[0] when process.env has none (runc's, and Go's). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The umask runc gives the container process when process.user.umask is absent. */
+export const DEFAULT_UMASK = 0o022;
+
+const ROOTFS_PROPAGATION = {
+  private: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE | MS_REC,
+} as const;
+
+const SCHED_POLICIES = {
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
+} as const;
+
+const SCHED_FLAGS = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01,
+  SCHED_FLAG_RECLAIM: 0x02,
+  SCHED_FLAG_DL_OVERRUN: 0x04,
+  SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+} as const;
+
+const IOPRIO_CLASSES = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 } as const;
+
+const PERSONALITY_DOMAINS = { LINUX: 0, LINUX32: 8 } as const;
+
+/**
+ * Destinations inside /proc that may be mounted over (the files lxcfs
+ * emulates). Anything else under /proc could hide or redirect the kernel's
+ * security interfaces (/proc/self/attr, /proc/sys…), so it is refused.
+ */
+const PROC_MOUNT_ALLOWED = new Set([
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
+]);
+
+/** Sysctls that belong to the IPC namespace. */
+const IPC_SYSCTLS = new Set([
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+]);
+
+function unsupported(path: string, what: string): PlanError {
+  return new PlanError('UNSUPPORTED', path, `${what} not supported yet`);
+}
+
+/** Config features that are valid but not implemented: fail before doing anything. */
+function rejectUnsupported(spec: Spec): void {
+  const linux = spec.linux ?? {};
+  if (linux.seccomp !== undefined) throw unsupported('linux.seccomp', 'seccomp filters are');
+  if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
+  if (linux.memoryPolicy !== undefined) {
+    throw unsupported('linux.memoryPolicy', 'NUMA memory policies are');
+  }
+  if (linux.netDevices !== undefined) {
+    throw unsupported('linux.netDevices', 'moving network devices is');
+  }
+  if (spec.process?.execCPUAffinity !== undefined) {
+    throw unsupported('process.execCPUAffinity', 'exec CPU affinity is');
+  }
+  if ((linux.personality?.flags ?? []).length > 0) {
+    throw unsupported('linux.personality.flags', 'personality flags are');
+  }
+}
+
+function requireProcess(spec: Spec): Process {
+  const process = spec.process;
+  if (process === undefined) {
+    throw new PlanError('PROCESS_INVALID', 'process', 'required to create a container');
+  }
+  if (process.args === undefined || process.args.length === 0) {
+    throw new PlanError('PROCESS_INVALID', 'process.args', 'must name the program to run');
+  }
+  if (process.args[0] === '') {
+    throw new PlanError('PROCESS_INVALID', 'process.args[0]', 'must not be empty');
+  }
+  if (!process.cwd.startsWith('/')) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      'process.cwd',
+      `${JSON.stringify(process.cwd)} must be an absolute path`,
+    );
+  }
+  return process;
+}
+
+// ---------------------------------------------------------------- mounts
+
+interface MountContext {
+  ctx: PlanContext;
+  mountLabel: string | undefined;
+}
+
+/** An absolute, clean container path; relative destinations are taken from `/` (as runc does). */
+function containerPath(path: string): string {
+  return cleanPath(path.startsWith('/') ? path : `/${path}`);
+}
+
+function checkProcDestination(mount: Mount, dest: string, isBind: boolean, where: string): void {
+  if (dest === '/proc') {
+    if (!isBind && mount.type !== 'proc') {
+      throw new PlanError(
+        'MOUNT_INVALID',
+        `${where}.type`,
+        `/proc can only be mounted with type "proc", not "${mount.type}"`,
+      );
+    }
+    return;
+  }
+  if (dest.startsWith('/proc/') && !PROC_MOUNT_ALLOWED.has(dest)) {
+    throw new PlanError(
+      'MOUNT_INVALID',
+      `${where}.destination`,
+      `"${dest}" cannot be mounted because it is inside /proc`,
+    );
+  }
+}
+
+function bindSource(mount: Mount, where: string, ctx: PlanContext): string {
+  const source = mount.source ?? '';
+  if (source === '') {
+    throw new PlanError('MOUNT_INVALID', `${where}.source`, 'a bind mount needs a source');
+  }
+  if (source.startsWith('/')) return posix.normalize(source);
+  if (ctx.bundle === undefined) {
+    throw new PlanError(
+      'MOUNT_INVALID',
+      `${where}.source`,
+      `relative bind source ${JSON.stringify(source)} needs the bundle directory`,
+    );
+  }
+  return posix.resolve(ctx.bundle, source);
+}
+
+function cgroupMountOps(
+  mount: Mount,
+  dest: string,
+  flags: number,
+  data: string,
+  ctx: PlanContext,
+): Op[] {
+  if (ctx.cgroupV2) {
+    return [op('MOUNT', mount.source || 'cgroup2', dest, 'cgroup2', flags, data, 1)];
+  }
+  // cgroup v1: a tmpfs holding one directory per hierarchy, each a cgroup
+  // mount of that hierarchy; co-mounted controllers (cpu,cpuacct) also get a
+  // symlink per controller. The tmpfs is made read-only last when asked.
+  const base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  const ops: Op[] = [op('MOUNT', 'tmpfs', dest, 'tmpfs', base, 'mode=755', 1)];
+  const links: Op[] = [];
+  for (const hierarchy of ctx.cgroupV1Controllers ?? []) {
+    const dir = hierarchy.startsWith('name=') ? hierarchy.slice('name='.length) : hierarchy;
+    ops.push(op('MOUNT', 'cgroup', `${dest}/${dir}`, 'cgroup', flags, hierarchy, 1));
+    const controllers = hierarchy.startsWith('name=') ? [] : hierarchy.split(',');
+    if (controllers.length > 1) {
+      for (const controller of controllers) {
+        links.push(op('SYMLINK', dir, `${dest}/${controller}`));
+      }
+    }
+  }
+  ops.push(...links);
+  if (flags & MS_RDONLY) ops.push(op('REMOUNT', dest, base | MS_RDONLY));
+  return ops;
+}
+
+/** The ops of one mounts[] entry. */
+function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
+  const where = `mounts[${index}]`;
+  const { ctx } = mc;
+  if (mount.uidMappings !== undefined || mount.gidMappings !== undefined) {
+    const field = mount.uidMappings !== undefined ? 'uidMappings' : 'gidMappings';
+    throw unsupported(`${where}.${field}`, 'id-mapped mounts are');
+  }
+  const options = mount.options ?? [];
+  const parsed = parseMountOptions(options);
+  for (const name of ['tmpcopyup', 'idmap', 'ridmap'] as const) {
+    if (parsed.extensions[name]) {
+      throw unsupported(`${where}.options[${options.indexOf(name)}]`, `"${name}" is`);
+    }
+  }
+  const dest = containerPath(mount.destination);
+  // Any type given with bind/rbind is meaningless; type "bind" alone is
+  // taken as a bind mount too (what the author means; mount(2) has no such
+  // filesystem).
+  const isBind = (parsed.flags & MS_BIND) !== 0 || mount.type === 'bind';
+  checkProcDestination(mount, dest, isBind, where);
+
+  const ops: Op[] = [];
+  if (isBind) {
+    const source = bindSource(mount, where, ctx);
+    const create = ctx.sourceIsFile?.(source) ? 2 : 1;
+    ops.push(op('MOUNT', source, dest, '', MS_BIND | (parsed.flags & MS_REC), '', create));
+    // A bind mount takes the source's flags; the requested ones need a
+    // remount (MS_REC is meaningless there, MS_REMOUNT is implied).
+    const remount = parsed.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+    if (remount !== 0 || parsed.clearFlags !== 0) {
+      ops.push(op('REMOUNT', dest, MS_BIND | remount));
+    }
+  } else {
+    const type = mount.type ?? '';
+    if (type === '' || type === 'none') {
+      throw new PlanError(
+        'MOUNT_INVALID',
+        `${where}.type`,
+        'a mount that is not a bind mount (options bind/rbind) needs a filesystem type',
+      );
+    }
+    const data = [...parsed.data];
+    if (mc.mountLabel && !['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2'].includes(type)) {
+      data.push(`context="${mc.mountLabel}"`);
+    }
+    if (type === 'cgroup') {
+      ops.push(...cgroupMountOps(mount, dest, parsed.flags, data.join(','), ctx));
+    } else {
+      ops.push(op('MOUNT', mount.source ?? '', dest, type, parsed.flags, data.join(','), 1));
+    }
+  }
+  for (const propagation of parsed.propagation) ops.push(op('PROPAGATE', dest, propagation));
+  if (parsed.recursiveAttr) {
+    ops.push(op('SETATTR', dest, parsed.attrSet, parsed.attrClear, 1));
+  }
+  return ops;
+}
+
+function isBindMount(mount: Mount): boolean {
+  return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+// ---------------------------------------------------------------- linux.*
+
+function checkUts(spec: Spec, ns: NamespacePlan): void {
+  for (const field of ['hostname', 'domainname'] as const) {
+    if (spec[field] && !ns.creates('uts')) {
+      throw new PlanError(
+        'HOSTNAME_INVALID',
+        field,
+        `${field} is set but no new UTS namespace is created (add {"type": "uts"} to linux.namespaces)`,
+      );
+    }
+  }
+}
+
+function sysctlOps(spec: Spec, ns: NamespacePlan): Op[] {
+  const sysctl = spec.linux?.sysctl ?? {};
+  return Object.keys(sysctl)
+    .sort()
+    .map((key) => {
+      const where = `linux.sysctl[${JSON.stringify(key)}]`;
+      if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(key)) {
+        throw new PlanError(
+          'SYSCTL_INVALID',
+          where,
+          'a sysctl name is dot-separated words (letters, digits, _ and -)',
+        );
+      }
+      const notNamespaced = (needed: string) =>
+        new PlanError(
+          'SYSCTL_INVALID',
+          where,
+          `sysctl "${key}" belongs to the ${needed} namespace, which linux.namespaces does not have`,
+        );
+      if (key === 'kernel.hostname') {
+        throw new PlanError('SYSCTL_INVALID', where, 'use the "hostname" field instead');
+      }
+      if (key === 'kernel.domainname') {
+        if (!ns.has('uts')) throw notNamespaced('uts');
+      } else if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
+        if (!ns.has('ipc')) throw notNamespaced('ipc');
+      } else if (key.startsWith('net.')) {
+        if (!ns.has('network')) throw notNamespaced('network');
+      } else {
+        throw new PlanError(
+          'SYSCTL_INVALID',
+          where,
+          `sysctl "${key}" is not in a separate kernel namespace: setting it would change the host`,
+        );
+      }
+      return op('SYSCTL', key, sysctl[key] ?? '');
+    });
+}
+
+function pathOps(
+  paths: readonly string[] | undefined,
+  field: string,
+  name: 'MASK' | 'READONLY',
+): Op[] {
+  return (paths ?? []).map((path, i) => {
+    if (!path.startsWith('/')) {
+      throw new PlanError(
+        'PATH_INVALID',
+        `${field}[${i}]`,
+        `${JSON.stringify(path)} must be an absolute path`,
+      );
+    }
+    return op(name, path);
+  });
+}
+
+// ---------------------------------------------------------------- process
+
+function schedOp(process: Process): Op | undefined {
+  const sched = process.scheduler;
+  if (sched === undefined) return undefined;
+  const where = 'process.scheduler';
+  const policy = SCHED_POLICIES[sched.policy];
+  const nice = sched.nice ?? 0;
+  const priority = sched.priority ?? 0;
+  if (nice < -20 || nice > 19) {
+    throw new PlanError('PROCESS_INVALID', `${where}.nice`, `${nice} is not in -20..19`);
+  }
+  if (priority !== 0 && sched.policy !== 'SCHED_FIFO' && sched.policy !== 'SCHED_RR') {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      `${where}.priority`,
+      'can only be set with policy SCHED_FIFO or SCHED_RR',
+    );
+  }
+  const runtime = sched.runtime ?? 0;
+  const deadline = sched.deadline ?? 0;
+  const period = sched.period ?? 0;
+  if (sched.policy !== 'SCHED_DEADLINE' && (runtime || deadline || period)) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      where,
+      'runtime, deadline and period can only be set with policy SCHED_DEADLINE',
+    );
+  }
+  const flags = (sched.flags ?? []).reduce((acc, flag) => acc | SCHED_FLAGS[flag], 0);
+  return op(
+    'SCHED',
+    policy,
+    flags,
+    nice,
+    priority,
+    BigInt(runtime),
+    BigInt(deadline),
+    BigInt(period),
+  );
+}
+
+function ioprioOp(process: Process): Op | undefined {
+  const io = process.ioPriority;
+  if (io === undefined) return undefined;
+  const priority = io.priority ?? 0;
+  if (priority < 0 || priority > 7) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      'process.ioPriority.priority',
+      `${priority} is not in 0..7`,
+    );
+  }
+  return op('IOPRIO', (IOPRIO_CLASSES[io.class] << 13) | priority);
+}
+
+function personalityOp(spec: Spec): Op | undefined {
+  const personality = spec.linux?.personality;
+  if (personality === undefined) return undefined;
+  return op('PERSONALITY', PERSONALITY_DOMAINS[personality.domain ?? 'LINUX']);
+}
+
+function isMapped(
+  id: number,
+  mappings: readonly { containerID: number; size: number }[] | undefined,
+): boolean {
+  return (mappings ?? []).some((m) => id >= m.containerID && id - m.containerID < m.size);
+}
+
+/** SETGROUPS/SETGID/SETUID, with the ids checked against a new user namespace's maps. */
+function credentialOps(spec: Spec, process: Process, ns: NamespacePlan, ctx: PlanContext): Op[] {
+  const uid = process.user?.uid ?? 0;
+  const gid = process.user?.gid ?? 0;
+  const groups = process.user?.additionalGids ?? [];
+  if (ns.creates('user')) {
+    const unmapped = (field: string, kind: string, id: number, maps: string) =>
+      new PlanError(
+        'USER_INVALID',
+        field,
+        `${kind} ${id} is not mapped in the container's user namespace (${maps})`,
+      );
+    if (!isMapped(uid, spec.linux?.uidMappings)) {
+      throw unmapped('process.user.uid', 'uid', uid, 'linux.uidMappings');
+    }
+    if (!isMapped(gid, spec.linux?.gidMappings)) {
+      throw unmapped('process.user.gid', 'gid', gid, 'linux.gidMappings');
+    }
+    groups.forEach((g, i) => {
+      if (!isMapped(g, spec.linux?.gidMappings)) {
+        throw unmapped(`process.user.additionalGids[${i}]`, 'gid', g, 'linux.gidMappings');
+      }
+    });
+  }
+  const ops: Op[] = [];
+  // setgroups(2) always runs (with an empty list when there are no
+  // additionalGids): otherwise the container would inherit the runtime's
+  // supplementary groups. A rootless runtime cannot call it (the parent
+  // denies setgroups in the user namespace), so it is left out there and
+  // additionalGids are refused, as runc does.
+  if (ctx.rootless) {
+    if (groups.length > 0) {
+      throw new PlanError(
+        'USER_INVALID',
+        'process.user.additionalGids',
+        'cannot set additional groups in a rootless container',
+      );
+    }
+  } else {
+    ops.push(op('SETGROUPS', groups));
+  }
+  ops.push(op('SETGID', gid), op('SETUID', uid));
+  return ops;
+}
+
+function capsOp(process: Process): Op {
+  const caps = process.capabilities ?? {};
+  const mask = (set: keyof typeof caps & string) =>
+    capabilityMask(caps[set] as string[] | undefined, `process.capabilities.${set}`);
+  return op(
+    'CAPS',
+    mask('bounding'),
+    mask('effective'),
+    mask('permitted'),
+    mask('inheritable'),
+    mask('ambient'),
+  );
+}
+
+/** The PATH the process will see: the last PATH= of process.env, as getenv after setenv in order. */
+function processPath(env: readonly string[]): string {
+  let path: string | undefined;
+  for (const entry of env) if (entry.startsWith('PATH=')) path = entry.slice('PATH='.length);
+  return path ?? DEFAULT_PATH;
+}
+
+// ---------------------------------------------------------------- plan
+
+/**
+ * The executor plan that creates the container of `spec`: everything up to
+ * the init process blocked on the exec fifo, then the exec of process.args.
+ * Throws PlanError (with a stable code and the JSON path) for configs that
+ * cannot be run.
+ */
+export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
+  rejectUnsupported(spec);
+  const process = requireProcess(spec);
+  const ns = planNamespaces(spec);
+  if (spec.linux?.timeOffsets !== undefined) {
+    throw unsupported('linux.timeOffsets', 'time namespace offsets are');
+  }
+  if (!ns.creates('mount')) {
+    throw new PlanError(
+      'NAMESPACE_INVALID',
+      'linux.namespaces',
+      'a new mount namespace is required (add {"type": "mount"} without a path)',
+    );
+  }
+  checkUts(spec, ns);
+  if (!Number.isInteger(ctx.preserveFds) || ctx.preserveFds < 0) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      '',
+      `--preserve-fds must be a non-negative integer, got ${ctx.preserveFds}`,
+    );
+  }
+  const terminal = process.terminal === true;
+  if (terminal && !ctx.consoleSocket) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      'process.terminal',
+      'a console socket is needed to allocate a terminal',
+    );
+  }
+  if (process.oomScoreAdj !== undefined && Math.abs(process.oomScoreAdj) > 1000) {
+    throw new PlanError(
+      'PROCESS_INVALID',
+      'process.oomScoreAdj',
+      `${process.oomScoreAdj} is not in -1000..1000`,
+    );
+  }
+
+  const ops: Op[] = [];
+
+  // Namespaces.
+  for (const joined of ns.joined) ops.push(op('SETNS', joined.flag, joined.path));
+  if (ns.creates('user')) {
+    ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
+  }
+  const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
+  if (others !== 0) ops.push(op('UNSHARE', others));
+  ops.push(op('SYNC', SyncKind.CGROUP));
+  if (ns.creates('cgroup')) ops.push(op('UNSHARE', CLONE_NEWCGROUP));
+  // Always FORK: new pid and time namespaces only apply to children, and a
+  // joined pid namespace too; forking in every case keeps one shape (init
+  // is always a fresh child whose parent exits at once, as runc's init is
+  // a child of its bootstrap process), and libcontainer always gets PID.
+  ops.push(op('FORK', ctx.waitForInit ? 1 : 0));
+
+  // Root filesystem, while the host filesystem is still reachable.
+  ops.push(op('OPEN_FIFO', ctx.fifoPath));
+  const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
+  ops.push(op('ROOTFS', ctx.rootfs, propagation));
+  const mountContext: MountContext = {
+    ctx,
+    mountLabel: ctx.selinuxEnabled ? spec.linux?.mountLabel : undefined,
+  };
+  const mounts = spec.mounts ?? [];
+  mounts.forEach((mount, i) => {
+    ops.push(...mountOps(mount, i, mountContext));
+  });
+  // Like runc: device nodes and /dev symlinks unless /dev is a bind mount
+  // (then /dev is the host's choice). Without any /dev mount they go to the
+  // rootfs' own /dev.
+  const devBound = mounts.some((m) => containerPath(m.destination) === '/dev' && isBindMount(m));
+  const devices = mergeDevices(spec.linux?.devices);
+  if (!devBound) {
+    ops.push(...deviceOps(devices, { userns: ns.has('user'), hostHasKcore: ctx.hostHasKcore }));
+  }
+
+  ops.push(op('SYNC', SyncKind.HOOKS));
+  ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
+
+  // Inside the container's root. Sysctls go before the read-only paths
+  // (readonlyPaths usually holds /proc/sys); masks after them, so a path in
+  // both ends up masked.
+  if (spec.hostname) ops.push(op('HOSTNAME', spec.hostname));
+  if (spec.domainname) ops.push(op('DOMAINNAME', spec.domainname));
+  ops.push(...sysctlOps(spec, ns));
+  ops.push(...pathOps(spec.linux?.readonlyPaths, 'linux.readonlyPaths', 'READONLY'));
+  ops.push(...pathOps(spec.linux?.maskedPaths, 'linux.maskedPaths', 'MASK'));
+  // Only the root mount itself (no MS_REC): /proc, /dev… keep their flags.
+  if (spec.root.readonly) ops.push(op('REMOUNT', '/', MS_BIND | MS_RDONLY));
+  ops.push(op('UMASK', process.user?.umask ?? DEFAULT_UMASK));
+
+  // The process: session, limits, scheduling, LSM labels, then credentials.
+  if (!ctx.noNewKeyring) ops.push(op('KEYRING', `_ses.${ctx.containerId}`));
+  // CONSOLE runs after PIVOT_ROOT so the pty comes from the container's
+  // /dev/ptmx; the executor connects to the (host) socket path when it
+  // reads the plan. It makes its own session; otherwise SETSID does.
+  if (terminal && ctx.consoleSocket) ops.push(op('CONSOLE', ctx.consoleSocket));
+  else ops.push(op('SETSID'));
+  for (const rlimit of planRlimits(process.rlimits)) {
+    ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
+  }
+  if (process.oomScoreAdj !== undefined) {
+    ops.push(op('OOM_SCORE_ADJ', String(process.oomScoreAdj)));
+  }
+  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
+    if (optional) ops.push(optional);
+  }
+  if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));
+  if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
+  // KEEPCAPS keeps the permitted set across setuid away from 0; CAPS then
+  // sets the final sets (ambient must come after setuid, which clears it).
+  const caps = capsOp(process);
+  ops.push(op('KEEPCAPS', 1), ...credentialOps(spec, process, ns, ctx), op('KEEPCAPS', 0), caps);
+  if (process.noNewPrivileges) ops.push(op('NO_NEW_PRIVS'));
+  const env = process.env ?? [];
+  const args = process.args ?? [];
+  ops.push(
+    op('CHDIR', process.cwd),
+    op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
+    op('READY'),
+    op('WAIT_FIFO'),
+    op('CLOSE_FDS', 3 + ctx.preserveFds),
+    op('EXEC', args, env),
+  );
+  return ops;
+}
