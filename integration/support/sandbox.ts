@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -11,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleSpec, renderSpec, type Spec } from '@runc-ts/spec';
-import { repoRoot, type RunResult, runcTs } from './runc.js';
+import { type RunResult, repoRoot, runcTs } from './runc.js';
 
 let counter = 0;
 
@@ -46,16 +48,39 @@ export class Sandbox {
     return bundle;
   }
 
-  /** Runs our runc with --root set; stdin is empty unless given. */
-  runc(args: readonly string[], options: { cwd?: string; input?: string; timeout?: number } = {}): RunResult {
-    const child = spawnSync(runcTs, ['--root', this.root, ...args], {
-      cwd: options.cwd,
-      input: options.input ?? '',
-      encoding: 'utf8',
-      timeout: options.timeout ?? 20_000,
-    });
-    if (child.error) throw child.error;
-    return { status: child.status ?? -1, stdout: child.stdout, stderr: child.stderr };
+  /**
+   * Runs our runc with --root set; stdin is empty unless given. Output goes
+   * through files, not pipes: a created container's init keeps its stdio
+   * open, as with runc, and a pipe would keep the call waiting for it.
+   */
+  runc(
+    args: readonly string[],
+    options: { cwd?: string; input?: string; timeout?: number } = {},
+  ): RunResult {
+    counter++;
+    const out = join(this.dir, `out${counter}`);
+    const err = join(this.dir, `err${counter}`);
+    const outFd = openSync(out, 'w+');
+    const errFd = openSync(err, 'w+');
+    try {
+      const child = spawnSync(runcTs, ['--root', this.root, ...args], {
+        cwd: options.cwd,
+        input: options.input ?? '',
+        stdio: ['pipe', outFd, errFd],
+        timeout: options.timeout ?? 20_000,
+      });
+      if (child.error) throw child.error;
+      return {
+        status: child.status ?? -1,
+        stdout: readFileSync(out, 'utf8'),
+        stderr: readFileSync(err, 'utf8'),
+      };
+    } finally {
+      closeSync(outFd);
+      closeSync(errFd);
+      rmSync(out, { force: true });
+      rmSync(err, { force: true });
+    }
   }
 
   state(id: string): any {

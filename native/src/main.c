@@ -414,15 +414,30 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_RESOLVE_EXEC:
 		return op_resolve_exec(ex, v[0].str, v[1].str);
 	case OP_OPEN_FIFO: {
-		/* the fifo's existence marks the container "created" until start */
+		/* The fifo's existence marks the container "created" until start.
+		 * Keep its directory, not the fifo: WAIT_FIFO may run as a non-root
+		 * user, who cannot walk this non-dumpable process' /proc/self/fd
+		 * but can openat() in a 0711 directory. */
+		const char *slash = strrchr(v[0].str, '/');
+		if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= sizeof(ex->fifoname))
+			return ex_fail(ex, EINVAL, "%s: not an absolute file path", v[0].str);
 		if (mkfifo(v[0].str, 0622) < 0 && errno != EEXIST)
 			return ex_fail(ex, errno, "%s", v[0].str);
-		int fd = open(v[0].str, O_PATH | O_CLOEXEC);
-		if (fd < 0)
+		if (chmod(v[0].str, 0622) < 0) /* the umask applied to mkfifo */
 			return ex_fail(ex, errno, "%s", v[0].str);
+		char dir[PATH_MAX];
+		size_t dirlen = slash == v[0].str ? 1 : (size_t)(slash - v[0].str);
+		if (dirlen >= sizeof(dir))
+			return ex_fail(ex, ENAMETOOLONG, "%s", v[0].str);
+		memcpy(dir, v[0].str, dirlen);
+		dir[dirlen] = '\0';
+		int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return ex_fail(ex, errno, "%s", dir);
 		if (ex->fifofd >= 0)
 			close(ex->fifofd);
 		ex->fifofd = fd;
+		snprintf(ex->fifoname, sizeof(ex->fifoname), "%s", slash + 1);
 		return 0;
 	}
 	case OP_READY:
@@ -436,14 +451,17 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_WAIT_FIFO: {
 		if (ex->fifofd < 0)
 			return ex_fail(ex, EBADF, "exec fifo: no OPEN_FIFO before");
-		char p[64];
-		fdpath(p, sizeof(p), ex->fifofd);
 		int fd;
 		do
-			fd = open(p, O_WRONLY | O_CLOEXEC);
+			fd = openat(ex->fifofd, ex->fifoname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		while (fd < 0 && errno == EINTR);
 		if (fd < 0)
-			return ex_fail(ex, errno, "exec fifo");
+			return ex_fail(ex, errno, "exec fifo %s", ex->fifoname);
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+			close(fd);
+			return ex_fail(ex, EINVAL, "exec fifo %s: not a fifo", ex->fifoname);
+		}
 		ssize_t w;
 		do
 			w = write(fd, "0", 1);

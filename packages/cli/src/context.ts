@@ -22,6 +22,8 @@ export interface CommandContext {
   write(text: string): void;
   /** Path of the runc-ts-init executor. */
   initPath(): string;
+  /** Exit status of a command that succeeded but reports one (`run`). */
+  exitCode: number;
 }
 
 export interface CliIo {
@@ -31,6 +33,7 @@ export interface CliIo {
 
 export class CliContext implements CommandContext {
   private options: GlobalOptions | undefined;
+  exitCode = 0;
   private log: Logger | undefined;
 
   constructor(readonly io: CliIo) {}

@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const program = buildProgram(context);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return context.exitCode;
   } catch (caught) {
     if (caught instanceof CommanderError && caught.exitCode === 0) return 0; // --help, --version
     const error = caught instanceof CommanderError ? fromCommander(caught, argv) : caught;

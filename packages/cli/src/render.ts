@@ -21,9 +21,7 @@ export function renderList(
     ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
     ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, owner]),
   ];
-  const widths = rows[0]!.map((_, col) =>
-    Math.max(12, ...rows.map((row) => row[col]!.length + 3)),
-  );
+  const widths = rows[0]!.map((_, col) => Math.max(12, ...rows.map((row) => row[col]!.length + 3)));
   return rows
     .map((row) =>
       row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join(''),

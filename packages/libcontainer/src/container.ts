@@ -97,7 +97,10 @@ function checkResources(spec: Spec): void {
     }
   }
   const devices = resources.devices ?? [];
-  const onlyDenyAll = devices.every((rule) => rule.allow === false && !rule.type && rule.major === undefined && rule.minor === undefined);
+  const onlyDenyAll = devices.every(
+    (rule) =>
+      rule.allow === false && !rule.type && rule.major === undefined && rule.minor === undefined,
+  );
   if (!onlyDenyAll) {
     throw new ContainerError(
       'PLAN',
@@ -197,6 +200,14 @@ export class Runtime {
     validateContainerId(id);
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
     checkResources(spec);
+    for (const phase of ['createContainer', 'startContainer'] as const) {
+      if ((spec.hooks?.[phase] ?? []).length > 0) {
+        throw new ContainerError(
+          'PLAN',
+          `hooks.${phase}: hooks that run inside the container are not supported yet`,
+        );
+      }
+    }
     const listenFds = options.listenFds ?? 0;
     const preserveFds = listenFds + (options.preserveFds ?? 0);
     if (listenFds > 0 && spec.process) {
@@ -323,7 +334,11 @@ export class Runtime {
     try {
       process.kill(stored.pid, signal);
     } catch (error) {
-      throw new ContainerError('BAD_STATUS', `cannot signal the container's init (pid ${stored.pid}): ${describeSystemError(error)}`, { cause: error });
+      throw new ContainerError(
+        'BAD_STATUS',
+        `cannot signal the container's init (pid ${stored.pid}): ${describeSystemError(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -361,7 +376,15 @@ export class Runtime {
       this.start(id);
       return 0;
     }
-    const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+    const forwarded = [
+      'SIGINT',
+      'SIGTERM',
+      'SIGHUP',
+      'SIGQUIT',
+      'SIGUSR1',
+      'SIGUSR2',
+      'SIGWINCH',
+    ] as const;
     const forward = (signal: NodeJS.Signals) => {
       try {
         process.kill(stored.pid, signal);
@@ -373,7 +396,8 @@ export class Runtime {
     try {
       const exited = new Promise<number>((resolveExit) => {
         if (executor.exitCode !== null) resolveExit(executor.exitCode);
-        else executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
+        else
+          executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
       });
       this.start(id);
       const code = await exited;

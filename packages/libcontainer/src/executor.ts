@@ -96,7 +96,9 @@ class FrameReader {
 function exitDescription(child: ChildProcess): Promise<string> {
   return new Promise((resolve) => {
     const describe = () =>
-      child.signalCode ? `was killed by ${child.signalCode}` : `exited with status ${child.exitCode}`;
+      child.signalCode
+        ? `was killed by ${child.signalCode}`
+        : `exited with status ${child.exitCode}`;
     if (child.exitCode !== null || child.signalCode !== null) resolve(describe());
     else child.once('exit', () => resolve(describe()));
   });

@@ -1,3 +1,4 @@
+import { KNOWN_CAPABILITIES, MOUNT_OPTIONS_SUPPORTED } from '@runc-ts/namespaces';
 import { type Features, OCI_VERSION } from '@runc-ts/spec';
 
 export interface BuildInfo {
@@ -14,11 +15,13 @@ export function runtimeFeatures(build: BuildInfo): Features {
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    hooks: [],
-    mountOptions: [],
+    // createContainer and startContainer hooks run inside the container and
+    // are refused until the executor can run them.
+    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+    mountOptions: [...MOUNT_OPTIONS_SUPPORTED],
     linux: {
-      namespaces: [],
-      capabilities: [],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
+      capabilities: [...KNOWN_CAPABILITIES],
       cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
       seccomp: { enabled: false },
       apparmor: { enabled: false },

@@ -16,7 +16,9 @@ export function hostCgroupLayout(): HostCgroupLayout {
     if (!after) continue;
     const [fstype, , superOptions] = after.split(' ');
     if (fstype !== 'cgroup' || !superOptions) continue;
-    const names = superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent='));
+    const names = superOptions
+      .split(',')
+      .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent='));
     const hierarchy = names.join(',');
     if (hierarchy && !hierarchies.includes(hierarchy)) hierarchies.push(hierarchy);
   }

@@ -16,7 +16,9 @@ export function parseSignal(value: string): number {
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
     const rt = /^SIGRTMIN(?:\+(\d+))?$|^SIGRTMAX(?:-(\d+))?$/.exec(name);
     if (rt) {
-      const number = name.startsWith('SIGRTMIN') ? 34 + Number(rt[1] ?? 0) : 64 - Number(rt[2] ?? 0);
+      const number = name.startsWith('SIGRTMIN')
+        ? 34 + Number(rt[1] ?? 0)
+        : 64 - Number(rt[2] ?? 0);
       if (number >= 34 && number <= 64) return number;
     } else if (SIGNALS[name] !== undefined) {
       return SIGNALS[name];

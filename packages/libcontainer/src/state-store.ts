@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   constants,
   mkdirSync,
@@ -66,11 +67,16 @@ export class StateStore {
     }
   }
 
-  /** Creates <root>/<id> (0700); fails if the container exists. */
+  /**
+   * Creates <root>/<id>; fails if the container exists. Mode 0711: the init
+   * opens exec.fifo in it after switching to the container user; listing it
+   * stays root's, and --root itself is 0700.
+   */
   createContainerDir(id: string): void {
     this.ensureRoot();
     try {
-      mkdirSync(this.dir(id), { mode: 0o700 });
+      mkdirSync(this.dir(id), { mode: 0o711 });
+      chmodSync(this.dir(id), 0o711);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new ContainerError('EXISTS', `container with given ID already exists: ${id}`);

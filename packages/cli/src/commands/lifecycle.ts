@@ -10,7 +10,8 @@ function runtimeOf(context: CommandContext): Runtime {
 
 function nonNegativeInt(flag: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected a number >= 0`);
+    if (!/^\d+$/.test(value))
+      throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected a number >= 0`);
     return Number(value);
   };
 }
@@ -41,7 +42,10 @@ function withCreateFlags(command: Command): Command {
       'AF_UNIX socket that receives the master end of the console pseudoterminal',
     )
     .option('--pid-file <file>', 'write the process id of the container to this file')
-    .option('--no-pivot', 'do not use pivot_root to jail the process inside rootfs (for ramdisk rootfs)')
+    .option(
+      '--no-pivot',
+      'do not use pivot_root to jail the process inside rootfs (for ramdisk rootfs)',
+    )
     .option('--no-new-keyring', 'do not create a new session keyring for the container')
     .option(
       '--preserve-fds <n>',
@@ -107,7 +111,7 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
         detach: flags.detach,
         keep: flags.keep,
       });
-      process.exitCode = code;
+      context.exitCode = code;
     });
 
   program
@@ -125,7 +129,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .option('-q, --quiet', 'display only container IDs')
     .action((flags: { format: string; quiet?: boolean }) => {
       if (flags.format !== 'table' && flags.format !== 'json') {
-        throw new UsageError(`invalid --format ${JSON.stringify(flags.format)}: use "table" or "json"`);
+        throw new UsageError(
+          `invalid --format ${JSON.stringify(flags.format)}: use "table" or "json"`,
+        );
       }
       context.write(renderList(runtimeOf(context).list(), flags.format, flags.quiet === true));
     });
