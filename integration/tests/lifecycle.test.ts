@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runcTs } from '../support/runc.js';
@@ -337,5 +337,67 @@ describe('hooks', () => {
     expect(states[0].pid).toBeGreaterThan(0);
     expect(states[2]).toMatchObject({ status: 'running' });
     expect(states[3]).toMatchObject({ status: 'stopped' });
+  });
+});
+
+describe('hooks inside the container', () => {
+  it('createContainer runs in the container namespaces before pivot_root, startContainer inside it', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['true'];
+      spec.hostname = 'hooked';
+      spec.root!.readonly = false;
+    });
+    const log = join(bundle, 'inside.log');
+    const edit = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    edit.hooks = {
+      // Runs on the host filesystem view (path resolves there), but in the
+      // container's mount namespace.
+      createContainer: [
+        {
+          path: '/bin/sh',
+          args: ['sh', '-c', `echo "create $(readlink /proc/self/ns/mnt) $(cat)" >> ${log}`],
+        },
+      ],
+      // Runs inside the container's root: writes to the rootfs.
+      startContainer: [
+        { path: '/bin/sh', args: ['sh', '-c', 'echo "start $(hostname)" > /started'] },
+      ],
+    };
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(edit));
+    const id = sandbox.id('inside');
+    const result = sandbox.runc(['run', '-b', bundle, id]);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    const [word, mountNs, ...state] = readFileSync(log, 'utf8').trim().split(' ');
+    expect(word).toBe('create');
+    expect(mountNs).toMatch(/^mnt:\[\d+\]$/);
+    expect(mountNs).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+    expect(JSON.parse(state.join(' '))).toMatchObject({ id, status: 'creating' });
+    expect(readFileSync(join(bundle, 'rootfs/started'), 'utf8')).toBe('start hooked\n');
+  });
+
+  it('a failing createContainer hook fails create and leaves nothing behind', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['true'];
+      spec.hooks = { createContainer: [{ path: '/bin/false' }] };
+    });
+    const id = sandbox.id('badhook');
+    const result = sandbox.runc(['create', '-b', bundle, id]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('createContainer hook #0 (/bin/false): exit status 1');
+    expect(existsSync(join(sandbox.root, id))).toBe(false);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('a hook that outlives its timeout is killed', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['true'];
+      spec.hooks = { createRuntime: [{ path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 }] };
+    });
+    const started = Date.now();
+    const result = sandbox.runc(['create', '-b', bundle, sandbox.id('slowhook')]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('createRuntime hook #0 (/bin/sleep): timed out after 1s');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });

@@ -15,6 +15,9 @@ struct ex {
 	char fifoname[256]; /* OPEN_FIFO: the fifo's name in that directory */
 	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
 	uint32_t console_index;
+	int console_chan;  /* FORK 2 child: socketpair end to the console proxy, -1 otherwise */
+	uint8_t *state;    /* SYNC 4: the CONTINUE payload (state JSON for HOOK), NULL if empty */
+	uint32_t state_len;
 	char *resolved;    /* RESOLVE_EXEC's result */
 	int err;           /* errno of the failing op */
 	int exit_code;     /* exit status when the op fails (1, EXEC: 127) */
@@ -24,6 +27,8 @@ struct ex {
 
 /* Records a failure: errno e and a printf detail. Always returns -1. */
 int ex_fail(struct ex *ex, int e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Records a failure with errno 0: the detail is the whole message. */
+int ex_fail_msg(struct ex *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- container path resolution (paths.c) ---- */
 /* Opens `path` under the current resolution root: the rootfs fd after
@@ -70,6 +75,15 @@ int op_resolve_exec(struct ex *ex, const char *file, const char *path_env);
 int op_close_fds(struct ex *ex, uint64_t first);
 int op_sched(struct ex *ex, const struct rts_value *v);
 int console_connect(const char *path, int *out);
-int op_console(struct ex *ex, const char *path, int presock);
+/* Sends a new pty master over sock (closed here); with ack (the FORK 2
+ * channel) waits for the proxy's one-byte acknowledgement first. */
+int op_console(struct ex *ex, const char *path, int sock, int ack);
+
+/* ---- hooks, window size, console proxy (ops_hook.c, proxy.c) ---- */
+int op_hook(struct ex *ex, const struct rts_value *v);
+int op_winsize(struct ex *ex, uint64_t rows, uint64_t cols);
+/* FORK 2 parent after PID: receives the pty master on chan, proxies stdio
+ * until the child is done, never returns (exits with the child's status). */
+__attribute__((noreturn)) void console_proxy(int chan, pid_t child);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
@@ -40,6 +41,16 @@ int ex_fail(struct ex *ex, int e, const char *fmt, ...)
 	vsnprintf(ex->detail, sizeof(ex->detail), fmt, ap);
 	va_end(ap);
 	ex->err = e ? e : EIO;
+	return -1;
+}
+
+int ex_fail_msg(struct ex *ex, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ex->detail, sizeof(ex->detail), fmt, ap);
+	va_end(ap);
+	ex->err = 0;
 	return -1;
 }
 
@@ -184,7 +195,11 @@ static void report(struct ex *ex, uint32_t index, uint16_t opcode)
 		for (char *p = name; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		fprintf(stderr, "runc-ts-init: %s %s: %s\n", name, ex->detail, strerror(ex->err));
+		if (ex->err == 0) /* the detail is the whole message */
+			fprintf(stderr, "runc-ts-init: %s\n", ex->detail);
+		else
+			fprintf(stderr, "runc-ts-init: %s %s: %s\n", name, ex->detail,
+				strerror(ex->err));
 	}
 }
 
@@ -195,27 +210,50 @@ static int u32_arg(struct ex *ex, uint64_t v, const char *what)
 	return 0;
 }
 
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 /* FORK: mode 0 leaves the child (the container's init) to be reparented to
  * the caller's subreaper; mode 1 stays as its parent and exits with its
- * status (128 + signal when killed), so a foreground `runc run` learns it. */
+ * status (128 + signal when killed), so a foreground `runc run` learns it;
+ * mode 2 is mode 1 plus the console proxy (PROTOCOL.md): a socketpair made
+ * before the fork carries the pty master from the child's CONSOLE "" op. */
 static int do_fork(struct ex *ex, uint64_t mode)
 {
-	if (mode > 1)
+	if (mode > 2)
 		return ex_fail(ex, EINVAL, "fork mode %llu", (unsigned long long)mode);
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return ex_fail(ex, errno, "pipe");
+	if (mode == 2 && ex->console_chan >= 0)
+		return ex_fail(ex, EINVAL, "fork mode 2: console proxy already set up");
+	int p[2], cs[2] = {-1, -1};
+	if (mode == 2 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) < 0)
+		return ex_fail(ex, errno, "fork mode 2: socketpair");
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		close_fd(&cs[0]);
+		close_fd(&cs[1]);
+		return ex_fail(ex, e, "pipe");
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(p[0]);
 		close(p[1]);
+		close_fd(&cs[0]);
+		close_fd(&cs[1]);
 		return ex_fail(ex, e, "fork");
 	}
 	if (pid > 0) {
 		/* PID goes out before the child may send anything; then leave at
 		 * once so the child is reparented to the caller's subreaper */
 		close(p[0]);
+		close_fd(&cs[1]);
+		/* the parent never uses the child's fds (a channel of an earlier
+		 * FORK 2 would otherwise hide the child's exit from that proxy) */
+		close_fd(&ex->console_chan);
 		if (ex->sock >= 0 && rts_send_pid(ex->sock, (uint32_t)pid) < 0)
 			_exit(1);
 		if (write(p[1], "1", 1) != 1)
@@ -223,10 +261,12 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		if (mode == 0)
 			_exit(0);
 		close(p[1]);
-		if (ex->sock >= 0) {
-			close(ex->sock);
-			ex->sock = -1;
-		}
+		close_fd(&ex->sock);
+		close_fd(&ex->rootfd);
+		close_fd(&ex->fifofd);
+		close_fd(&ex->console_sock);
+		if (mode == 2)
+			console_proxy(cs[0], pid);
 		int status;
 		pid_t w;
 		do
@@ -239,6 +279,10 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		_exit(WEXITSTATUS(status));
 	}
 	close(p[1]);
+	if (mode == 2) {
+		close(cs[0]);
+		ex->console_chan = cs[1];
+	}
 	char c;
 	ssize_t r;
 	do
@@ -267,14 +311,28 @@ static int do_sync(struct ex *ex, uint64_t kind)
 	}
 	if (r < 0)
 		return ex_fail(ex, errno ? errno : EPROTO, "sync %llu: %s", (unsigned long long)kind, err);
-	free(payload);
 	if (type == RTS_MSG_ABORT) {
+		free(payload);
 		ex->quiet = 1;
 		return ex_fail(ex, ECANCELED, "sync %llu: aborted", (unsigned long long)kind);
 	}
-	if (type != RTS_MSG_CONTINUE || len != 0)
+	if (type != RTS_MSG_CONTINUE) {
+		free(payload);
 		return ex_fail(ex, EPROTO, "sync %llu: unexpected message type %u (%u bytes)",
 			       (unsigned long long)kind, type, len);
+	}
+	if (kind != 4) { /* only STATE's CONTINUE carries data */
+		free(payload);
+		return 0;
+	}
+	if (len > RTS_MAX_BYTES) {
+		free(payload);
+		return ex_fail(ex, EPROTO, "sync 4: state of %u bytes exceeds %u", len,
+			       RTS_MAX_BYTES);
+	}
+	free(ex->state);
+	ex->state = payload; /* NULL when empty */
+	ex->state_len = len;
 	return 0;
 }
 
@@ -508,13 +566,26 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			return ex_fail(ex, errno, "%s", v[0].str);
 		return 0;
 	case OP_CONSOLE: {
-		int pre = -1;
+		if (v[0].len == 0) { /* FORK 2: hand the master to the console proxy */
+			if (ex->console_chan < 0)
+				return ex_fail(ex, EINVAL, "console: no console proxy (FORK 2)");
+			int chan = ex->console_chan;
+			ex->console_chan = -1;
+			return op_console(ex, v[0].str, chan, 1);
+		}
+		int s = -1;
 		if (index == ex->console_index) {
-			pre = ex->console_sock;
+			s = ex->console_sock;
 			ex->console_sock = -1;
 		}
-		return op_console(ex, v[0].str, pre);
+		if (s < 0 && console_connect(v[0].str, &s) < 0)
+			return ex_fail(ex, errno, "%s", v[0].str);
+		return op_console(ex, v[0].str, s, 0);
 	}
+	case OP_WINSIZE:
+		return op_winsize(ex, v[0].u64, v[1].u64);
+	case OP_HOOK:
+		return op_hook(ex, v);
 	case OP_APPARMOR:
 		return op_apparmor(ex, v[0].str);
 	case OP_SELINUX_LABEL:
@@ -527,8 +598,8 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 {
 	/* the console socket path is a host path: connect while still on the host */
 	for (uint32_t i = 0; i < plan->nops; i++) {
-		if (plan->ops[i].code != OP_CONSOLE)
-			continue;
+		if (plan->ops[i].code != OP_CONSOLE || plan->ops[i].v[0].len == 0)
+			continue; /* CONSOLE "" uses the FORK 2 channel */
 		ex->console_index = i;
 		if (console_connect(plan->ops[i].v[0].str, &ex->console_sock) < 0) {
 			ex_fail(ex, errno, "%s", plan->ops[i].v[0].str);
@@ -623,9 +694,11 @@ int main(int argc, char **argv)
 	ex.fifofd = -1;
 	ex.console_sock = -1;
 	ex.console_index = UINT32_MAX;
+	ex.console_chan = -1;
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
 	rts_plan_free(&plan);
 	free(ex.resolved);
+	free(ex.state);
 	return rc;
 }

@@ -332,9 +332,9 @@ int op_close_fds(struct ex *ex, uint64_t first)
 		first = 3;
 	if (first > UINT_MAX)
 		return 0;
-	int keep[4], n = 0;
-	int cand[4] = {ex->sock, ex->fifofd, ex->rootfd, ex->console_sock};
-	for (int i = 0; i < 4; i++)
+	int keep[5], n = 0;
+	int cand[5] = {ex->sock, ex->fifofd, ex->rootfd, ex->console_sock, ex->console_chan};
+	for (int i = 0; i < 5; i++)
 		if (cand[i] >= 0 && (uint64_t)cand[i] >= first)
 			keep[n++] = cand[i];
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
@@ -426,11 +426,9 @@ int console_connect(const char *path, int *out)
 	return 0;
 }
 
-int op_console(struct ex *ex, const char *path, int presock)
+int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 {
-	int s = presock;
-	if (s < 0 && console_connect(path, &s) < 0)
-		return ex_fail(ex, errno, "%s", path);
+	const char *path = *sockpath ? sockpath : "console proxy";
 	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0) {
 		int e = errno;
@@ -469,6 +467,15 @@ int op_console(struct ex *ex, const char *path, int presock)
 	while (w < 0 && errno == EINTR);
 	e = errno;
 	close(m);
+	if (w >= 0 && ack) {
+		/* the proxy has set the initial window size once this byte (or EOF)
+		 * arrives, so a later WINSIZE op wins over it */
+		char ackb;
+		ssize_t r;
+		do
+			r = read(s, &ackb, 1);
+		while (r < 0 && errno == EINTR);
+	}
 	close(s);
 	if (w < 0)
 		return ex_fail(ex, e, "%s (send pty master)", path);

@@ -60,6 +60,8 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_CONSOLE] = {"CONSOLE", 1, {S}},
 	[OP_APPARMOR] = {"APPARMOR", 1, {S}},
 	[OP_SELINUX_LABEL] = {"SELINUX_LABEL", 1, {S}},
+	[OP_WINSIZE] = {"WINSIZE", 2, {U, U}},
+	[OP_HOOK] = {"HOOK", 5, {S, S, SL, SL, U}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

@@ -80,7 +80,9 @@ enum rts_opcode {
 	OP_CONSOLE = 43,
 	OP_APPARMOR = 44,
 	OP_SELINUX_LABEL = 45,
-	OP_MAX = 45,
+	OP_WINSIZE = 46,
+	OP_HOOK = 47,
+	OP_MAX = 47,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -338,7 +340,7 @@ static void test_rejects(void)
 	    "trailing");
 	/* first op: UNSHARE at payload offset 4: u16 code, u16 count, kind, u64 */
 	MUT(rts_put16(m.p + 12 + 4, 0), "opcode 0", "unknown opcode");
-	MUT(rts_put16(m.p + 12 + 4, OP_MAX + 1), "opcode 46", "unknown opcode");
+	MUT(rts_put16(m.p + 12 + 4, OP_MAX + 1), "opcode OP_MAX + 1", "unknown opcode");
 	MUT(rts_put16(m.p + 12 + 4, 0xffff), "opcode 65535", "unknown opcode");
 	MUT(rts_put16(m.p + 12 + 6, 2), "value count 2", "values");
 	MUT(rts_put16(m.p + 12 + 6, 0), "value count 0", "values");
@@ -437,6 +439,40 @@ static void test_rejects(void)
 	b_u64(&p.b, 1);
 	CHECK(!decodes_payload(p.b.p, p.b.n), "u64list count past the end rejected");
 	b_free(&p.b);
+	/* FORK's mode is a U64, not a STR */
+	p_init(&p);
+	p_op(&p, OP_FORK, 1);
+	v_str(&p, "2");
+	CHECK(!decodes_payload(p.b.p, p.b.n), "FORK with a STR mode rejected");
+	b_free(&p.b);
+	/* HOOK: STR, STR, STRLIST, STRLIST, U64; each value of a wrong kind */
+	{
+		const char *args[] = {"hook", NULL}, *none[] = {NULL};
+		for (int bad = -1; bad < 5; bad++) {
+			p_init(&p);
+			p_op(&p, OP_HOOK, 5);
+			if (bad == 0) v_u64(&p, 1); else v_str(&p, "label");
+			if (bad == 1) v_strlist(&p, args); else v_str(&p, "/bin/hook");
+			if (bad == 2) v_str(&p, "hook"); else v_strlist(&p, args);
+			if (bad == 3) v_u64(&p, 0); else v_strlist(&p, none);
+			if (bad == 4) v_str(&p, "5"); else v_u64(&p, 5);
+			CHECK(decodes_payload(p.b.p, p.b.n) == (bad < 0), "HOOK with value %d of a wrong kind",
+			      bad);
+			b_free(&p.b);
+		}
+		/* WINSIZE: two U64 */
+		p_init(&p);
+		p_op(&p, OP_WINSIZE, 2);
+		v_u64(&p, 24);
+		v_str(&p, "80");
+		CHECK(!decodes_payload(p.b.p, p.b.n), "WINSIZE with a STR cols rejected");
+		b_free(&p.b);
+		p_init(&p);
+		p_op(&p, OP_WINSIZE, 1);
+		v_u64(&p, 24);
+		CHECK(!decodes_payload(p.b.p, p.b.n), "WINSIZE with one value rejected");
+		b_free(&p.b);
+	}
 	/* an empty payload (no op count) */
 	CHECK(!decodes_payload((const uint8_t *)"", 0), "empty payload rejected");
 	/* every opcode with no values where values are expected, and vice versa */
@@ -639,7 +675,8 @@ struct run {
 /* Starts the executor with the socket at fd 7 (argv[1] = "7"), a stray
  * inheritable fd 10 that CLOSE_FDS must close, and optional pipes for
  * stdout/stderr. */
-static int start_executor(struct run *r, int capture_out, int capture_err)
+static int start_executor_io(struct run *r, int in_fd, int out_fd, int capture_out,
+			     int capture_err)
 {
 	int sv[2], o[2] = {-1, -1}, e[2] = {-1, -1};
 	r->out = r->err = -1;
@@ -653,11 +690,16 @@ static int start_executor(struct run *r, int capture_out, int capture_err)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (dup2(sv[1], 7) < 0)
+		/* stdio first: a source fd may be 7 */
+		if (in_fd >= 0 && dup2(in_fd, 0) < 0)
+			_exit(126);
+		if (out_fd >= 0 && dup2(out_fd, 1) < 0)
 			_exit(126);
 		if (o[1] >= 0 && dup2(o[1], 1) < 0)
 			_exit(126);
 		if (e[1] >= 0 && dup2(e[1], 2) < 0)
+			_exit(126);
+		if (dup2(sv[1], 7) < 0)
 			_exit(126);
 		int stray = open("/dev/null", O_RDONLY);
 		if (stray >= 0 && stray != 10) {
@@ -678,6 +720,11 @@ static int start_executor(struct run *r, int capture_out, int capture_err)
 	r->out = o[0];
 	r->err = e[0];
 	return 0;
+}
+
+static int start_executor(struct run *r, int capture_out, int capture_err)
+{
+	return start_executor_io(r, -1, -1, capture_out, capture_err);
 }
 
 static void stop_run(struct run *r)
@@ -945,7 +992,10 @@ struct outcome {
 	int got_ready;
 };
 
-static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
+/* Runs a plan; SYNCs are answered with CONTINUE carrying `state` for kind 4
+ * and a payload that must be ignored for the other kinds. */
+static int run_plan_state(struct plan_b *pl, struct outcome *oc, int capture_err,
+			  const void *state, uint32_t state_len)
 {
 	memset(oc, 0, sizeof(*oc));
 	struct run r;
@@ -972,6 +1022,11 @@ static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
 				memcpy(oc->detail, payload + 16, dl);
 		} else if (type == RTS_MSG_READY) {
 			oc->got_ready = 1;
+		} else if (type == RTS_MSG_SYNC && len == 8) {
+			if (rts_get32(payload) == 4)
+				rts_write_frame(r.sock, RTS_MSG_CONTINUE, state, state_len);
+			else
+				rts_write_frame(r.sock, RTS_MSG_CONTINUE, "ignored", 7);
 		}
 		free(payload);
 	}
@@ -988,6 +1043,11 @@ static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
 		rc = -1;
 	stop_run(&r);
 	return rc;
+}
+
+static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
+{
+	return run_plan_state(pl, oc, capture_err, NULL, 0);
 }
 
 static void test_e2e_errors(void)
@@ -1608,6 +1668,412 @@ static void test_e2e_console(void)
 	stop_run(&r);
 }
 
+/* ---- end-to-end: HOOK, WINSIZE, FORK 2 console proxy ------------------------------------- */
+
+static void p_hook(struct plan_b *pl, const char *label, const char *path, const char *const *argv,
+		   const char *const *env, uint64_t timeout)
+{
+	p_op(pl, OP_HOOK, 5);
+	v_str(pl, label);
+	v_str(pl, path);
+	v_strlist(pl, argv);
+	v_strlist(pl, env);
+	v_u64(pl, timeout);
+}
+
+/* a last op that fails with ENOENT: its ERROR proves everything before succeeded */
+static void p_end(struct plan_b *pl)
+{
+	p_op(pl, OP_RESOLVE_EXEC, 2);
+	v_str(pl, "no-such-binary-rts");
+	v_str(pl, "");
+}
+
+static void test_e2e_hooks(void)
+{
+	char out[PATH_MAX], outenv[PATH_MAX], outfds[PATH_MAX], big[PATH_MAX];
+	char envout[PATH_MAX + 8];
+	snprintf(out, sizeof(out), "%s/hook-out", tmpdir);
+	snprintf(outenv, sizeof(outenv), "%s/hook-out.env", tmpdir);
+	snprintf(outfds, sizeof(outfds), "%s/hook-out.fds", tmpdir);
+	snprintf(big, sizeof(big), "%s/hook-big", tmpdir);
+	snprintf(envout, sizeof(envout), "OUT=%s", out);
+	struct plan_b pl;
+	struct outcome oc;
+	struct buf f;
+
+	/* state from SYNC 4 on stdin (SYNC 2's payload ignored), env, no leaked fds,
+	 * then a hook exiting 3 */
+	p_init(&pl);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 4);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 2);
+	const char *a1[] = {"busybox", "sh", "-c",
+			    "cat > $OUT; echo A=$A > $OUT.env; ls /proc/self/fd > $OUT.fds", NULL};
+	const char *e1[] = {"A=1", envout, NULL};
+	p_hook(&pl, "ok hook", "/bin/busybox", a1, e1, 5);
+	const char *a2[] = {"busybox", "sh", "-c", "exit 3", NULL}, *none[] = {NULL};
+	p_hook(&pl, "fail hook", "/bin/busybox", a2, none, 0);
+	const char *state = "{\"id\":\"h1\"}";
+	CHECK(run_plan_state(&pl, &oc, 0, state, (uint32_t)strlen(state)) == 0, "run hook plan");
+	CHECK(oc.frames_error == 1 && oc.index == 3 && oc.opcode == OP_HOOK && oc.err == 0 &&
+		      strcmp(oc.detail, "fail hook: exit status 3") == 0,
+	      "failing hook: index %u opcode %u errno %d '%s'", oc.index, oc.opcode, oc.err,
+	      oc.detail);
+	CHECK(WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 1, "exit 1 after a failed hook");
+	b_free(&pl.b);
+	CHECK(read_file(out, &f) == 0 && f.n == strlen(state) && memcmp(f.p, state, f.n) == 0,
+	      "hook read the state JSON from stdin ('%.*s')", (int)f.n, f.p ? (char *)f.p : "");
+	b_free(&f);
+	CHECK(read_file(outenv, &f) == 0 && f.n == 4 && memcmp(f.p, "A=1\n", 4) == 0,
+	      "hook env ('%.*s')", (int)f.n, f.p ? (char *)f.p : "");
+	b_free(&f);
+	int leaked = -1;
+	if (read_file(outfds, &f) == 0) {
+		b_u8(&f, 0);
+		leaked = 0;
+		for (char *l = (char *)f.p; *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l))
+			if (atoi(l) > 3)
+				leaked = 1;
+	}
+	CHECK(leaked == 0, "hook sees only fds 0-3 (ls' own dir fd): %s", f.p ? (char *)f.p : "");
+	b_free(&f);
+
+	/* a timeout kills the hook: errno 0, within ~2 s */
+	p_init(&pl);
+	const char *a3[] = {"busybox", "sleep", "10", NULL};
+	p_hook(&pl, "slow hook", "/bin/busybox", a3, none, 1);
+	long long t0 = now_ms();
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run slow hook plan");
+	long long took = now_ms() - t0;
+	CHECK(oc.index == 0 && oc.opcode == OP_HOOK && oc.err == 0 &&
+		      strcmp(oc.detail, "slow hook: timed out after 1s") == 0,
+	      "timeout: errno %d '%s'", oc.err, oc.detail);
+	CHECK(took >= 900 && took < 2500, "timeout after %lld ms", took);
+	b_free(&pl.b);
+
+	/* killed by a signal; exec failure (errno, label); a big state that one hook
+	 * ignores (no SIGPIPE death, no hang) and another counts */
+	p_init(&pl);
+	const char *a4[] = {"busybox", "sh", "-c", "kill -9 $$", NULL};
+	p_hook(&pl, "sig hook", "/bin/busybox", a4, none, 5);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.err == 0 &&
+		      strcmp(oc.detail, "sig hook: killed by signal 9") == 0,
+	      "signal: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	p_init(&pl);
+	p_hook(&pl, "missing hook", "/nonexistent-rts/hook", a4, none, 5);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.err == ENOENT && strcmp(oc.detail, "missing hook") == 0,
+	      "exec failure: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	size_t bign = 300000;
+	char *bigstate = malloc(bign);
+	memset(bigstate, 'x', bign);
+	char cmd[PATH_MAX + 32];
+	snprintf(cmd, sizeof(cmd), "wc -c < /dev/stdin > %s", big);
+	p_init(&pl);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 4);
+	const char *a5[] = {"busybox", "true", NULL}, *a6[] = {"busybox", "sh", "-c", cmd, NULL};
+	p_hook(&pl, "deaf hook", "/bin/busybox", a5, none, 5);
+	p_hook(&pl, "counting hook", "/bin/busybox", a6, none, 5);
+	p_end(&pl);
+	CHECK(run_plan_state(&pl, &oc, 0, bigstate, (uint32_t)bign) == 0 && oc.index == 3 &&
+		      oc.err == ENOENT,
+	      "big state: op %u errno %d '%s'", oc.index, oc.err, oc.detail);
+	free(bigstate);
+	b_free(&pl.b);
+	CHECK(read_file(big, &f) == 0 && f.n >= 6 && atoi((char *)f.p) == (int)bign,
+	      "counting hook read %zu bytes ('%.*s')", bign, (int)f.n, f.p ? (char *)f.p : "");
+	b_free(&f);
+
+	/* a hook failing after READY: stderr is the whole message */
+	p_init(&pl);
+	p_op(&pl, OP_READY, 0);
+	const char *a7[] = {"busybox", "sh", "-c", "exit 4", NULL};
+	p_hook(&pl, "late hook", "/bin/busybox", a7, none, 0);
+	CHECK(run_plan(&pl, &oc, 1) == 0 && oc.got_ready && oc.frames_error == 0 &&
+		      strcmp(oc.stderr_text, "runc-ts-init: late hook: exit status 4\n") == 0 &&
+		      WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 1,
+	      "hook after READY: stderr '%s' status 0x%x", oc.stderr_text, oc.status);
+	b_free(&pl.b);
+
+	/* op argument errors */
+	p_init(&pl);
+	p_op(&pl, OP_CONSOLE, 1);
+	v_str(&pl, "");
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.opcode == OP_CONSOLE && oc.err == EINVAL &&
+		      strcmp(oc.detail, "console: no console proxy (FORK 2)") == 0,
+	      "CONSOLE \"\" without FORK 2: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	p_init(&pl);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 3);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.err == EINVAL && strcmp(oc.detail, "fork mode 3") == 0,
+	      "FORK 3: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	p_init(&pl);
+	p_op(&pl, OP_WINSIZE, 2);
+	v_u64(&pl, 70000);
+	v_u64(&pl, 80);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.err == EINVAL &&
+		      strcmp(oc.detail, "rows 70000 cols 80") == 0,
+	      "WINSIZE out of range: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* FORK 2 whose child fails before CONSOLE: the proxy gets no master and
+	 * exits with the child's status */
+	p_init(&pl);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 2);
+	p_end(&pl);
+	t0 = now_ms();
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.index == 1 && oc.err == ENOENT &&
+		      WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 1,
+	      "FORK 2 without CONSOLE: op %u errno %d status 0x%x", oc.index, oc.err, oc.status);
+	CHECK(now_ms() - t0 < 5000, "no-master proxy exits promptly");
+	b_free(&pl.b);
+}
+
+/* FORK 2 + CONSOLE "" + WINSIZE + EXEC. */
+static void console_plan(struct plan_b *pl, const char *script)
+{
+	p_init(pl);
+	p_op(pl, OP_FORK, 1);
+	v_u64(pl, 2);
+	p_op(pl, OP_CONSOLE, 1);
+	v_str(pl, "");
+	p_op(pl, OP_WINSIZE, 2);
+	v_u64(pl, 30);
+	v_u64(pl, 100);
+	p_op(pl, OP_RESOLVE_EXEC, 2);
+	v_str(pl, "/bin/busybox");
+	v_str(pl, "");
+	p_op(pl, OP_READY, 0);
+	p_op(pl, OP_CLOSE_FDS, 1);
+	v_u64(pl, 3);
+	p_op(pl, OP_EXEC, 2);
+	const char *argv[] = {"busybox", "sh", "-c", script, NULL};
+	const char *env[] = {"PATH=/bin", NULL};
+	v_strlist(pl, argv);
+	v_strlist(pl, env);
+}
+
+/* Frames until EOF: the container's pid (or -1) and whether READY came. */
+static pid_t drain_frames(int sock, int *ready, long long deadline)
+{
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	pid_t cpid = -1;
+	*ready = 0;
+	for (;;) {
+		int fr = recv_frame(sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_PID && len == 4)
+			cpid = (pid_t)rts_get32(payload);
+		else if (type == RTS_MSG_READY)
+			*ready = 1;
+		else if (type == RTS_MSG_ERROR && len >= 16)
+			fprintf(stderr, "executor ERROR op %u (%s) errno %d: %.*s\n", rts_get32(payload),
+				rts_opname(rts_get16(payload + 4)), (int)rts_get32(payload + 8),
+				(int)(len - 16), payload + 16);
+		free(payload);
+	}
+	return cpid;
+}
+
+/* Reads fd into out until `want` shows up (1), EOF/EIO (0) or the deadline (-1). */
+static int read_until(int fd, struct buf *out, const char *want, long long deadline)
+{
+	char tmp[4096];
+	for (;;) {
+		if (want && out->n && memmem(out->p, out->n, want, strlen(want)))
+			return 1;
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int r = poll(&pf, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		b_raw(out, tmp, (size_t)n);
+	}
+}
+
+static void test_e2e_console_proxy_tty(void)
+{
+	int om = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), os = -1;
+	char name[128] = "";
+	if (om < 0 || grantpt(om) != 0 || unlockpt(om) != 0 || ptsname_r(om, name, sizeof(name)) != 0 ||
+	    (os = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		CHECK(0, "outer pty: %s", strerror(errno));
+		if (om >= 0)
+			close(om);
+		return;
+	}
+	/* the proxy copies 40x120 at start, before the child's WINSIZE 30 100 */
+	struct winsize ws = {.ws_row = 40, .ws_col = 120};
+	CHECK(ioctl(om, TIOCSWINSZ, &ws) == 0, "outer winsize");
+	struct termios before, during, after;
+	CHECK(tcgetattr(os, &before) == 0, "tcgetattr");
+	struct plan_b pl;
+	console_plan(&pl, "stty size; echo hello; read x; stty size; echo got=$x; "
+			  "for f in /proc/self/fd/*; do echo fd=${f##*/}; done; exit 5");
+	struct run r;
+	if (start_executor_io(&r, os, os, 0, 0) < 0) {
+		CHECK(0, "start executor");
+		b_free(&pl.b);
+		close(om);
+		close(os);
+		return;
+	}
+	long long deadline = now_ms() + 15000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	int ready;
+	pid_t cpid = drain_frames(r.sock, &ready, deadline);
+	CHECK(cpid > 0 && ready, "PID %d and READY", (int)cpid);
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	CHECK(read_until(om, &out, "hello", deadline) == 1, "hello through the proxy: '%.*s'",
+	      (int)out.n, out.p ? (char *)out.p : "");
+	CHECK(out.n && memmem(out.p, out.n, "30 100", 6), "WINSIZE wins over the copied size: '%.*s'",
+	      (int)out.n, out.p ? (char *)out.p : "");
+	CHECK(tcgetattr(os, &during) == 0 && !(during.c_lflag & (ICANON | ECHO)),
+	      "outer terminal in raw mode");
+	/* a resize: SIGWINCH (forwarded by the runtime) copies the new size */
+	ws.ws_row = 50;
+	ws.ws_col = 150;
+	CHECK(ioctl(om, TIOCSWINSZ, &ws) == 0 && kill(r.pid, SIGWINCH) == 0, "resize + SIGWINCH");
+	usleep(300000);
+	CHECK(write(om, "abc\r", 4) == 4, "type a line");
+	CHECK(read_until(om, &out, "fd=", deadline) == 1, "second part");
+	int st = 0;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
+	      "executor exits with the container's status 5 (0x%x)", st);
+	read_until(om, &out, NULL, now_ms() + 300); /* the rest */
+	b_u8(&out, 0);
+	const char *o = (const char *)out.p;
+	CHECK(strstr(o, "50 150") != NULL, "size after SIGWINCH in:\n%s", o);
+	CHECK(strstr(o, "got=abc") != NULL, "stdin reached the container:\n%s", o);
+	int leaked = 0;
+	for (const char *q = strstr(o, "fd="); q; q = strstr(q + 3, "fd="))
+		if (atoi(q + 3) > 3)
+			leaked = 1;
+	CHECK(!leaked && strstr(o, "fd=2") != NULL, "no fd above 3 in the container:\n%s", o);
+	b_free(&out);
+	CHECK(tcgetattr(os, &after) == 0 && after.c_lflag == before.c_lflag &&
+		      after.c_iflag == before.c_iflag && after.c_oflag == before.c_oflag,
+	      "outer terminal restored");
+	stop_run(&r);
+	close(om);
+	close(os);
+}
+
+static void test_e2e_console_proxy_pipes(void)
+{
+	int in[2], o[2];
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(o, O_CLOEXEC) < 0) {
+		CHECK(0, "pipes: %s", strerror(errno));
+		return;
+	}
+	struct plan_b pl;
+	console_plan(&pl, "read x; echo got=$x; stty size; echo hello; exit 5");
+	struct run r;
+	int started = start_executor_io(&r, in[0], o[1], 0, 0) == 0;
+	close(in[0]);
+	close(o[1]);
+	if (!started) {
+		CHECK(0, "start executor");
+		close(in[1]);
+		close(o[0]);
+		b_free(&pl.b);
+		return;
+	}
+	long long deadline = now_ms() + 15000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	/* stdin: one line, then EOF (stops only that direction) */
+	CHECK(write(in[1], "line1\n", 6) == 6, "write stdin");
+	close(in[1]);
+	int ready;
+	pid_t cpid = drain_frames(r.sock, &ready, deadline);
+	CHECK(cpid > 0 && ready, "PID and READY");
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	CHECK(read_all(o[0], &out, deadline) == 0, "stdout to EOF");
+	b_u8(&out, 0);
+	const char *t = (const char *)out.p;
+	CHECK(strstr(t, "got=line1\r\n") && strstr(t, "30 100\r\n") && strstr(t, "hello\r\n"),
+	      "output through the proxy without a tty:\n%s", t);
+	b_free(&out);
+	int st = 0;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
+	      "status 5 propagates (0x%x)", st);
+	close(o[0]);
+	stop_run(&r);
+}
+
+/* SIGTERM to the proxy: terminal restored, the proxy dies of SIGTERM. */
+static void test_e2e_console_proxy_sigterm(void)
+{
+	int om = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), os = -1;
+	char name[128] = "";
+	if (om < 0 || grantpt(om) != 0 || unlockpt(om) != 0 || ptsname_r(om, name, sizeof(name)) != 0 ||
+	    (os = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		CHECK(0, "outer pty: %s", strerror(errno));
+		if (om >= 0)
+			close(om);
+		return;
+	}
+	struct termios before, during, after;
+	CHECK(tcgetattr(os, &before) == 0, "tcgetattr");
+	struct plan_b pl;
+	console_plan(&pl, "echo started; exec sleep 30");
+	struct run r;
+	if (start_executor_io(&r, os, os, 0, 0) < 0) {
+		CHECK(0, "start executor");
+		b_free(&pl.b);
+		close(om);
+		close(os);
+		return;
+	}
+	long long deadline = now_ms() + 15000;
+	CHECK(send_plan(&r, &pl) == 0, "send plan");
+	b_free(&pl.b);
+	int ready;
+	pid_t cpid = drain_frames(r.sock, &ready, deadline);
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	CHECK(read_until(om, &out, "started", deadline) == 1, "container started");
+	b_free(&out);
+	CHECK(tcgetattr(os, &during) == 0 && !(during.c_lflag & ICANON), "raw while proxying");
+	CHECK(kill(r.pid, SIGTERM) == 0, "SIGTERM the proxy");
+	int st = 0;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM,
+	      "proxy dies of SIGTERM (0x%x)", st);
+	CHECK(tcgetattr(os, &after) == 0 && after.c_lflag == before.c_lflag &&
+		      after.c_iflag == before.c_iflag && after.c_oflag == before.c_oflag,
+	      "outer terminal restored after SIGTERM");
+	if (cpid > 0) {
+		kill(cpid, SIGKILL);
+		wait_for(cpid, &st, deadline);
+	}
+	stop_run(&r);
+	close(om);
+	close(os);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -1639,6 +2105,10 @@ static void test_e2e(void)
 	test_e2e_symlink_escape();
 	test_e2e_kitchen_sink();
 	test_e2e_console();
+	test_e2e_hooks();
+	test_e2e_console_proxy_tty();
+	test_e2e_console_proxy_pipes();
+	test_e2e_console_proxy_sigterm();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

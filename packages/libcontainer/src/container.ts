@@ -200,29 +200,15 @@ export class Runtime {
     validateContainerId(id);
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
     checkResources(spec);
-    for (const phase of ['createContainer', 'startContainer'] as const) {
-      if ((spec.hooks?.[phase] ?? []).length > 0) {
-        throw new ContainerError(
-          'PLAN',
-          `hooks.${phase}: hooks that run inside the container are not supported yet`,
-        );
-      }
-    }
     const listenFds = options.listenFds ?? 0;
     const preserveFds = listenFds + (options.preserveFds ?? 0);
     if (listenFds > 0 && spec.process) {
       spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
     }
-    if (spec.process?.terminal && !options.consoleSocket) {
-      throw new ContainerError(
-        'OPTION_INVALID',
-        'process.terminal is true: pass --console-socket (a foreground terminal is not supported yet)',
-      );
-    }
     if (!spec.process?.terminal && options.consoleSocket) {
       throw new ContainerError(
         'OPTION_INVALID',
-        '--console-socket was given but process.terminal is false in config.json',
+        'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
       );
     }
     return this.store.withLock(id, async () => {
@@ -269,7 +255,11 @@ export class Runtime {
               const state = this.ociState(stored, 'creating');
               runHooks('prestart', spec.hooks?.prestart, state);
               runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            } else if (kind === SyncKind.STATE) {
+              // For the createContainer/startContainer hooks the executor runs.
+              return Buffer.from(JSON.stringify(this.ociState(stored, 'creating')));
             }
+            return undefined;
           },
         });
         this.store.write(stored);

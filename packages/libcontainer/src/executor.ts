@@ -18,8 +18,11 @@ export interface ExecutorOptions {
   stdio: [number, number, number];
   /** Extra fds of this process passed to the container as 3, 4, ... */
   preserveFds: number;
-  /** Answers a SYNC; the executor waits until it returns. */
-  onSync(kind: number, pid: number): void | Promise<void>;
+  /**
+   * Answers a SYNC; the executor waits until it returns. The returned bytes
+   * (STATE) travel in the CONTINUE.
+   */
+  onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
 }
@@ -106,14 +109,16 @@ function exitDescription(child: ChildProcess): Promise<string> {
 
 /** Renders an ERROR message as "<operation> <detail>: <reason>". */
 export function renderExecutorError(payload: Buffer): string {
+  const index = payload.readUInt32LE(0);
   const opcode = payload.readUInt16LE(4);
   const errno = payload.readInt32LE(8);
   const length = payload.readUInt32LE(12);
   const detail = payload.subarray(16, 16 + length).toString('utf8');
+  if (index === 0xffffffff) return `runc-ts-init rejected the plan: ${detail}`;
   const name = opName(opcode);
-  // Messages that are already complete sentences, e.g. runc's
+  // Complete messages: errno 0 (hooks), and runc's
   // `exec: "foo": executable file not found in $PATH`.
-  if (detail.startsWith('exec: ')) return detail;
+  if (errno === 0 || detail.startsWith('exec: ')) return detail;
   const what = `${name.toLowerCase().replace(/_/g, ' ')}${detail ? ` ${detail}` : ''}`;
   return `${what}: ${describeErrno(errno)}`;
 }
@@ -159,8 +164,8 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
         case MessageType.SYNC: {
           const kind = frame.payload.readUInt32LE(0);
           const pid = frame.payload.readUInt32LE(4);
-          await options.onSync(kind, pid);
-          socket.write(encodeFrame(MessageType.CONTINUE));
+          const reply = await options.onSync(kind, pid);
+          socket.write(encodeFrame(MessageType.CONTINUE, reply));
           break;
         }
         case MessageType.PID:

@@ -951,12 +951,52 @@ describe('planCreate: process', () => {
     expect(noSocket).toContain('SETSID');
   });
 
-  it('needs a console socket for a terminal', () => {
+  it('needs a console socket for a terminal unless run in the foreground', () => {
     expectPlanError(
       () => planCreate(exampleSpec(), { ...ctx, consoleSocket: undefined }),
       'PROCESS_INVALID',
-      'process.terminal: a console socket is needed to allocate a terminal',
+      'process.terminal: cannot allocate tty if runc will detach without setting console socket',
     );
+    const proxied = dump(
+      planCreate(exampleSpec(), { ...ctx, consoleSocket: undefined, waitForInit: true }),
+    );
+    expect(proxied).toContain('FORK 2');
+    expect(proxied).toContain('CONSOLE ""');
+    expect(proxied).not.toContain('SETSID');
+  });
+
+  it('sets the console size after CONSOLE', () => {
+    const spec = exampleSpec();
+    spec.process!.consoleSize = { height: 30, width: 100 };
+    const lines = dump(planCreate(spec, { ...ctx, consoleSocket: '/run/c.sock' }));
+    expect(lines.indexOf('WINSIZE 30 100')).toBe(lines.indexOf('CONSOLE "/run/c.sock"') + 1);
+  });
+
+  it('runs createContainer hooks before pivot_root and startContainer hooks after start', () => {
+    const spec = headless();
+    spec.hooks = {
+      createContainer: [
+        { path: '/usr/bin/mount-hook', args: ['mount-hook', '-x'], env: ['A=1'], timeout: 5 },
+      ],
+      startContainer: [{ path: '/bin/refresh' }],
+    };
+    const lines = dump(planCreate(spec, ctx));
+    const at = (prefix: string) => lines.findIndex((line) => line.startsWith(prefix));
+    expect(lines[at('HOOK "createContainer')]).toBe(
+      'HOOK "createContainer hook #0 (/usr/bin/mount-hook)" "/usr/bin/mount-hook" ["mount-hook","-x"] ["A=1"] 5',
+    );
+    expect(at('SYNC 2')).toBeLessThan(at('SYNC 4'));
+    expect(at('SYNC 4')).toBeLessThan(at('HOOK "createContainer'));
+    expect(at('HOOK "createContainer')).toBeLessThan(at('PIVOT_ROOT'));
+    expect(lines[at('HOOK "startContainer')]).toBe(
+      'HOOK "startContainer hook #0 (/bin/refresh)" "/bin/refresh" ["/bin/refresh"] [] 0',
+    );
+    expect(at('WAIT_FIFO')).toBeLessThan(at('HOOK "startContainer'));
+    expect(at('HOOK "startContainer')).toBeLessThan(at('CLOSE_FDS'));
+  });
+
+  it('asks for the state only when a hook runs inside', () => {
+    expect(dump(planCreate(headless(), ctx))).not.toContain('SYNC 4');
   });
 
   it('joins a session keyring unless --no-new-keyring', () => {
@@ -995,7 +1035,7 @@ describe('planCreate: process', () => {
       'SETGID 100',
       'SETUID 1000',
       'KEEPCAPS 0',
-      'CAPS 33 32 32 1 32',
+      'CAPS 33 32 32 1 0',
       'NO_NEW_PRIVS',
       'CHDIR "/"',
     ]);
@@ -1294,5 +1334,20 @@ describe('foreground run', () => {
     spec.process!.terminal = false;
     const lines = dumpPlan(planCreate(spec, { ...ctx, waitForInit: true })).split('\n');
     expect(lines).toContain('FORK 1');
+  });
+});
+
+describe('ambient capabilities', () => {
+  it('keeps only those that are permitted and inheritable, as runc', () => {
+    const spec = headless();
+    spec.process!.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_CHOWN'],
+      permitted: ['CAP_KILL', 'CAP_CHOWN'],
+      effective: ['CAP_KILL'],
+      inheritable: ['CAP_CHOWN'],
+      ambient: ['CAP_KILL', 'CAP_CHOWN'],
+    };
+    // CAP_CHOWN = 0, CAP_KILL = 5
+    expect(dump(planCreate(spec, ctx))).toContain('CAPS 33 32 33 1 1');
   });
 });

@@ -17,7 +17,7 @@
 //   CHDIR RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC
 
 import { posix } from 'node:path';
-import type { Mount, Process, Spec } from '@runc-ts/spec';
+import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
 import { capabilityMask } from './capabilities.js';
 import { cleanPath, deviceOps, mergeDevices } from './devices.js';
 import { PlanError } from './errors.js';
@@ -523,13 +523,18 @@ function capsOp(process: Process): Op {
   const caps = process.capabilities ?? {};
   const mask = (set: keyof typeof caps & string) =>
     capabilityMask(caps[set] as string[] | undefined, `process.capabilities.${set}`);
+  const permitted = mask('permitted');
+  const inheritable = mask('inheritable');
+  // The kernel raises an ambient capability only if it is permitted and
+  // inheritable; runc skips the others (its 1.1 template lists ambient
+  // capabilities without inheritable ones), and so do we.
   return op(
     'CAPS',
     mask('bounding'),
     mask('effective'),
-    mask('permitted'),
-    mask('inheritable'),
-    mask('ambient'),
+    permitted,
+    inheritable,
+    mask('ambient') & permitted & inheritable,
   );
 }
 
@@ -571,11 +576,14 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     );
   }
   const terminal = process.terminal === true;
-  if (terminal && !ctx.consoleSocket) {
+  // A terminal goes to --console-socket, or, for a foreground run, to the
+  // executor's console proxy (FORK mode 2), which relays it to our stdio.
+  const consoleProxy = terminal && !ctx.consoleSocket && ctx.waitForInit === true;
+  if (terminal && !ctx.consoleSocket && !consoleProxy) {
     throw new PlanError(
       'PROCESS_INVALID',
       'process.terminal',
-      'a console socket is needed to allocate a terminal',
+      'cannot allocate tty if runc will detach without setting console socket',
     );
   }
   if (process.oomScoreAdj !== undefined && Math.abs(process.oomScoreAdj) > 1000) {
@@ -601,7 +609,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // joined pid namespace too; forking in every case keeps one shape (init
   // is always a fresh child whose parent exits at once, as runc's init is
   // a child of its bootstrap process), and libcontainer always gets PID.
-  ops.push(op('FORK', ctx.waitForInit ? 1 : 0));
+  ops.push(op('FORK', consoleProxy ? 2 : ctx.waitForInit ? 1 : 0));
 
   // Root filesystem, while the host filesystem is still reachable.
   ops.push(op('OPEN_FIFO', ctx.fifoPath));
@@ -625,6 +633,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   }
 
   ops.push(op('SYNC', SyncKind.HOOKS));
+  // createContainer hooks: in the container's namespaces, before pivot_root
+  // (their path resolves on the host). The parent sends the state first.
+  const createHooks = hookOps('createContainer', spec.hooks?.createContainer);
+  const startHooks = hookOps('startContainer', spec.hooks?.startContainer);
+  if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
+  ops.push(...createHooks);
   ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
 
   // Inside the container's root. Sysctls go before the read-only paths
@@ -644,8 +658,13 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // CONSOLE runs after PIVOT_ROOT so the pty comes from the container's
   // /dev/ptmx; the executor connects to the (host) socket path when it
   // reads the plan. It makes its own session; otherwise SETSID does.
-  if (terminal && ctx.consoleSocket) ops.push(op('CONSOLE', ctx.consoleSocket));
-  else ops.push(op('SETSID'));
+  if (terminal) {
+    ops.push(op('CONSOLE', consoleProxy ? '' : (ctx.consoleSocket ?? '')));
+    const size = process.consoleSize;
+    if (size) ops.push(op('WINSIZE', size.height, size.width));
+  } else {
+    ops.push(op('SETSID'));
+  }
   for (const rlimit of planRlimits(process.rlimits)) {
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }
@@ -669,8 +688,26 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
     op('READY'),
     op('WAIT_FIFO'),
+    // startContainer hooks: after start, in the container, before the process.
+    ...startHooks,
     op('CLOSE_FDS', 3 + ctx.preserveFds),
     op('EXEC', args, env),
   );
   return ops;
+}
+
+function hookOps(
+  phase: 'createContainer' | 'startContainer',
+  hooks: readonly Hook[] | undefined,
+): Op[] {
+  return (hooks ?? []).map((hook, index) =>
+    op(
+      'HOOK',
+      `${phase} hook #${index} (${hook.path})`,
+      hook.path,
+      hook.args ?? [hook.path],
+      hook.env ?? [],
+      hook.timeout ?? 0,
+    ),
+  );
 }
