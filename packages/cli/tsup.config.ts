@@ -49,11 +49,17 @@ export default defineConfig({
     {
       name: 'lazy-child-process',
       setup(build) {
-        build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-          args.importer.includes('/commander/')
-            ? { path: new URL('./build/lazy-child-process.cjs', import.meta.url).pathname }
-            : undefined,
-        );
+        build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+          if (args.importer.includes('/commander/')) {
+            return { path: new URL('./build/lazy-child-process.cjs', import.meta.url).pathname };
+          }
+          if (args.importer.includes('/packages/') && !args.importer.includes('/cli/build/')) {
+            return {
+              path: new URL('./build/lazy-child-process-esm.cjs', import.meta.url).pathname,
+            };
+          }
+          return undefined;
+        });
       },
     },
   ],

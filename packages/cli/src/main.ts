@@ -5,6 +5,18 @@ const write = (fd: number) => (text: string) => {
   writeSync(fd, text);
 };
 
-void runCli(process.argv.slice(2), { stdout: write(1), stderr: write(2) }).then((code) => {
-  process.exitCode = code;
-});
+async function main(): Promise<void> {
+  // Build step only (scripts/write-code-cache.cjs): run several command lines
+  // in this one process so V8's code cache covers all their code paths.
+  const warmup = process.env.RUNC_TS_CODE_CACHE_WARMUP;
+  if (warmup) {
+    const quiet = () => {};
+    for (const argv of JSON.parse(warmup) as string[][]) {
+      await runCli(argv, { stdout: quiet, stderr: quiet });
+    }
+    return;
+  }
+  process.exitCode = await runCli(process.argv.slice(2), { stdout: write(1), stderr: write(2) });
+}
+
+void main();
