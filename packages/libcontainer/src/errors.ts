@@ -77,6 +77,9 @@ const STRERROR: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ETIMEDOUT: 'connection timed out',
   EUSERS: 'too many users',
+  EOVERFLOW: 'value too large for defined data type',
+  EPROTO: 'protocol error',
+  ENOTSUP: 'operation not supported',
 };
 
 /** `ENOENT` → "no such file or directory (ENOENT)", as strerror would put it. */

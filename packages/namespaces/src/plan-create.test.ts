@@ -80,10 +80,10 @@ describe('planCreate: runc spec template', () => {
   it('plans the whole container', () => {
     const spec = exampleSpec();
     expect(dumpPlan(planCreate(spec, ctx))).toMatchInlineSnapshot(`
-      "UNSHARE 1812070400
+      "OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
+      UNSHARE 1812070400
       SYNC 3
       FORK 0
-      OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -165,10 +165,10 @@ describe('planCreate: runc spec template', () => {
     const ops = names(planCreate(headless(), ctx));
     const at = (name: OpName) => ops.indexOf(name);
     const order: OpName[] = [
+      'OPEN_FIFO',
       'UNSHARE',
       'SYNC',
       'FORK',
-      'OPEN_FIFO',
       'ROOTFS',
       'MOUNT',
       'MKNOD',
@@ -202,12 +202,12 @@ describe('planCreate: runc spec template', () => {
 
   it('adds the cgroup namespace after the cgroup SYNC', () => {
     const ops = planCreate(exampleSpec({ cgroupNamespace: true }), ctx);
-    expect(dump(ops).slice(0, 5)).toEqual([
+    expect(dump(ops).slice(1, 6)).toEqual([
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
       `SYNC ${SyncKind.CGROUP}`,
       `UNSHARE ${CLONE_NEWCGROUP}`,
       'FORK 0',
-      `OPEN_FIFO "${ctx.fifoPath}"`,
+      `ROOTFS "${ctx.rootfs}" 540672`,
     ]);
   });
 });
@@ -217,12 +217,14 @@ describe('planCreate: rootless template', () => {
 
   it('plans the whole container', () => {
     expect(dumpPlan(planCreate(rootless(), { ...ctx, rootless: true }))).toMatchInlineSnapshot(`
-      "UNSHARE 268435456
+      "OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
+      UNSHARE 268435456
       SYNC 1
+      SETGID 0
+      SETUID 0
       UNSHARE 738328576
       SYNC 3
       FORK 0
-      OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -286,9 +288,11 @@ describe('planCreate: rootless template', () => {
 
   it('creates the user namespace alone, then waits for the maps', () => {
     const ops = planCreate(rootless(), { ...ctx, rootless: true });
-    expect(dump(ops).slice(0, 5)).toEqual([
+    expect(dump(ops).slice(1, 8)).toEqual([
       `UNSHARE ${CLONE_NEWUSER}`,
       `SYNC ${SyncKind.USERNS}`,
+      'SETGID 0',
+      'SETUID 0',
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
       `SYNC ${SyncKind.CGROUP}`,
       'FORK 0',
@@ -344,14 +348,14 @@ describe('planCreate: namespaces', () => {
       { type: 'mount' },
       { type: 'cgroup', path: '/proc/42/ns/cgroup' },
     ];
-    expect(dump(planCreate(spec, ctx)).slice(0, 7)).toEqual([
+    expect(dump(planCreate(spec, ctx)).slice(1, 8)).toEqual([
       `SETNS ${CLONE_NEWNET} "/var/run/netns/n1"`,
       `SETNS ${CLONE_NEWIPC} "/proc/42/ns/ipc"`,
       `SETNS ${CLONE_NEWCGROUP} "/proc/42/ns/cgroup"`,
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
       `SYNC ${SyncKind.CGROUP}`,
       'FORK 0',
-      `OPEN_FIFO "${ctx.fifoPath}"`,
+      `ROOTFS "${ctx.rootfs}" 540672`,
     ]);
   });
 
@@ -364,7 +368,7 @@ describe('planCreate: namespaces', () => {
     ];
     delete spec.hostname;
     const ops = planCreate(spec, ctx);
-    expect(dump(ops).slice(0, 4)).toEqual([
+    expect(dump(ops).slice(1, 5)).toEqual([
       `SETNS ${CLONE_NEWUSER} "/proc/42/ns/user"`,
       `SETNS ${CLONE_NEWNET} "/proc/42/ns/net"`,
       `UNSHARE ${CLONE_NEWNS}`,
@@ -378,7 +382,12 @@ describe('planCreate: namespaces', () => {
 
   it('always forks, even without a pid namespace', () => {
     const ops = planCreate(minimal(), ctx);
-    expect(dump(ops).slice(0, 3)).toEqual([`UNSHARE ${CLONE_NEWNS}`, 'SYNC 3', 'FORK 0']);
+    expect(dump(ops).slice(0, 4)).toEqual([
+      'OPEN_FIFO "/run/runc-ts/c1/exec.fifo"',
+      `UNSHARE ${CLONE_NEWNS}`,
+      'SYNC 3',
+      'FORK 0',
+    ]);
   });
 
   it('requires a new mount namespace', () => {
@@ -441,7 +450,7 @@ describe('planCreate: namespaces', () => {
     ];
     ranges.linux!.gidMappings = ranges.linux!.uidMappings;
     ranges.process!.user = { uid: 65536, gid: 1000, additionalGids: [5] };
-    expect(find(planCreate(ranges, ctx), 'SETUID')).toEqual([op('SETUID', 65536)]);
+    expect(find(planCreate(ranges, ctx), 'SETUID')).toEqual([op('SETUID', 0), op('SETUID', 65536)]);
     ranges.process!.user = { uid: 65537, gid: 0 };
     expectPlanError(
       () => planCreate(ranges, ctx),

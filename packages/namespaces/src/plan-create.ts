@@ -594,12 +594,22 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     );
   }
 
-  const ops: Op[] = [];
+  // The exec fifo first, as host root: in a user namespace the executor
+  // soon becomes the namespace's root, which cannot reach --root (0700).
+  const ops: Op[] = [op('OPEN_FIFO', ctx.fifoPath)];
 
   // Namespaces.
   for (const joined of ns.joined) ops.push(op('SETNS', joined.flag, joined.path));
   if (ns.creates('user')) {
-    ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
+    // Once the parent has written the maps, become the namespace's root: the
+    // host uid we still carry is unmapped there, and files we create (mount
+    // points, devices) need a mapped owner.
+    ops.push(
+      op('UNSHARE', CLONE_NEWUSER),
+      op('SYNC', SyncKind.USERNS),
+      op('SETGID', 0),
+      op('SETUID', 0),
+    );
   }
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
@@ -612,7 +622,6 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   ops.push(op('FORK', consoleProxy ? 2 : ctx.waitForInit ? 1 : 0));
 
   // Root filesystem, while the host filesystem is still reachable.
-  ops.push(op('OPEN_FIFO', ctx.fifoPath));
   const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
   ops.push(op('ROOTFS', ctx.rootfs, propagation));
   const mountContext: MountContext = {

@@ -1,0 +1,60 @@
+import { chmodSync, readlinkSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../support/sandbox.js';
+
+const sandbox = new Sandbox();
+afterAll(() => sandbox.cleanup());
+
+describe('namespaces', () => {
+  it('joins the namespaces of another container by path', () => {
+    const first = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const a = sandbox.id('ns-a');
+    expect(sandbox.runc(['run', '-d', '-b', first, a]).status).toBe(0);
+    const { pid } = sandbox.state(a);
+    const result = sandbox.exec(
+      ['sh', '-c', 'for ns in net ipc uts; do readlink /proc/self/ns/$ns; done; hostname'],
+      (spec) => {
+        spec.hostname = undefined;
+        spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) =>
+          ns.type === 'network' || ns.type === 'ipc' || ns.type === 'uts'
+            ? { type: ns.type, path: `/proc/${pid}/ns/${ns.type === 'network' ? 'net' : ns.type}` }
+            : ns,
+        );
+      },
+    );
+    expect(result.stderr).toBe('');
+    const expected = ['net', 'ipc', 'uts'].map((ns) => readlinkSync(`/proc/${pid}/ns/${ns}`));
+    expect(result.stdout).toBe(`${expected.join('\n')}\nrunc\n`);
+    expect(sandbox.runc(['delete', '-f', a]).status).toBe(0);
+  });
+
+  it('creates a user namespace with the configured mappings', () => {
+    // The namespace's root (host uid 100000) must reach the bundle, as with runc.
+    chmodSync(sandbox.dir, 0o755);
+    const result = sandbox.exec(
+      [
+        'sh',
+        '-c',
+        'cat /proc/self/uid_map /proc/self/gid_map; id -u; ls -ln /bin/busybox | tr -s " " | cut -d" " -f3',
+      ],
+      (spec) => {
+        spec.linux!.namespaces!.push({ type: 'user' });
+        spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        // cgroup v1 hierarchies cannot be mounted from a user namespace.
+        spec.mounts = spec.mounts!.filter((m) => m.type !== 'cgroup');
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout.split('\n').map((line) => line.trim().replace(/\s+/g, ' '))).toEqual([
+      '0 100000 65536',
+      '0 100000 65536',
+      '0',
+      // Files owned by host root are unmapped inside: the overflow uid.
+      '65534',
+      '',
+    ]);
+  });
+});
