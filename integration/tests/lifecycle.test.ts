@@ -92,6 +92,27 @@ describe('create → start → kill → delete', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('concurrent creates of one id: exactly one wins, the state stays intact', async () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const id = sandbox.id('race');
+    const attempts = Array.from({ length: 6 }, () => {
+      const child = spawn(runcTs, ['--root', sandbox.root, 'create', '-b', bundle, id], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      return new Promise<number | null>((resolve) => child.once('exit', resolve));
+    });
+    const codes = await Promise.all(attempts);
+    expect(codes.filter((code) => code === 0)).toHaveLength(1);
+    expect(codes.filter((code) => code === 1)).toHaveLength(5);
+    expect(sandbox.state(id).status).toBe('created');
+    expect(sandbox.runc(['delete', '-f', id]).status).toBe(0);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
+
 describe('run', () => {
   it('exits with the container process status and deletes the container', () => {
     const bundle = sandbox.bundle((spec) => {
