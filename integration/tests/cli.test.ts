@@ -14,7 +14,9 @@ describe('the runc command line', () => {
   it('--version: name, version, commit and spec lines', () => {
     const result = runTs(['--version']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^runc-ts version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
+    expect(result.stdout).toMatch(
+      /^runc version \d+\.\d+\.\d+ \(runc-ts\)\ncommit: \S+\nspec: 1\.3\.0\n/,
+    );
     expect(runTs(['-v']).stdout).toBe(result.stdout);
   });
 
@@ -64,7 +66,7 @@ describe('the runc command line', () => {
     for (const command of ['spec', 'features']) {
       const result = runTs([command, '--help']);
       expect(result.status).toBe(0);
-      expect(result.stdout).toContain(`Usage: runc ${command}`);
+      expect(result.stdout).toMatch(new RegExp(`^NAME:\n {3}runc ${command} - `));
     }
   });
 });
@@ -78,6 +80,6 @@ describe('bin/runc launcher', () => {
     ].join('\n');
     const result = run(process.execPath, ['-e', probe]);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^runc-ts version/);
+    expect(result.stdout).toMatch(/^runc version .* \(runc-ts\)/);
   });
 });

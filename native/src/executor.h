@@ -34,6 +34,8 @@ int ex_fail_msg(struct ex *ex, const char *fmt, ...) __attribute__((format(print
 /* Opens `path` under the current resolution root: the rootfs fd after
  * ROOTFS, "/" otherwise, with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
 int cpath_open(struct ex *ex, const char *path, int flags, mode_t mode);
+/* cpath_open without following any symlink (ELOOP if the path has one) */
+int cpath_open_nosymlinks(struct ex *ex, const char *path, int flags);
 /* Like cpath_open(O_PATH|O_DIRECTORY) but creates missing directories
  * (mode 0755) component by component with mkdirat on the resolved parent. */
 int cpath_mkdirs(struct ex *ex, const char *path);

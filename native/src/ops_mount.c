@@ -154,6 +154,18 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 	     const char *data, uint64_t create)
 {
 	const char *what = nz(fstype) ? fstype : src;
+	/* procfs and sysfs only on a real directory: an image must not point
+	 * /proc or /sys elsewhere with a symlink (the masks and read-only paths
+	 * below them would then protect the wrong place). Checked before
+	 * anything is created. */
+	if (fstype != NULL && (strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0)) {
+		int plain = cpath_open_nosymlinks(ex, dest, O_PATH);
+		if (plain < 0 && errno != ENOENT)
+			return ex_fail(ex, errno, "%s (%s): must be mounted on ordinary directory", dest,
+				       what);
+		if (plain >= 0)
+			close(plain);
+	}
 	int fd = open_target(ex, dest, create);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s (%s)", dest, what);

@@ -25,13 +25,13 @@ void fdpath(char *buf, size_t sz, int fd)
 	snprintf(buf, sz, "/proc/self/fd/%d", fd);
 }
 
-static int oa2(int dirfd, const char *path, int flags, mode_t mode)
+static int oa2_resolve(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how;
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.mode = (flags & O_CREAT) ? mode : 0;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | resolve;
 	/* EAGAIN: a concurrent rename or mount raced the lookup; retry a few times */
 	for (int tries = 0;; tries++) {
 		long r = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -41,6 +41,11 @@ static int oa2(int dirfd, const char *path, int flags, mode_t mode)
 			continue;
 		return -1;
 	}
+}
+
+static int oa2(int dirfd, const char *path, int flags, mode_t mode)
+{
+	return oa2_resolve(dirfd, path, flags, mode, 0);
 }
 
 /* The fd paths resolve under. *tmp receives an fd the caller must close. */
@@ -60,6 +65,16 @@ static void close_keep_errno(int fd)
 		close(fd);
 		errno = e;
 	}
+}
+
+int cpath_open_nosymlinks(struct ex *ex, const char *path, int flags)
+{
+	int tmp, base = res_base(ex, &tmp);
+	if (base < 0)
+		return -1;
+	int fd = oa2_resolve(base, path, flags, 0, RESOLVE_NO_SYMLINKS);
+	close_keep_errno(tmp);
+	return fd;
 }
 
 int cpath_open(struct ex *ex, const char *path, int flags, mode_t mode)

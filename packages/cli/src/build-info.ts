@@ -13,7 +13,8 @@ export const buildInfo = {
 /** `runc --version`, in runc's layout: one `key: value` line per component. */
 export function versionText(): string {
   return [
-    `runc-ts version ${buildInfo.version}`,
+    // "runc version X" is what tools and runc's test suite match on.
+    `runc version ${buildInfo.version} (runc-ts)`,
     `commit: ${buildInfo.commit}`,
     `spec: ${OCI_VERSION}`,
     `node: ${process.version}`,

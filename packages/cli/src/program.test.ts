@@ -113,7 +113,9 @@ describe('global options', () => {
   it('--version prints runc-style lines', async () => {
     const result = await cli('--version');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^runc-ts version \S+\ncommit: \S+\nspec: 1\.3\.0\nnode: v\d+/);
+    expect(result.stdout).toMatch(
+      /^runc version \S+ \(runc-ts\)\ncommit: \S+\nspec: 1\.3\.0\nnode: v\d+/,
+    );
   });
 
   it('unknown command exits 3, unknown flag exits 1', async () => {
@@ -124,12 +126,13 @@ describe('global options', () => {
   it('no command prints help to stdout and exits 0', async () => {
     const result = await cli();
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: runc [global options] command');
+    expect(result.stdout).toMatch(/^NAME:\n {3}runc - Open Container Initiative runtime\n/);
+    expect(result.stdout).toContain('runc [global options] command');
   });
 
   it.each(['spec', 'features'])('%s --help', async (command) => {
     const result = await cli(command, '--help');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`Usage: runc ${command}`);
+    expect(result.stdout).toMatch(new RegExp(`^NAME:\n {3}runc ${command} - `));
   });
 });

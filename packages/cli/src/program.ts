@@ -6,6 +6,7 @@ import { registerLifecycle } from './commands/lifecycle.js';
 import { registerSpec } from './commands/spec.js';
 import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
 import { exitCodeFor, messageOf, UsageError } from './errors.js';
+import { formatHelp } from './help.js';
 import type { LogFormat } from './log.js';
 
 const DESCRIPTION = `runc-ts: an Open Container Initiative runtime, compatible with runc.
@@ -47,7 +48,9 @@ function validateGlobals(raw: RawGlobals): GlobalOptions {
 export function buildProgram(context: CliContext): Command {
   const program = new Command('runc')
     .usage('[global options] command [command options] [arguments...]')
+    .summary('Open Container Initiative runtime')
     .description(DESCRIPTION)
+    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, versionText()) })
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -93,9 +96,14 @@ export function buildProgram(context: CliContext): Command {
 }
 
 /** Maps commander's own parse errors to runc-style usage errors. */
-function fromCommander(error: CommanderError, argv: readonly string[]): UsageError {
+function fromCommander(
+  error: CommanderError,
+  argv: readonly string[],
+  program: Command,
+): UsageError {
   const message = error.message.replace(/^error: /, '');
-  const command = argv.find((arg) => !arg.startsWith('-'));
+  const names = new Set(program.commands.map((command) => command.name()));
+  const command = argv.find((arg) => names.has(arg));
   const hint = command ? `runc ${command} --help` : 'runc --help';
   return new UsageError(`${message} (see '${hint}')`);
 }
@@ -109,7 +117,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return context.exitCode;
   } catch (caught) {
     if (caught instanceof CommanderError && caught.exitCode === 0) return 0; // --help, --version
-    const error = caught instanceof CommanderError ? fromCommander(caught, argv) : caught;
+    const error = caught instanceof CommanderError ? fromCommander(caught, argv, program) : caught;
     reportError(context, error);
     return exitCodeFor(error);
   } finally {

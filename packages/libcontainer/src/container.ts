@@ -4,7 +4,9 @@ import {
   constants,
   existsSync,
   openSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   readSync,
   renameSync,
   statSync,
@@ -310,30 +312,37 @@ export class Runtime {
     });
   }
 
+  /**
+   * `runc kill`. With `all`, every process of the container gets the signal:
+   * found through the container's own pid namespace (cgroups are not
+   * supported yet, so a container sharing a pid namespace is refused).
+   */
   kill(id: string, signal: number, options: { all?: boolean } = {}): void {
     validateContainerId(id);
-    if (options.all) {
-      throw new ContainerError(
-        'OPTION_INVALID',
-        'kill --all needs the container cgroup, which is not supported yet',
-      );
-    }
     const stored = this.store.read(id);
     const status = this.status(stored);
-    if (status === 'stopped') throw new ContainerError('BAD_STATUS', 'container not running');
-    try {
-      process.kill(stored.pid, signal);
-    } catch (error) {
-      throw new ContainerError(
-        'BAD_STATUS',
-        `cannot signal the container's init (pid ${stored.pid}): ${describeSystemError(error)}`,
-        { cause: error },
+    if (options.all) {
+      const ownPidNamespace = (stored.config.linux?.namespaces ?? []).some(
+        (ns) => ns.type === 'pid' && !ns.path,
       );
+      if (!ownPidNamespace) {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          'kill --all: the container shares a pid namespace, so its processes can only be found through its cgroup, which is not supported yet',
+        );
+      }
+      if (status === 'stopped') return; // its pid namespace is gone with its init
+      for (const pid of processesInPidNamespaceOf(stored.pid)) signalProcess(pid, signal);
+      return;
     }
+    if (status === 'stopped') throw new ContainerError('BAD_STATUS', 'container not running');
+    signalProcess(stored.pid, signal);
   }
 
   delete(id: string, options: { force?: boolean } = {}): void {
     validateContainerId(id);
+    // Like runc: forcing the deletion of a container that does not exist is not an error.
+    if (options.force && !this.store.exists(id)) return;
     this.store.withLock(id, () => {
       const stored = this.store.read(id);
       const status = this.status(stored);
@@ -397,6 +406,39 @@ export class Runtime {
       for (const signal of forwarded) process.off(signal, forward);
     }
   }
+}
+
+function signalProcess(pid: number, signal: number): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return; // exited meanwhile
+    throw new ContainerError(
+      'BAD_STATUS',
+      `cannot signal process ${pid} of the container: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Pids (host view) of every process in the pid namespace of `initPid`. */
+function processesInPidNamespaceOf(initPid: number): number[] {
+  let namespace: string;
+  try {
+    namespace = readlinkSync(`/proc/${initPid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) === namespace) pids.push(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

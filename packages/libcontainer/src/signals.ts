@@ -9,8 +9,9 @@ const SIGNALS = constants.signals as Record<string, number>;
  */
 export function parseSignal(value: string): number {
   if (/^\d+$/.test(value)) {
+    // 0 is kill(2)'s "does it exist" probe, which runc passes through.
     const number = Number(value);
-    if (number >= 1 && number <= 64) return number;
+    if (number >= 0 && number <= 64) return number;
   } else {
     const upper = value.toUpperCase();
     const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
