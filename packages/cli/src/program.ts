@@ -80,9 +80,7 @@ export function buildProgram(context: CliContext): Command {
     .helpOption('-h, --help', 'show help')
     .argument('[command]')
     .action((command: string | undefined) => {
-      if (command !== undefined) {
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; see 'runc --help'`, 3);
-      }
+      if (command !== undefined) throw unknownCommand(command);
       program.outputHelp();
     })
     .hook('preAction', (thisCommand) => {
@@ -108,11 +106,32 @@ function fromCommander(
   return new UsageError(`${message} (see '${hint}')`);
 }
 
+function unknownCommand(command: string): UsageError {
+  // runc's wording (its CLI library looks the name up as a help topic), exit 3.
+  return new UsageError(`No help topic for '${command}'`, 3);
+}
+
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--log', '--log-format', '--root', '--rootless']);
+
+/** The command word of a command line: the first argument after the global options. */
+function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-')) return arg;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(arg)) i++;
+  }
+  return undefined;
+}
+
 /** Runs the CLI on `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const context = new CliContext(io);
   const program = buildProgram(context);
   try {
+    // An unknown command fails even with --help after it, as in runc.
+    const command = commandWord(argv);
+    const known = new Set(['help', ...program.commands.map((c) => c.name())]);
+    if (command !== undefined && !known.has(command)) throw unknownCommand(command);
     await program.parseAsync(argv, { from: 'user' });
     return context.exitCode;
   } catch (caught) {
