@@ -213,7 +213,7 @@ export class Runtime {
         'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
       );
     }
-    return this.store.withLock(id, async () => {
+    return this.store.withLockAsync(id, async () => {
       this.store.createContainerDir(id);
       const stored: StoredState = {
         id,

@@ -58,6 +58,17 @@ describe('StateStore', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('holds the lock until asynchronous work settles', async () => {
+    const lock = join(store.root, '.e.lock');
+    let during = false;
+    await store.withLockAsync('e', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      during = existsSync(lock);
+    });
+    expect(during).toBe(true);
+    expect(existsSync(lock)).toBe(false);
+  });
+
   it('takes over a lock whose holder is gone', () => {
     store.ensureRoot();
     const dead = spawnSync('true').pid!;

@@ -145,6 +145,25 @@ export class StateStore {
    * holder is gone is taken over.
    */
   withLock<T>(id: string, fn: () => T): T {
+    const release = this.acquire(id);
+    try {
+      return fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** withLock for asynchronous work: the lock is held until `fn` settles. */
+  async withLockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const release = this.acquire(id);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private acquire(id: string): () => void {
     this.ensureRoot();
     const path = this.lockPath(id);
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
@@ -171,15 +190,13 @@ export class StateStore {
       }
       sleepSync(5);
     }
-    try {
-      return fn();
-    } finally {
+    return () => {
       try {
         unlinkSync(path);
       } catch {
         // Already gone: nothing to release.
       }
-    }
+    };
   }
 
   private lockHolder(path: string): { pid: number; startTime: string; raw: string } | undefined {
