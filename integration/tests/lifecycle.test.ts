@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runcTs } from '../support/runc.js';
@@ -242,6 +242,38 @@ describe('inside the container', () => {
     const result = sandbox.runc(['run', '--no-pivot', '-b', bundle, sandbox.id('nopivot')]);
     expect(result.status).toBe(0);
     expect(result.stdout.startsWith('1\n')).toBe(true);
+  });
+
+  it('applies sysctls, oom_score_adj, umask, domainname', () => {
+    const out = check(
+      'cat /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj; grep Umask /proc/self/status; cat /proc/sys/kernel/domainname',
+      (spec) => {
+        spec.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+        spec.process!.oomScoreAdj = 123;
+        spec.process!.user = { uid: 0, gid: 0, umask: 0o27 };
+        spec.domainname = 'example.test';
+      },
+    );
+    expect(out).toBe('1\n123\nUmask:\t0027\nexample.test\n');
+  });
+
+  it('bind-mounts host paths read-only and with the requested propagation', () => {
+    const source = join(sandbox.dir, `share-${Date.now()}`);
+    mkdirSync(source);
+    writeFileSync(join(source, 'hello'), 'from the host\n');
+    const out = check(
+      'cat /mnt/share/hello; (echo x > /mnt/share/new) 2>/dev/null && echo rw || echo ro; grep " /mnt/share " /proc/self/mountinfo | cut -d" " -f6-7',
+      (spec) => {
+        spec.mounts!.push({
+          destination: '/mnt/share',
+          type: 'bind',
+          source,
+          options: ['rbind', 'ro', 'nosuid', 'rprivate'],
+        });
+      },
+    );
+    expect(out).toMatch(/^from the host\nro\nro,nosuid\S* (?!shared)/);
+    expect(existsSync(join(source, 'new'))).toBe(false);
   });
 
   it('passes the environment and finds the program on $PATH', () => {
