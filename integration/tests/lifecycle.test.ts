@@ -308,6 +308,11 @@ describe('failures leave nothing behind', () => {
     expect(stderr).toContain('exec: \\"no-such-program\\": executable file not found in $PATH');
   });
 
+  it('--systemd-cgroup, which cannot be honoured yet', () => {
+    const stderr = failing((b, id) => ['--systemd-cgroup', 'create', '-b', b, id]);
+    expect(stderr).toContain('--systemd-cgroup: the systemd cgroup driver is not supported yet');
+  });
+
   it('a bad container id', () => {
     expect(failing((b) => ['create', '-b', b, 'a/b'])).toContain('invalid container ID format');
   });

@@ -40,6 +40,8 @@ export interface RuntimeOptions {
   root: string;
   /** Path of the runc-ts-init executor binary. */
   initPath: string;
+  /** --systemd-cgroup: place containers with systemd (not supported yet). */
+  systemdCgroup?: boolean;
 }
 
 export interface CreateOptions {
@@ -200,6 +202,12 @@ export class Runtime {
     waitForInit: boolean,
   ): Promise<{ stored: StoredState; executor: ChildProcess }> {
     validateContainerId(id);
+    if (this.options.systemdCgroup) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        '--systemd-cgroup: the systemd cgroup driver is not supported yet (cgroups land with a later release)',
+      );
+    }
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
     checkResources(spec);
     const listenFds = options.listenFds ?? 0;

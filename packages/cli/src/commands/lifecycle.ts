@@ -5,7 +5,12 @@ import { UsageError } from '../errors.js';
 import { renderList } from '../render.js';
 
 function runtimeOf(context: CommandContext): Runtime {
-  return new Runtime({ root: context.globals().root, initPath: context.initPath() });
+  const globals = context.globals();
+  return new Runtime({
+    root: globals.root,
+    initPath: context.initPath(),
+    systemdCgroup: globals.systemdCgroup,
+  });
 }
 
 function nonNegativeInt(flag: string) {
