@@ -11,12 +11,23 @@ export class UsageError extends Error {
   }
 }
 
+/** A failed `runc exec`: runc exits 255 for those, whatever the cause. */
+export class ExecFailedError extends Error {
+  override readonly name = 'ExecFailedError';
+  readonly code: string;
+  readonly exitCode = 255;
+  constructor(cause: unknown) {
+    super(messageOf(cause), { cause });
+    this.code = (cause as { code?: string }).code ?? 'EXEC';
+  }
+}
+
 /**
  * Exit status for an error that reached the top level. runc exits 1 for every
  * failure except usage errors that its CLI library reports itself.
  */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError) return error.exitCode;
+  if (error instanceof UsageError || error instanceof ExecFailedError) return error.exitCode;
   return 1;
 }
 

@@ -2,7 +2,7 @@ import { defaultStateRoot } from '@runc-ts/libcontainer';
 import { Command, CommanderError } from 'commander';
 import { versionText } from './build-info.js';
 import { registerFeatures } from './commands/features.js';
-import { registerLifecycle } from './commands/lifecycle.js';
+import { registerExec, registerLifecycle } from './commands/lifecycle.js';
 import { registerSpec } from './commands/spec.js';
 import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
 import { exitCodeFor, messageOf, UsageError } from './errors.js';
@@ -88,6 +88,7 @@ export function buildProgram(context: CliContext): Command {
     });
 
   registerLifecycle(program, context);
+  registerExec(program, context);
   registerSpec(program, context);
   registerFeatures(program, context);
   return program;

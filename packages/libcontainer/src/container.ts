@@ -15,8 +15,8 @@ import {
 } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { planCreate, SyncKind } from '@runc-ts/namespaces';
-import { OCI_VERSION, parseConfig, type Spec, type State } from '@runc-ts/spec';
+import { planCreate, planExec, SyncKind } from '@runc-ts/namespaces';
+import { OCI_VERSION, type Process, parseConfig, type Spec, type State } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
 import { runHooks } from './hooks.js';
@@ -61,6 +61,67 @@ export interface RunOptions extends CreateOptions {
   detach?: boolean;
   /** --keep: do not delete the container after it exits. */
   keep?: boolean;
+}
+
+export interface ExecOptions {
+  /** `--process FILE`: the whole process; the overrides below then do not apply. */
+  process?: Process;
+  /** The command and its arguments (required without `process`). */
+  args?: string[];
+  /** `--env KEY=VALUE`, added to (and overriding) the container's environment. */
+  env?: string[];
+  cwd?: string;
+  user?: { uid: number; gid?: number };
+  additionalGids?: number[];
+  /** `--cap`: capabilities added to the process' sets. */
+  capabilities?: string[];
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+  /** `--tty`: a terminal, relayed in the foreground or sent to `consoleSocket`. */
+  tty?: boolean;
+  consoleSocket?: string;
+  /** `--detach`: return once the process runs. */
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
+}
+
+/** The process `runc exec` runs: the container's, with the command line's changes. */
+function execProcess(base: Process | undefined, options: ExecOptions): Process {
+  if (options.process) return options.process;
+  if (!options.args || options.args.length === 0) {
+    throw new ContainerError('OPTION_INVALID', 'exec: the command to run is missing');
+  }
+  const process: Process = structuredClone(base ?? { cwd: '/' });
+  process.args = options.args;
+  process.terminal = options.tty === true;
+  delete process.consoleSize;
+  if (options.env?.length) {
+    const keys = new Set(options.env.map((entry) => entry.split('=')[0]));
+    process.env = [
+      ...(process.env ?? []).filter((entry) => !keys.has(entry.split('=')[0])),
+      ...options.env,
+    ];
+  }
+  if (options.cwd) process.cwd = options.cwd;
+  if (options.user) {
+    process.user = { ...process.user, uid: options.user.uid, gid: options.user.gid ?? 0 };
+  }
+  if (options.additionalGids) {
+    process.user = { ...process.user, additionalGids: options.additionalGids };
+  }
+  if (options.capabilities?.length) {
+    const caps = { ...process.capabilities };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) {
+      caps[set] = [...new Set([...(caps[set] ?? []), ...options.capabilities])];
+    }
+    process.capabilities = caps;
+  }
+  if (options.noNewPrivileges) process.noNewPrivileges = true;
+  if (options.apparmorProfile) process.apparmorProfile = options.apparmorProfile;
+  if (options.selinuxLabel) process.selinuxLabel = options.selinuxLabel;
+  return process;
 }
 
 /** RFC 3339 in UTC with the fraction trimmed as Go's RFC3339Nano does. */
@@ -373,6 +434,57 @@ export class Runtime {
   }
 
   /**
+   * `runc exec`: runs another process in a created or running container,
+   * in all its namespaces. Returns its exit status (128 + signal), or 0 once
+   * it runs with `detach`.
+   */
+  async exec(id: string, options: ExecOptions): Promise<number> {
+    validateContainerId(id);
+    const stored = this.store.read(id);
+    if (this.status(stored) === 'stopped') {
+      throw new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
+    }
+    const process = execProcess(stored.config.process, options);
+    if (!process.terminal && options.consoleSocket) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        'cannot use console socket if runc will not detach or allocate tty',
+      );
+    }
+    if (process.terminal && options.detach && !options.consoleSocket) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        'cannot allocate tty if runc will detach without setting console socket',
+      );
+    }
+    let plan: ReturnType<typeof planExec>;
+    try {
+      plan = planExec(stored.config, process, {
+        initPid: stored.pid,
+        detach: options.detach === true,
+        consoleSocket: options.consoleSocket,
+        preserveFds: options.preserveFds ?? 0,
+      });
+    } catch (error) {
+      throw normalizeError(error);
+    }
+    let pid = 0;
+    const run = await runExecutor({
+      initPath: this.options.initPath,
+      plan,
+      stdio: [0, 1, 2],
+      preserveFds: options.preserveFds ?? 0,
+      onPid: (child) => {
+        pid = child;
+      },
+      onSync: () => undefined,
+    });
+    if (options.pidFile) writePidFile(options.pidFile, pid);
+    if (options.detach) return 0;
+    return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
+  }
+
+  /**
    * `runc run`: create and start; unless detached, wait for the container's
    * process and return its exit status (128 + signal when killed), forwarding
    * signals to it, then delete the container unless `keep`.
@@ -401,11 +513,7 @@ export class Runtime {
     };
     for (const signal of forwarded) process.on(signal, forward);
     try {
-      const exited = new Promise<number>((resolveExit) => {
-        if (executor.exitCode !== null) resolveExit(executor.exitCode);
-        else
-          executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
-      });
+      const exited = exitOf(executor);
       this.start(id);
       const code = await exited;
       if (!options.keep) this.delete(id, { force: true });
@@ -413,6 +521,41 @@ export class Runtime {
     } finally {
       for (const signal of forwarded) process.off(signal, forward);
     }
+  }
+}
+
+/** The exit status the executor reports for the process it waits for. */
+function exitOf(executor: ChildProcess): Promise<number> {
+  return new Promise<number>((resolveExit) => {
+    if (executor.exitCode !== null) resolveExit(executor.exitCode);
+    else executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
+  });
+}
+
+/** Forwards signals to the process (SIGWINCH to the pty relay) until it exits. */
+async function waitForExit(executor: ChildProcess, pid: number, relay: boolean): Promise<number> {
+  const forwarded = [
+    'SIGINT',
+    'SIGTERM',
+    'SIGHUP',
+    'SIGQUIT',
+    'SIGUSR1',
+    'SIGUSR2',
+    'SIGWINCH',
+  ] as const;
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      const target = signal === 'SIGWINCH' && relay ? executor.pid : pid;
+      if (target) process.kill(target, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  for (const signal of forwarded) process.on(signal, forward);
+  try {
+    return await exitOf(executor);
+  } finally {
+    for (const signal of forwarded) process.off(signal, forward);
   }
 }
 

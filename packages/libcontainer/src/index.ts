@@ -4,6 +4,7 @@ export {
   type ContainerState,
   type ContainerStatus,
   type CreateOptions,
+  type ExecOptions,
   type RunOptions,
   Runtime,
   type RuntimeOptions,

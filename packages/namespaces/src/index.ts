@@ -46,6 +46,7 @@ export {
   SyncKind,
 } from './plan.js';
 export { DEFAULT_PATH, DEFAULT_UMASK, type PlanContext, planCreate } from './plan-create.js';
+export { type ExecPlanContext, planExec } from './plan-exec.js';
 export {
   type PlannedRlimit,
   planRlimits,

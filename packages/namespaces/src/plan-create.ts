@@ -407,7 +407,7 @@ function pathOps(
 
 // ---------------------------------------------------------------- process
 
-function schedOp(process: Process): Op | undefined {
+export function schedOp(process: Process): Op | undefined {
   const sched = process.scheduler;
   if (sched === undefined) return undefined;
   const where = 'process.scheduler';
@@ -447,7 +447,7 @@ function schedOp(process: Process): Op | undefined {
   );
 }
 
-function ioprioOp(process: Process): Op | undefined {
+export function ioprioOp(process: Process): Op | undefined {
   const io = process.ioPriority;
   if (io === undefined) return undefined;
   const priority = io.priority ?? 0;
@@ -475,7 +475,12 @@ function isMapped(
 }
 
 /** SETGROUPS/SETGID/SETUID, with the ids checked against a new user namespace's maps. */
-function credentialOps(spec: Spec, process: Process, ns: NamespacePlan, ctx: PlanContext): Op[] {
+export function credentialOps(
+  spec: Spec,
+  process: Process,
+  ns: NamespacePlan,
+  rootless: boolean,
+): Op[] {
   const uid = process.user?.uid ?? 0;
   const gid = process.user?.gid ?? 0;
   const groups = process.user?.additionalGids ?? [];
@@ -504,7 +509,7 @@ function credentialOps(spec: Spec, process: Process, ns: NamespacePlan, ctx: Pla
   // supplementary groups. A rootless runtime cannot call it (the parent
   // denies setgroups in the user namespace), so it is left out there and
   // additionalGids are refused, as runc does.
-  if (ctx.rootless) {
+  if (rootless) {
     if (groups.length > 0) {
       throw new PlanError(
         'USER_INVALID',
@@ -519,7 +524,7 @@ function credentialOps(spec: Spec, process: Process, ns: NamespacePlan, ctx: Pla
   return ops;
 }
 
-function capsOp(process: Process): Op {
+export function capsOp(process: Process): Op {
   const caps = process.capabilities ?? {};
   const mask = (set: keyof typeof caps & string) =>
     capabilityMask(caps[set] as string[] | undefined, `process.capabilities.${set}`);
@@ -539,7 +544,7 @@ function capsOp(process: Process): Op {
 }
 
 /** The PATH the process will see: the last PATH= of process.env, as getenv after setenv in order. */
-function processPath(env: readonly string[]): string {
+export function processPath(env: readonly string[]): string {
   let path: string | undefined;
   for (const entry of env) if (entry.startsWith('PATH=')) path = entry.slice('PATH='.length);
   return path ?? DEFAULT_PATH;
@@ -688,7 +693,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // KEEPCAPS keeps the permitted set across setuid away from 0; CAPS then
   // sets the final sets (ambient must come after setuid, which clears it).
   const caps = capsOp(process);
-  ops.push(op('KEEPCAPS', 1), ...credentialOps(spec, process, ns, ctx), op('KEEPCAPS', 0), caps);
+  ops.push(
+    op('KEEPCAPS', 1),
+    ...credentialOps(spec, process, ns, ctx.rootless === true),
+    op('KEEPCAPS', 0),
+    caps,
+  );
   if (process.noNewPrivileges) ops.push(op('NO_NEW_PRIVS'));
   const env = process.env ?? [];
   const args = process.args ?? [];

@@ -1,0 +1,89 @@
+import type { Process, Spec } from '@runc-ts/spec';
+import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
+import { type Op, op } from './plan.js';
+import { capsOp, credentialOps, ioprioOp, processPath, schedOp } from './plan-create.js';
+import { planRlimits } from './rlimits.js';
+
+export interface ExecPlanContext {
+  /** Host pid of the container's init: its namespaces are joined. */
+  initPid: number;
+  /** --detach: the executor leaves the process to the caller's subreaper. */
+  detach: boolean;
+  /** --console-socket path, with a terminal. */
+  consoleSocket?: string;
+  /** --preserve-fds. */
+  preserveFds: number;
+  /** The runtime is not root (no setgroups). */
+  rootless?: boolean;
+}
+
+/** /proc/<pid>/ns/<file> names of the namespace types. */
+const NS_FILES = {
+  mount: 'mnt',
+  network: 'net',
+  pid: 'pid',
+  uts: 'uts',
+  ipc: 'ipc',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+} as const;
+
+/**
+ * `runc exec`: join every namespace of the container through its init
+ * (user first: it grants the rights for the others; mount last: it changes
+ * the root the other paths resolve in), fork into the pid namespace, then
+ * set the process up as create does and exec it.
+ */
+export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op[] {
+  const ns = planNamespaces(spec);
+  const types = (Object.keys(NS_FILES) as (keyof typeof NS_FILES)[]).filter((type) => ns.has(type));
+  const ordered = [
+    ...types.filter((type) => type === 'user'),
+    ...types.filter((type) => type !== 'user' && type !== 'mount'),
+    ...types.filter((type) => type === 'mount'),
+  ];
+  const ops: Op[] = [];
+  for (const type of ordered) {
+    ops.push(op('SETNS', NAMESPACE_FLAGS[type], `/proc/${ctx.initPid}/ns/${NS_FILES[type]}`));
+    // In the container's user namespace, become its root (as create does).
+    if (type === 'user') ops.push(op('SETGID', 0), op('SETUID', 0));
+  }
+  const terminal = process.terminal === true;
+  const proxy = terminal && !ctx.consoleSocket && !ctx.detach;
+  ops.push(op('FORK', ctx.detach ? 0 : proxy ? 2 : 1));
+  if (terminal) {
+    ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')));
+    if (process.consoleSize) {
+      ops.push(op('WINSIZE', process.consoleSize.height, process.consoleSize.width));
+    }
+  } else {
+    ops.push(op('SETSID'));
+  }
+  for (const rlimit of planRlimits(process.rlimits)) {
+    ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
+  }
+  for (const optional of [schedOp(process), ioprioOp(process)]) {
+    if (optional) ops.push(optional);
+  }
+  if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));
+  if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
+  if (process.user?.umask !== undefined) ops.push(op('UMASK', process.user.umask));
+  ops.push(
+    op('KEEPCAPS', 1),
+    ...credentialOps(spec, process, ns, ctx.rootless === true),
+    op('KEEPCAPS', 0),
+    capsOp(process),
+  );
+  if (process.noNewPrivileges) ops.push(op('NO_NEW_PRIVS'));
+  const env = process.env ?? [];
+  const args = process.args ?? [];
+  ops.push(
+    op('CHDIR', process.cwd),
+    op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
+    op('READY'),
+    op('CLOSE_FDS', 3 + ctx.preserveFds),
+    op('EXEC', args, env),
+  );
+  return ops;
+}
