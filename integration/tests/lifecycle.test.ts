@@ -313,6 +313,28 @@ describe('failures leave nothing behind', () => {
     expect(stderr).toContain('--systemd-cgroup: the systemd cgroup driver is not supported yet');
   });
 
+  const hostRunsLsm =
+    existsSync('/sys/fs/selinux/enforce') ||
+    (existsSync('/sys/module/apparmor/parameters/enabled') &&
+      readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y');
+  it.skipIf(hostRunsLsm)(
+    'an AppArmor profile or SELinux label on a host without that module (skipped on a host that runs AppArmor or SELinux)',
+    () => {
+      for (const [field, value, module] of [
+        ['apparmorProfile', 'runc-ts-test', 'AppArmor'],
+        ['selinuxLabel', 'system_u:system_r:container_t:s0', 'SELinux'],
+      ] as const) {
+        const stderr = failing(
+          (b, id) => ['create', '-b', b, id],
+          (spec) => {
+            (spec.process as any)[field] = value;
+          },
+        );
+        expect(stderr).toContain(`process.${field}: ${module} is not enabled on this host`);
+      }
+    },
+  );
+
   it('a bad container id', () => {
     expect(failing((b) => ['create', '-b', b, 'a/b'])).toContain('invalid container ID format');
   });

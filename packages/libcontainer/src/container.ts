@@ -20,7 +20,7 @@ import { OCI_VERSION, type Process, parseConfig, type Spec, type State } from '@
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
 import { runHooks } from './hooks.js';
-import { hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import { apparmorEnabled, hostCgroupLayout, hostHasKcore, isFile, selinuxEnabled } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
 import { StateStore, type StoredState } from './state-store.js';
@@ -271,6 +271,7 @@ export class Runtime {
     }
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
     checkResources(spec);
+    checkSecurityModules(spec.process, 'process');
     const listenFds = options.listenFds ?? 0;
     const preserveFds = listenFds + (options.preserveFds ?? 0);
     if (listenFds > 0 && spec.process) {
@@ -445,6 +446,7 @@ export class Runtime {
       throw new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
     }
     const process = execProcess(stored.config.process, options);
+    checkSecurityModules(process, options.process ? 'process.json' : 'process');
     if (!process.terminal && options.consoleSocket) {
       throw new ContainerError(
         'OPTION_INVALID',
@@ -594,6 +596,22 @@ function processesInPidNamespaceOf(initPid: number): number[] {
 
 function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (osConstants.signals[signal] ?? 0) : 0;
+}
+
+/** A label for a security module the host does not run cannot be honoured. */
+function checkSecurityModules(process: Process | undefined, where: string): void {
+  if (process?.apparmorProfile && !apparmorEnabled()) {
+    throw new ContainerError(
+      'PLAN',
+      `${where}.apparmorProfile: AppArmor is not enabled on this host, so profile ${JSON.stringify(process.apparmorProfile)} cannot be applied`,
+    );
+  }
+  if (process?.selinuxLabel && !selinuxEnabled()) {
+    throw new ContainerError(
+      'PLAN',
+      `${where}.selinuxLabel: SELinux is not enabled on this host, so label ${JSON.stringify(process.selinuxLabel)} cannot be applied`,
+    );
+  }
 }
 
 function cgroupContext(spec: Spec): { cgroupV2?: boolean; cgroupV1Controllers?: string[] } {

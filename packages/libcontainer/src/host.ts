@@ -36,3 +36,17 @@ export function isFile(path: string): boolean {
 export function hostHasKcore(): boolean {
   return existsSync('/proc/kcore');
 }
+
+/** AppArmor is enabled on the host (the module says Y). */
+export function apparmorEnabled(): boolean {
+  try {
+    return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    return false;
+  }
+}
+
+/** SELinux is enabled on the host (selinuxfs is mounted). */
+export function selinuxEnabled(): boolean {
+  return existsSync('/sys/fs/selinux/enforce');
+}

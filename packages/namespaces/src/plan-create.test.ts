@@ -128,6 +128,7 @@ describe('planCreate: runc spec template', () => {
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
       RLIMIT 7 1024 1024
+      CHDIR "/"
       KEEPCAPS 1
       SETGROUPS []
       SETGID 0
@@ -135,7 +136,6 @@ describe('planCreate: runc spec template', () => {
       KEEPCAPS 0
       CAPS 536871968 536871968 536871968 0 0
       NO_NEW_PRIVS
-      CHDIR "/"
       RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
       READY
       WAIT_FIFO
@@ -181,13 +181,13 @@ describe('planCreate: runc spec template', () => {
       'KEYRING',
       'SETSID',
       'RLIMIT',
+      'CHDIR',
       'KEEPCAPS',
       'SETGROUPS',
       'SETGID',
       'SETUID',
       'CAPS',
       'NO_NEW_PRIVS',
-      'CHDIR',
       'RESOLVE_EXEC',
       'READY',
       'WAIT_FIFO',
@@ -270,13 +270,13 @@ describe('planCreate: rootless template', () => {
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
       RLIMIT 7 1024 1024
+      CHDIR "/"
       KEEPCAPS 1
       SETGID 0
       SETUID 0
       KEEPCAPS 0
       CAPS 536871968 536871968 536871968 0 0
       NO_NEW_PRIVS
-      CHDIR "/"
       RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
       READY
       WAIT_FIFO
@@ -1038,6 +1038,7 @@ describe('planCreate: process', () => {
     };
     const lines = dump(planCreate(spec, ctx));
     const start = lines.indexOf('KEEPCAPS 1');
+    expect(lines[start - 1]).toBe('CHDIR "/"');
     expect(lines.slice(start, start + 8)).toEqual([
       'KEEPCAPS 1',
       'SETGROUPS [5,6]',
@@ -1046,7 +1047,7 @@ describe('planCreate: process', () => {
       'KEEPCAPS 0',
       'CAPS 33 32 32 1 0',
       'NO_NEW_PRIVS',
-      'CHDIR "/"',
+      'RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
     ]);
     expect(lines).toContain(`UMASK ${0o77}`);
   });
@@ -1110,7 +1111,7 @@ describe('planCreate: process', () => {
       `IOPRIO ${(2 << 13) | 4}`,
       'APPARMOR "runc-ts-default"',
       'SELINUX_LABEL "system_u:system_r:container_t:s0"',
-      'KEEPCAPS 1',
+      'CHDIR "/"',
     ]);
   });
 

@@ -14,7 +14,7 @@
 //   PIVOT_ROOT | MOVE_ROOT
 //   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
 //   KEYRING, CONSOLE | SETSID, limits, LSM labels, creds, caps,
-//   CHDIR RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC
+//   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (CHDIR before the credentials)
 
 import { posix } from 'node:path';
 import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
@@ -693,6 +693,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // KEEPCAPS keeps the permitted set across setuid away from 0; CAPS then
   // sets the final sets (ambient must come after setuid, which clears it).
   const caps = capsOp(process);
+  // chdir while still root with every capability: a cwd the user may not
+  // search (runc's "exec --user with no access to cwd") still works.
+  ops.push(op('CHDIR', process.cwd));
   ops.push(
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
@@ -703,7 +706,6 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const env = process.env ?? [];
   const args = process.args ?? [];
   ops.push(
-    op('CHDIR', process.cwd),
     op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
     op('READY'),
     op('WAIT_FIFO'),

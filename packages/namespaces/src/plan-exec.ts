@@ -69,6 +69,8 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));
   if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
   if (process.user?.umask !== undefined) ops.push(op('UMASK', process.user.umask));
+  // chdir while still root with every capability (see planCreate).
+  ops.push(op('CHDIR', process.cwd));
   ops.push(
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
@@ -79,7 +81,6 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   const env = process.env ?? [];
   const args = process.args ?? [];
   ops.push(
-    op('CHDIR', process.cwd),
     op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
     op('READY'),
     op('CLOSE_FDS', 3 + ctx.preserveFds),
