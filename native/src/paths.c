@@ -89,15 +89,15 @@ int cpath_open(struct ex *ex, const char *path, int flags, mode_t mode)
 
 #define MAX_SYMLINKS 40
 
-/* Splits the first component off *todo into comp. Returns 0 when done. */
-static int next_component(const char **todo, char *comp)
+/* Splits the first component off *rest into comp. Returns 0 when done. */
+static int next_component(const char **rest, char *comp)
 {
-	const char *p = *todo;
+	const char *p = *rest;
 	for (;;) {
 		while (*p == '/')
 			p++;
 		if (*p == '\0') {
-			*todo = p;
+			*rest = p;
 			return 0;
 		}
 		const char *end = strchr(p, '/');
@@ -110,7 +110,7 @@ static int next_component(const char **todo, char *comp)
 		comp[clen] = '\0';
 		p += clen;
 		if (strcmp(comp, ".") != 0) {
-			*todo = p;
+			*rest = p;
 			return 1;
 		}
 	}
@@ -128,20 +128,20 @@ static int mkdirs_at(int base, const char *path)
 		return fd;
 
 	char done[PATH_MAX] = "";       /* components resolved so far */
-	char todo_buf[2][PATH_MAX];     /* what is left; two buffers to splice into */
+	char rest_buf[2][PATH_MAX];     /* what is left; two buffers to splice into */
 	int tb = 0, links = 0;
 	if (strlen(path) >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(todo_buf[tb], path);
-	const char *todo = todo_buf[tb];
+	strcpy(rest_buf[tb], path);
+	const char *rest = rest_buf[tb];
 	int cur = oa2(base, "/", O_PATH | O_DIRECTORY, 0);
 	if (cur < 0)
 		return -1;
 	for (;;) {
 		char comp[NAME_MAX + 1];
-		int r = next_component(&todo, comp);
+		int r = next_component(&rest, comp);
 		if (r < 0) {
 			close_keep_errno(cur);
 			return -1;
@@ -179,14 +179,14 @@ static int mkdirs_at(int base, const char *path)
 					return -1;
 				}
 				int nb = 1 - tb;
-				int w = snprintf(todo_buf[nb], PATH_MAX, "%s/%s", tgt, todo);
+				int w = snprintf(rest_buf[nb], PATH_MAX, "%s/%s", tgt, rest);
 				if (w < 0 || w >= PATH_MAX) {
 					close(cur);
 					errno = ENAMETOOLONG;
 					return -1;
 				}
 				tb = nb;
-				todo = todo_buf[tb];
+				rest = rest_buf[tb];
 				if (tgt[0] == '/') {
 					done[0] = '\0';
 					close(cur);
