@@ -120,6 +120,11 @@ describe('foreground run with a terminal', () => {
       tmux('send-keys', '-t', session, 'echo $((6*7)); stty size; hostname', 'Enter');
       await waitFor(() => screen().includes('42'), 'the shell output');
       expect(screen()).toMatch(/42\n30 100\nrunc\n/);
+      // A resized terminal reaches the container (SIGWINCH to the relay).
+      tmux('resize-window', '-t', session, '-x', '120', '-y', '40');
+      await sleep(300);
+      tmux('send-keys', '-t', session, 'stty size', 'Enter');
+      await waitFor(() => screen().includes('40 120'), 'the new window size');
       tmux('send-keys', '-t', session, 'exit 3', 'Enter');
       await waitFor(() => existsSync(status), 'runc run to exit');
       expect(readFileSync(status, 'utf8')).toBe('exit=3\n');

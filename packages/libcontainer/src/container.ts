@@ -497,32 +497,19 @@ export class Runtime {
       this.start(id);
       return 0;
     }
-    const forwarded = [
-      'SIGINT',
-      'SIGTERM',
-      'SIGHUP',
-      'SIGQUIT',
-      'SIGUSR1',
-      'SIGUSR2',
-      'SIGWINCH',
-    ] as const;
-    const forward = (signal: NodeJS.Signals) => {
-      try {
-        process.kill(stored.pid, signal);
-      } catch {
-        // Already gone.
-      }
-    };
-    for (const signal of forwarded) process.on(signal, forward);
+    // With a terminal the executor relays the pty and resizes it on SIGWINCH.
+    const relay = stored.config.process?.terminal === true && !options.consoleSocket;
+    const exited = waitForExit(executor, stored.pid, relay);
     try {
-      const exited = exitOf(executor);
       this.start(id);
-      const code = await exited;
-      if (!options.keep) this.delete(id, { force: true });
-      return code;
-    } finally {
-      for (const signal of forwarded) process.off(signal, forward);
+    } catch (error) {
+      killAndReap(stored.pid, stored.pidStartTime);
+      await exited;
+      throw error;
     }
+    const code = await exited;
+    if (!options.keep) this.delete(id, { force: true });
+    return code;
   }
 }
 
