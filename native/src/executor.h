@@ -18,6 +18,11 @@ struct ex {
 	int console_chan;  /* FORK 2 child: socketpair end to the console proxy, -1 otherwise */
 	uint8_t *state;    /* SYNC 4: the CONTINUE payload (state JSON for HOOK), NULL if empty */
 	uint32_t state_len;
+	int notify_sock;   /* pre-connected listenerPath socket of the first SECCOMP_NOTIFY op */
+	uint32_t notify_index;
+	uint8_t *notify_state; /* SYNC 5: the container process state SECCOMP_NOTIFY sends */
+	uint32_t notify_state_len;
+	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
 	char *resolved;    /* RESOLVE_EXEC's result */
 	int err;           /* errno of the failing op */
 	int exit_code;     /* exit status when the op fails (1, EXEC: 127) */
@@ -65,6 +70,8 @@ int op_move_root(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
 
+/* The kernel's highest capability number, or -1 (errno set). */
+int read_cap_last_cap(void);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);
@@ -73,9 +80,16 @@ int op_selinux_label(struct ex *ex, const char *label);
 int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint64_t inh,
 	    uint64_t amb);
 int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags);
+/* Loads a filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and sends the listener
+ * with the SYNC 5 state to the agent on sock (closed here; -1: connect to
+ * path now). */
+int op_seccomp_notify(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags,
+		      const char *path, int sock);
 int op_resolve_exec(struct ex *ex, const char *file, const char *path_env);
 int op_close_fds(struct ex *ex, uint64_t first);
 int op_sched(struct ex *ex, const struct rts_value *v);
+/* Connects a SOCK_STREAM unix socket to path (a host path; long paths go
+ * through an O_PATH fd). Returns 0 with *out set, or -1 with errno. */
 int console_connect(const char *path, int *out);
 /* Sends a new pty master over sock (closed here); with ack (the FORK 2
  * channel) waits for the proxy's one-byte acknowledgement first. */

@@ -265,6 +265,7 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		close_fd(&ex->rootfd);
 		close_fd(&ex->fifofd);
 		close_fd(&ex->console_sock);
+		close_fd(&ex->notify_sock);
 		if (mode == 2)
 			console_proxy(cs[0], pid);
 		int status;
@@ -321,18 +322,22 @@ static int do_sync(struct ex *ex, uint64_t kind)
 		return ex_fail(ex, EPROTO, "sync %llu: unexpected message type %u (%u bytes)",
 			       (unsigned long long)kind, type, len);
 	}
-	if (kind != 4) { /* only STATE's CONTINUE carries data */
+	if (kind != 4 && kind != 5) { /* only STATE's and SECCOMP's CONTINUE carry data */
 		free(payload);
 		return 0;
 	}
 	if (len > RTS_MAX_BYTES) {
 		free(payload);
-		return ex_fail(ex, EPROTO, "sync 4: state of %u bytes exceeds %u", len,
-			       RTS_MAX_BYTES);
+		return ex_fail(ex, EPROTO, "sync %llu: state of %u bytes exceeds %u",
+			       (unsigned long long)kind, len, RTS_MAX_BYTES);
 	}
-	free(ex->state);
-	ex->state = payload; /* NULL when empty */
-	ex->state_len = len;
+	uint8_t **slot = kind == 4 ? &ex->state : &ex->notify_state;
+	free(*slot);
+	*slot = payload; /* NULL when empty */
+	if (kind == 4)
+		ex->state_len = len;
+	else
+		ex->notify_state_len = len;
 	return 0;
 }
 
@@ -458,6 +463,14 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return 0;
 	case OP_SECCOMP:
 		return op_seccomp(ex, v[0].bytes, v[0].len, v[1].u64);
+	case OP_SECCOMP_NOTIFY: {
+		int s = -1;
+		if (index == ex->notify_index) {
+			s = ex->notify_sock;
+			ex->notify_sock = -1;
+		}
+		return op_seccomp_notify(ex, v[0].bytes, v[0].len, v[1].u64, v[2].str, s);
+	}
 	case OP_CHDIR: {
 		int fd = cpath_open(ex, v[0].str, O_PATH | O_DIRECTORY, 0);
 		if (fd < 0)
@@ -608,6 +621,19 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 		}
 		break;
 	}
+	/* so is the seccomp agent's listenerPath */
+	for (uint32_t i = 0; i < plan->nops; i++) {
+		if (plan->ops[i].code != OP_SECCOMP_NOTIFY)
+			continue;
+		const char *path = plan->ops[i].v[2].str;
+		ex->notify_index = i;
+		if (console_connect(path, &ex->notify_sock) < 0) {
+			ex_fail(ex, errno, "failed to connect with seccomp agent at %s", path);
+			report(ex, i, OP_SECCOMP_NOTIFY);
+			return 1;
+		}
+		break;
+	}
 	for (uint32_t i = 0; i < plan->nops; i++) {
 		if (run_op(ex, &plan->ops[i], i) < 0) {
 			if (!ex->quiet)
@@ -695,10 +721,16 @@ int main(int argc, char **argv)
 	ex.console_sock = -1;
 	ex.console_index = UINT32_MAX;
 	ex.console_chan = -1;
+	ex.notify_sock = -1;
+	ex.notify_index = UINT32_MAX;
+	ex.cap_last = read_cap_last_cap();
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
 	rts_plan_free(&plan);
 	free(ex.resolved);
 	free(ex.state);
+	free(ex.notify_state);
+	if (ex.notify_sock >= 0)
+		close(ex.notify_sock);
 	return rc;
 }

@@ -200,8 +200,16 @@ int op_hook(struct ex *ex, const struct rts_value *v)
 				   (unsigned long long)timeout);
 	if (n == (ssize_t)sizeof(cerr))
 		return ex_fail(ex, cerr, "%s", label);
-	if (WIFSIGNALED(status))
-		return ex_fail_msg(ex, "%s: killed by signal %d", label, WTERMSIG(status));
+	if (WIFSIGNALED(status)) {
+		/* runc's wording too ("error running hook: signal: bad system call"),
+		 * which tools and runc's tests look for */
+		char name[64];
+		snprintf(name, sizeof(name), "%s", strsignal(WTERMSIG(status)));
+		if (name[0] >= 'A' && name[0] <= 'Z')
+			name[0] = (char)(name[0] - 'A' + 'a');
+		return ex_fail_msg(ex, "%s: killed by signal %d (error running hook: signal: %s)",
+				   label, WTERMSIG(status), name);
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		return ex_fail_msg(ex, "%s: exit status %d", label, WEXITSTATUS(status));
 	return 0;

@@ -1,7 +1,9 @@
 /* Process operations that need more than one syscall: procfs writes,
- * capabilities, seccomp, exec resolution, fd closing, scheduling, console. */
+ * capabilities, seccomp (and its notify listener), exec resolution, fd
+ * closing, scheduling, console. */
 #include "executor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -162,7 +166,7 @@ int op_selinux_label(struct ex *ex, const char *label)
 	return 0;
 }
 
-static int cap_last_cap(void)
+int read_cap_last_cap(void)
 {
 	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY);
 	if (fd < 0)
@@ -191,7 +195,9 @@ static int cap_last_cap(void)
 int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint64_t inh,
 	    uint64_t amb)
 {
-	int last = cap_last_cap();
+	/* read when the executor started: a seccomp filter loaded by now may
+	 * refuse openat2 (a profile older than it) */
+	int last = ex->cap_last >= 0 ? ex->cap_last : read_cap_last_cap();
 	if (last < 0)
 		return ex_fail(ex, errno, "/proc/sys/kernel/cap_last_cap");
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -231,7 +237,9 @@ int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint6
 	return 0;
 }
 
-int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags)
+/* seccomp(SECCOMP_SET_MODE_FILTER) of a struct sock_filter[] program;
+ * returns what the kernel returns (a listener fd with NEW_LISTENER). */
+static long load_filter(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags)
 {
 	if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
 	    len / sizeof(struct sock_filter) > BPF_MAXINSNS)
@@ -248,9 +256,162 @@ int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flag
 	if (r < 0)
 		return ex_fail(ex, e, "filter of %u instructions, flags 0x%llx", fp.len,
 			       (unsigned long long)flags);
-	/* a NEW_LISTENER fd has no message in protocol v1: do not leak it */
-	if (r > 0 && (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER))
-		close((int)r);
+	return r;
+}
+
+int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags)
+{
+	/* a listener needs somewhere to go: that is SECCOMP_NOTIFY */
+	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		return ex_fail(ex, EINVAL, "flags 0x%llx: NEW_LISTENER needs SECCOMP_NOTIFY",
+			       (unsigned long long)flags);
+	return load_filter(ex, filter, len, flags) < 0 ? -1 : 0;
+}
+
+/* Sends data with fd attached to the first byte (SCM_RIGHTS); the rest, if
+ * the socket takes it in pieces, follows without the fd. */
+static int send_with_fd(int s, const uint8_t *data, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	size_t done = 0;
+	int first = 1;
+	while (first || done < len) {
+		struct iovec iov = {.iov_base = (void *)(data + done), .iov_len = len - done};
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		if (first) {
+			msg.msg_control = cm.buf;
+			msg.msg_controllen = sizeof(cm.buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		}
+		ssize_t w = sendmsg(s, &msg, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0 && len > 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		done += (size_t)w;
+		first = 0;
+	}
+	return 0;
+}
+
+/* Receives one fd sent with SCM_RIGHTS; -1 at EOF or on error. */
+static int recv_fd(int s)
+{
+	char byte;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	ssize_t r;
+	do
+		r = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	if (r <= 0 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The listener goes to the agent through a helper forked before the filter
+ * is loaded (so it is not filtered): once this process has handed the fd to
+ * the helper, every syscall it makes may be a NOTIFY rule (close, read,
+ * execve… as runc allows), because the agent gets the listener without
+ * waiting for this process. Only the handover's sendmsg must not be one. */
+int op_seccomp_notify(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flags,
+		      const char *path, int s)
+{
+	if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
+		if (s >= 0)
+			close(s);
+		return ex_fail(ex, EINVAL, "flags 0x%llx lack SECCOMP_FILTER_FLAG_NEW_LISTENER",
+			       (unsigned long long)flags);
+	}
+	if (ex->notify_state == NULL || ex->notify_state_len == 0) {
+		if (s >= 0)
+			close(s);
+		return ex_fail(ex, EPROTO, "%s: no container process state (SYNC 5) before", path);
+	}
+	if (s < 0 && console_connect(path, &s) < 0)
+		return ex_fail(ex, errno, "failed to connect with seccomp agent at %s", path);
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		int e = errno;
+		close(s);
+		return ex_fail(ex, e, "%s: socketpair", path);
+	}
+	pid_t helper = fork();
+	if (helper < 0) {
+		int e = errno;
+		close(s);
+		close(sp[0]);
+		close(sp[1]);
+		return ex_fail(ex, e, "%s: fork", path);
+	}
+	if (helper == 0) {
+		close(sp[0]);
+		int fd = recv_fd(sp[1]);
+		if (fd < 0)
+			_exit(0); /* the filter was not loaded: nothing to send */
+		unsigned char result = 0;
+		if (send_with_fd(s, ex->notify_state, ex->notify_state_len, fd) < 0)
+			result = (unsigned char)(errno > 0 && errno < 256 ? errno : EIO);
+		close(s);
+		/* one byte, 0 or the errno: EOF alone means the helper died */
+		_exit(write(sp[1], &result, 1) == 1 ? 0 : 1);
+	}
+	/* this process' copy of the connection goes before the filter: the
+	 * agent sees the end of the message from the helper alone */
+	close(sp[1]);
+	close(s);
+	long fd = load_filter(ex, filter, len, flags);
+	if (fd < 0) {
+		close(sp[0]); /* the helper sees EOF and exits */
+		waitpid(helper, NULL, 0);
+		return -1;
+	}
+	int r = send_with_fd(sp[0], (const uint8_t *)"L", 1, (int)fd);
+	int e = errno;
+	close((int)fd);
+	unsigned char result = 0;
+	ssize_t n = -1;
+	if (r == 0) {
+		do
+			n = read(sp[0], &result, 1);
+		while (n < 0 && errno == EINTR);
+		e = n < 0 ? errno : n == 0 ? EPIPE : result;
+	}
+	close(sp[0]);
+	/* best effort: a profile may refuse wait4, the result came by the socket */
+	while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return ex_fail(ex, e, "%s: hand the listener to its helper", path);
+	if (n != 1 || result != 0)
+		return ex_fail(ex, e ? e : EIO, "send the seccomp listener to the agent at %s", path);
 	return 0;
 }
 
@@ -324,6 +485,59 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Closes every fd >= lo not in keep[] one by one, from /proc/self/fd, or up
+ * to RLIMIT_NOFILE without /proc: for when close_range is refused (a seccomp
+ * profile older than it gives ENOSYS or its default errno). */
+static int close_fds_slowly(unsigned lo, const int *keep, int nkeep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (d != NULL) {
+		int dfd = dirfd(d);
+		int *fds = NULL;
+		size_t n = 0, cap = 0;
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+			if (*end || end == de->d_name || fd < (long)lo || fd == dfd)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				int *nf = realloc(fds, cap * sizeof(int));
+				if (nf == NULL) {
+					free(fds);
+					closedir(d);
+					errno = ENOMEM;
+					return -1;
+				}
+				fds = nf;
+			}
+			fds[n++] = (int)fd;
+		}
+		closedir(d);
+		for (size_t i = 0; i < n; i++) {
+			int kept = 0;
+			for (int k = 0; k < nkeep; k++)
+				kept |= fds[i] == keep[k];
+			if (!kept)
+				close(fds[i]);
+		}
+		free(fds);
+		return 0;
+	}
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	for (rlim_t fd = lo; fd < rl.rlim_cur && fd <= INT_MAX; fd++) {
+		int kept = 0;
+		for (int k = 0; k < nkeep; k++)
+			kept |= (int)fd == keep[k];
+		if (!kept)
+			close((int)fd);
+	}
+	return 0;
+}
+
 /* Closes [first, ~0U] except the executor's own kept fds (which are all
  * O_CLOEXEC and so vanish at EXEC anyway): close_range over the gaps. */
 int op_close_fds(struct ex *ex, uint64_t first)
@@ -332,9 +546,10 @@ int op_close_fds(struct ex *ex, uint64_t first)
 		first = 3;
 	if (first > UINT_MAX)
 		return 0;
-	int keep[5], n = 0;
-	int cand[5] = {ex->sock, ex->fifofd, ex->rootfd, ex->console_sock, ex->console_chan};
-	for (int i = 0; i < 5; i++)
+	int keep[6], n = 0;
+	int cand[6] = {ex->sock,	  ex->fifofd,	    ex->rootfd,
+		       ex->console_sock, ex->console_chan, ex->notify_sock};
+	for (int i = 0; i < 6; i++)
 		if (cand[i] >= 0 && (uint64_t)cand[i] >= first)
 			keep[n++] = cand[i];
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
@@ -344,11 +559,15 @@ int op_close_fds(struct ex *ex, uint64_t first)
 		if (k < lo)
 			continue; /* duplicate */
 		if (k > lo && close_range(lo, k - 1, 0) < 0)
-			return ex_fail(ex, errno, "close fds %u..%u", lo, k - 1);
+			goto slowly;
 		lo = k + 1;
 	}
 	if (close_range(lo, ~0U, 0) < 0)
-		return ex_fail(ex, errno, "close fds %u..", lo);
+		goto slowly;
+	return 0;
+slowly:
+	if (close_fds_slowly((unsigned)first, keep, n) < 0)
+		return ex_fail(ex, errno, "close fds from %llu", (unsigned long long)first);
 	return 0;
 }
 

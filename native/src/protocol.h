@@ -82,7 +82,8 @@ enum rts_opcode {
 	OP_SELINUX_LABEL = 45,
 	OP_WINSIZE = 46,
 	OP_HOOK = 47,
-	OP_MAX = 47,
+	OP_SECCOMP_NOTIFY = 48,
+	OP_MAX = 48,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

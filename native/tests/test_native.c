@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -21,6 +23,7 @@
 #include <sys/un.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -1759,7 +1762,7 @@ static void test_e2e_hooks(void)
 	const char *a4[] = {"busybox", "sh", "-c", "kill -9 $$", NULL};
 	p_hook(&pl, "sig hook", "/bin/busybox", a4, none, 5);
 	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.err == 0 &&
-		      strcmp(oc.detail, "sig hook: killed by signal 9") == 0,
+		      strcmp(oc.detail, "sig hook: killed by signal 9 (error running hook: signal: killed)") == 0,
 	      "signal: errno %d '%s'", oc.err, oc.detail);
 	b_free(&pl.b);
 	p_init(&pl);
@@ -2074,6 +2077,267 @@ static void test_e2e_console_proxy_sigterm(void)
 	close(os);
 }
 
+
+/* ---- seccomp: SECCOMP refusals, the close_range fallback, SECCOMP_NOTIFY -------- */
+
+static void v_filter(struct plan_b *p, uint32_t nr, uint32_t ret)
+{
+	/* ld [nr]; jeq nr, 0, 1; ret <ret>; ret ALLOW */
+	const struct sock_filter f[] = {
+		{0x20, 0, 0, 0},
+		{0x15, 0, 1, nr},
+		{0x06, 0, 0, ret},
+		{0x06, 0, 0, 0x7fff0000},
+	};
+	b_u8(&p->b, RTS_BYTES);
+	b_u32(&p->b, (uint32_t)sizeof(f));
+	b_raw(&p->b, f, sizeof(f));
+}
+
+static int listen_unix(const char *path)
+{
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 4) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	return s;
+}
+
+static void test_e2e_seccomp_errors(void)
+{
+	struct plan_b pl;
+	struct outcome oc;
+
+	/* plain SECCOMP cannot create a listener: it would have nowhere to go */
+	p_init(&pl);
+	p_op(&pl, OP_SECCOMP, 2);
+	v_filter(&pl, 83, 0x7fc00000);
+	v_u64(&pl, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run SECCOMP NEW_LISTENER plan");
+	CHECK(oc.frames_error == 1 && oc.index == 0 && oc.opcode == OP_SECCOMP && oc.err == EINVAL,
+	      "SECCOMP with NEW_LISTENER: op %u errno %d '%s'", oc.index, oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* the agent socket is connected before any op runs */
+	char missing[PATH_MAX];
+	snprintf(missing, sizeof(missing), "%s/no-agent.sock", tmpdir);
+	p_init(&pl);
+	p_op(&pl, OP_UMASK, 1);
+	v_u64(&pl, 022);
+	p_op(&pl, OP_SECCOMP_NOTIFY, 3);
+	v_filter(&pl, 83, 0x7fc00000);
+	v_u64(&pl, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	v_str(&pl, missing);
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run SECCOMP_NOTIFY without agent");
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof(want), "failed to connect with seccomp agent at %s", missing);
+	CHECK(oc.frames_error == 1 && oc.index == 1 && oc.opcode == OP_SECCOMP_NOTIFY &&
+		      oc.err == ENOENT && strcmp(oc.detail, want) == 0,
+	      "no agent: op %u errno %d '%s'", oc.index, oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* without SYNC 5 there is no state to send */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/agent0.sock", tmpdir);
+	int ls = listen_unix(path);
+	CHECK(ls >= 0, "listen %s: %s", path, strerror(errno));
+	p_init(&pl);
+	p_op(&pl, OP_SECCOMP_NOTIFY, 3);
+	v_filter(&pl, 83, 0x7fc00000);
+	v_u64(&pl, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	v_str(&pl, path);
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run SECCOMP_NOTIFY without SYNC 5");
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_SECCOMP_NOTIFY && oc.err == EPROTO,
+	      "no state: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	if (ls >= 0)
+		close(ls);
+	unlink(path);
+}
+
+/* Runs a plan that ends in EXEC with stdout and stderr captured; SYNC 5 gets
+ * `state`. Returns the executor's pid (still running) or -1. */
+static pid_t start_exec_plan(struct plan_b *pl, struct run *r, const char *state, int *ready)
+{
+	*ready = 0;
+	if (start_executor(r, 1, 1) < 0)
+		return -1;
+	long long deadline = now_ms() + 10000;
+	if (send_plan(r, pl) < 0)
+		return -1;
+	for (;;) {
+		uint16_t type;
+		uint8_t *payload;
+		uint32_t len;
+		int fr = recv_frame(r->sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_SYNC && len == 8)
+			rts_write_frame(r->sock, RTS_MSG_CONTINUE, state, (uint32_t)strlen(state));
+		else if (type == RTS_MSG_READY)
+			*ready = 1;
+		else if (type == RTS_MSG_ERROR && len >= 16)
+			fprintf(stderr, "executor ERROR op %u errno %d: %.*s\n", rts_get32(payload),
+				(int)rts_get32(payload + 8), (int)(len - 16), payload + 16);
+		free(payload);
+		if (*ready)
+			break;
+	}
+	return r->pid;
+}
+
+/* A profile older than close_range(2) makes it fail: CLOSE_FDS still closes. */
+static void test_e2e_seccomp_close_fds(void)
+{
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_SECCOMP, 2);
+	v_filter(&pl, 436 /* close_range */, 0x00050000 | ENOSYS);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"busybox", "ls", "/proc/self/fd", NULL}, *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	struct run r;
+	int ready;
+	pid_t pid = start_exec_plan(&pl, &r, "", &ready);
+	b_free(&pl.b);
+	CHECK(pid > 0 && ready, "close_range fallback plan reaches READY");
+	if (pid <= 0)
+		return;
+	long long deadline = now_ms() + 10000;
+	struct buf out;
+	memset(&out, 0, sizeof(out));
+	read_all(r.out, &out, deadline);
+	b_u8(&out, 0);
+	int st;
+	CHECK(wait_for(pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "ls exits 0 (0x%x)", st);
+	/* 0 1 2, and ls' own directory fd: the stray fd 10 is gone */
+	CHECK(strcmp((char *)out.p, "0\n1\n2\n3\n") == 0, "fds after CLOSE_FDS: %s", (char *)out.p);
+	b_free(&out);
+	stop_run(&r);
+}
+
+/* SECCOMP_NOTIFY: the listener and the SYNC 5 state reach the agent in one
+ * message; the agent's answer is what the process sees. */
+static void test_e2e_seccomp_notify(void)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/agent.sock", tmpdir);
+	snprintf(dir, sizeof(dir), "%s/notified", tmpdir);
+	int ls = listen_unix(path);
+	CHECK(ls >= 0, "listen %s: %s", path, strerror(errno));
+	if (ls < 0)
+		return;
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 5);
+	p_op(&pl, OP_SECCOMP_NOTIFY, 3);
+	v_filter(&pl, SYS_mkdir, 0x7fc00000);
+	v_u64(&pl, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	v_str(&pl, path);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"busybox", "mkdir", dir, NULL}, *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	const char *state = "{\"ociVersion\":\"1.3.0\",\"fds\":[\"seccompFd\"],\"pid\":42,"
+			    "\"metadata\":\"m\",\"state\":{\"id\":\"c\",\"status\":\"creating\"}}";
+	struct run r;
+	int ready;
+	pid_t pid = start_exec_plan(&pl, &r, state, &ready);
+	b_free(&pl.b);
+	CHECK(pid > 0 && ready, "notify plan reaches READY");
+	long long deadline = now_ms() + 10000;
+	struct pollfd pf = {.fd = ls, .events = POLLIN};
+	int conn = -1, lfd = -1;
+	if (pid > 0 && poll(&pf, 1, 5000) == 1)
+		conn = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(conn >= 0, "the executor connected to the agent socket");
+	if (conn >= 0) {
+		char data[4096];
+		union {
+			char b[CMSG_SPACE(sizeof(int) * 4)];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data) - 1};
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.b;
+		msg.msg_controllen = sizeof(cm.b);
+		ssize_t n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		int nfds = c && c->cmsg_type == SCM_RIGHTS
+				   ? (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int))
+				   : 0;
+		if (nfds >= 1)
+			memcpy(&lfd, CMSG_DATA(c), sizeof(int));
+		data[n > 0 ? n : 0] = '\0';
+		CHECK(n == (ssize_t)strlen(state) && strcmp(data, state) == 0 && nfds == 1,
+		      "agent got the state and one fd: %zd bytes, %d fds: %s", n, nfds, data);
+		char eof;
+		CHECK(read(conn, &eof, 1) == 0, "the executor closed the agent connection");
+		close(conn);
+	}
+	if (lfd >= 0) {
+		struct pollfd nf = {.fd = lfd, .events = POLLIN};
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof(req));
+		int got = poll(&nf, 1, 5000) == 1 && ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0;
+		CHECK(got && req.data.nr == SYS_mkdir && req.pid == (uint32_t)pid,
+		      "a mkdir notification from the process (nr %d pid %u)", req.data.nr, req.pid);
+		if (got) {
+			struct seccomp_notif_resp resp;
+			memset(&resp, 0, sizeof(resp));
+			resp.id = req.id;
+			resp.error = -ENOMEDIUM;
+			resp.val = -1;
+			CHECK(ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0, "NOTIF_SEND: %s",
+			      strerror(errno));
+		}
+	}
+	if (pid > 0) {
+		struct buf err;
+		memset(&err, 0, sizeof(err));
+		read_all(r.err, &err, deadline);
+		b_u8(&err, 0);
+		int st;
+		CHECK(wait_for(pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+		      "mkdir fails (0x%x)", st);
+		CHECK(strstr((char *)err.p, "No medium found") != NULL, "the agent's errno: %s",
+		      (char *)err.p);
+		struct stat sb;
+		CHECK(stat(dir, &sb) < 0, "nothing created");
+		b_free(&err);
+		stop_run(&r);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	close(ls);
+	unlink(path);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -2109,6 +2373,9 @@ static void test_e2e(void)
 	test_e2e_console_proxy_tty();
 	test_e2e_console_proxy_pipes();
 	test_e2e_console_proxy_sigterm();
+	test_e2e_seccomp_errors();
+	test_e2e_seccomp_close_fds();
+	test_e2e_seccomp_notify();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -1,3 +1,4 @@
+import { libseccompVersion } from '@runc-ts/libcontainer';
 import { OCI_VERSION } from '@runc-ts/spec';
 
 // Replaced at bundle time by tsup (see tsup.config.ts); tests and tsx runs
@@ -18,5 +19,7 @@ export function versionText(): string {
     `commit: ${buildInfo.commit}`,
     `spec: ${OCI_VERSION}`,
     `node: ${process.version}`,
+    // From the library's file name: loading it (koffi) would slow every call.
+    `libseccomp: ${libseccompVersion() ?? 'not found'}`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { defaultStateRoot } from '@runc-ts/libcontainer';
 import { Command, CommanderError } from 'commander';
 import { versionText } from './build-info.js';
+import { registerCgroupCommands } from './commands/cgroups.js';
 import { registerFeatures } from './commands/features.js';
 import { registerExec, registerLifecycle } from './commands/lifecycle.js';
 import { registerSpec } from './commands/spec.js';
@@ -89,6 +90,7 @@ export function buildProgram(context: CliContext): Command {
 
   registerLifecycle(program, context);
   registerExec(program, context);
+  registerCgroupCommands(program, context);
   registerSpec(program, context);
   registerFeatures(program, context);
   return program;

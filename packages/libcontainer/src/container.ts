@@ -15,20 +15,43 @@ import {
 } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import { planCreate, planExec, SyncKind } from '@runc-ts/namespaces';
-import { OCI_VERSION, type Process, parseConfig, type Spec, type State } from '@runc-ts/spec';
+import {
+  type LinuxResources,
+  OCI_VERSION,
+  type Process,
+  parseConfig,
+  type Spec,
+  type State,
+} from '@runc-ts/spec';
+import {
+  cgroupManagerOf,
+  createCgroupManager,
+  effectiveResources,
+  joinCgroup,
+  mergeResources,
+  parseExecCgroups,
+} from './cgroup.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
 import { runHooks } from './hooks.js';
 import { apparmorEnabled, hostCgroupLayout, hostHasKcore, isFile, selinuxEnabled } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
+import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import { StateStore, type StoredState } from './state-store.js';
 
-export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
 /** `runc state` output: the OCI state plus runc's rootfs, created and owner. */
-export interface ContainerState extends State {
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  /** The OCI statuses and runc's `paused`. */
+  status: ContainerStatus;
+  bundle: string;
+  annotations?: Record<string, string>;
   pid: number;
   rootfs: string;
   created: string;
@@ -40,8 +63,10 @@ export interface RuntimeOptions {
   root: string;
   /** Path of the runc-ts-init executor binary. */
   initPath: string;
-  /** --systemd-cgroup: place containers with systemd (not supported yet). */
+  /** --systemd-cgroup: place containers in transient systemd units. */
   systemdCgroup?: boolean;
+  /** --rootless: a cgroup that cannot be created or written is skipped. */
+  rootlessCgroups?: boolean;
 }
 
 export interface CreateOptions {
@@ -85,6 +110,10 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   preserveFds?: number;
+  /** `--cgroup [controller:]path`: sub-cgroups of the container's to run in. */
+  cgroups?: string[];
+  /** `--ignore-paused`: exec even when the container is paused. */
+  ignorePaused?: boolean;
 }
 
 /** The process `runc exec` runs: the container's, with the command line's changes. */
@@ -141,35 +170,6 @@ function writeMaps(pid: number, spec: Spec): void {
       'EXECUTOR',
       `write uid/gid mappings of the user namespace (pid ${pid}): ${describeSystemError(error)}`,
       { cause: error },
-    );
-  }
-}
-
-/**
- * The resources block needs the cgroup drivers, which have not landed; only
- * runc's default device rule (deny all) is accepted, and it is not enforced
- * yet (see the README status table).
- */
-function checkResources(spec: Spec): void {
-  const resources = spec.linux?.resources;
-  if (!resources) return;
-  for (const key of Object.keys(resources)) {
-    if (key !== 'devices') {
-      throw new ContainerError(
-        'PLAN',
-        `linux.resources.${key}: cgroup resources are not supported yet (only runc's default linux.resources.devices rule is accepted)`,
-      );
-    }
-  }
-  const devices = resources.devices ?? [];
-  const onlyDenyAll = devices.every(
-    (rule) =>
-      rule.allow === false && !rule.type && rule.major === undefined && rule.minor === undefined,
-  );
-  if (!onlyDenyAll) {
-    throw new ContainerError(
-      'PLAN',
-      'linux.resources.devices: device cgroup rules other than "deny all" are not supported yet',
     );
   }
 }
@@ -233,10 +233,12 @@ export class Runtime {
 
   private status(stored: StoredState): ContainerStatus {
     if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    return existsSync(this.store.fifoPath(stored.id)) ? 'created' : 'running';
+    if (existsSync(this.store.fifoPath(stored.id))) return 'created';
+    const cgroup = cgroupManagerOf(stored.cgroup);
+    return cgroup?.freezerState() === 'frozen' ? 'paused' : 'running';
   }
 
-  private ociState(stored: StoredState, status: ContainerStatus): State {
+  private ociState(stored: StoredState, status: State['status']): State {
     const state: State = {
       ociVersion: OCI_VERSION,
       id: stored.id,
@@ -263,14 +265,7 @@ export class Runtime {
     waitForInit: boolean,
   ): Promise<{ stored: StoredState; executor: ChildProcess }> {
     validateContainerId(id);
-    if (this.options.systemdCgroup) {
-      throw new ContainerError(
-        'OPTION_INVALID',
-        '--systemd-cgroup: the systemd cgroup driver is not supported yet (cgroups land with a later release)',
-      );
-    }
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
-    checkResources(spec);
     checkSecurityModules(spec.process, 'process');
     const listenFds = options.listenFds ?? 0;
     const preserveFds = listenFds + (options.preserveFds ?? 0);
@@ -296,8 +291,16 @@ export class Runtime {
         config: spec,
       };
       let initPid = 0;
+      let cgroup: CgroupManager | undefined;
       try {
+        cgroup = createCgroupManager(id, spec, {
+          systemd: this.options.systemdCgroup === true,
+          rootless: this.options.rootlessCgroups === true,
+        });
+        const containerCgroup = cgroup;
+        const seccomp = containerSeccomp(spec);
         const plan = planCreate(spec, {
+          seccomp,
           rootfs,
           fifoPath: this.store.fifoPath(id),
           containerId: id,
@@ -323,13 +326,25 @@ export class Runtime {
           },
           onSync: (kind, pid) => {
             if (kind === SyncKind.USERNS) writeMaps(pid, spec);
-            else if (kind === SyncKind.HOOKS) {
+            else if (kind === SyncKind.CGROUP) {
+              // The init, before it runs anything of the container's.
+              return containerCgroup
+                .apply(initPid || pid)
+                .then(() => containerCgroup.set(effectiveResources(spec)))
+                .then(() => {
+                  stored.cgroup = containerCgroup.state();
+                  return undefined;
+                });
+            } else if (kind === SyncKind.HOOKS) {
               const state = this.ociState(stored, 'creating');
               runHooks('prestart', spec.hooks?.prestart, state);
               runHooks('createRuntime', spec.hooks?.createRuntime, state);
             } else if (kind === SyncKind.STATE) {
               // For the createContainer/startContainer hooks the executor runs.
               return Buffer.from(JSON.stringify(this.ociState(stored, 'creating')));
+            } else if (kind === SyncKind.SECCOMP) {
+              // What the seccomp agent gets with the listener fd.
+              return seccompAgentState(spec, stored.pid, this.ociState(stored, 'creating'));
             }
             return undefined;
           },
@@ -339,6 +354,7 @@ export class Runtime {
         return { stored, executor: run.child };
       } catch (error) {
         if (initPid > 0) killAndReap(initPid);
+        await destroyQuietly(cgroup);
         this.store.removeContainerDir(id);
         throw normalizeError(error);
       }
@@ -355,6 +371,9 @@ export class Runtime {
       }
       if (status === 'running') {
         throw new ContainerError('BAD_STATUS', 'cannot start an already running container');
+      }
+      if (status !== 'created') {
+        throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
       }
       releaseInit(this.store.fifoPath(id), stored);
       return stored;
@@ -384,46 +403,44 @@ export class Runtime {
 
   /**
    * `runc kill`. With `all`, every process of the container gets the signal:
-   * found through the container's own pid namespace (cgroups are not
-   * supported yet, so a container sharing a pid namespace is refused).
+   * found through its cgroup (frozen meanwhile, so none can fork away), or
+   * through its own pid namespace when it has no cgroup.
    */
-  kill(id: string, signal: number, options: { all?: boolean } = {}): void {
+  async kill(id: string, signal: number, options: { all?: boolean } = {}): Promise<void> {
     validateContainerId(id);
     const stored = this.store.read(id);
     const status = this.status(stored);
     if (options.all) {
-      const ownPidNamespace = (stored.config.linux?.namespaces ?? []).some(
-        (ns) => ns.type === 'pid' && !ns.path,
-      );
-      if (!ownPidNamespace) {
-        throw new ContainerError(
-          'OPTION_INVALID',
-          'kill --all: the container shares a pid namespace, so its processes can only be found through its cgroup, which is not supported yet',
-        );
-      }
-      if (status === 'stopped') return; // its pid namespace is gone with its init
-      for (const pid of processesInPidNamespaceOf(stored.pid)) signalProcess(pid, signal);
+      await signalAll(stored, signal, status);
       return;
     }
     if (status === 'stopped') throw new ContainerError('BAD_STATUS', 'container not running');
     signalProcess(stored.pid, signal);
   }
 
-  delete(id: string, options: { force?: boolean } = {}): void {
+  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     validateContainerId(id);
     // Like runc: forcing the deletion of a container that does not exist is not an error.
     if (options.force && !this.store.exists(id)) return;
-    this.store.withLock(id, () => {
+    await this.store.withLockAsync(id, async () => {
       const stored = this.store.read(id);
       const status = this.status(stored);
+      if (status !== 'stopped' && status !== 'created' && !options.force) {
+        throw new ContainerError(
+          'BAD_STATUS',
+          `cannot delete container ${id} that is not stopped: ${status}`,
+        );
+      }
       if (status !== 'stopped') {
-        if (!options.force) {
-          throw new ContainerError(
-            'BAD_STATUS',
-            `cannot delete container ${id} that is not stopped: ${status}`,
-          );
-        }
+        // A created container is killed without --force, as runc does.
+        await signalAll(stored, osConstants.signals.SIGKILL, status);
         killAndReap(stored.pid, stored.pidStartTime);
+      }
+      const cgroup = cgroupManagerOf(stored.cgroup);
+      if (cgroup) {
+        // Processes that shared the init's cgroup but not its pid namespace.
+        for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL);
+        await cgroup.destroy();
       }
       this.store.removeContainerDir(id);
       try {
@@ -442,8 +459,22 @@ export class Runtime {
   async exec(id: string, options: ExecOptions): Promise<number> {
     validateContainerId(id);
     const stored = this.store.read(id);
-    if (this.status(stored) === 'stopped') {
+    const status = this.status(stored);
+    if (status === 'stopped') {
       throw new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
+    }
+    if (status === 'paused' && !options.ignorePaused) {
+      throw new ContainerError(
+        'BAD_STATUS',
+        'cannot exec in a paused container (use --ignore-paused to override)',
+      );
+    }
+    const subCgroups =
+      options.cgroups?.length && stored.cgroup
+        ? parseExecCgroups(options.cgroups, stored.cgroup)
+        : undefined;
+    if (options.cgroups?.length && !stored.cgroup) {
+      throw new ContainerError('OPTION_INVALID', '--cgroup: the container has no cgroup');
     }
     const process = execProcess(stored.config.process, options);
     checkSecurityModules(process, options.process ? 'process.json' : 'process');
@@ -466,6 +497,8 @@ export class Runtime {
         detach: options.detach === true,
         consoleSocket: options.consoleSocket,
         preserveFds: options.preserveFds ?? 0,
+        joinCgroup: stored.cgroup !== undefined,
+        seccomp: containerSeccomp(stored.config),
       });
     } catch (error) {
       throw normalizeError(error);
@@ -479,11 +512,102 @@ export class Runtime {
       onPid: (child) => {
         pid = child;
       },
-      onSync: () => undefined,
+      onSync: (kind) => {
+        if (kind === SyncKind.CGROUP && stored.cgroup) joinCgroup(stored.cgroup, pid, subCgroups);
+        if (kind === SyncKind.SECCOMP) {
+          return seccompAgentState(stored.config, pid, this.ociState(stored, 'running'));
+        }
+        return undefined;
+      },
     });
     if (options.pidFile) writePidFile(options.pidFile, pid);
     if (options.detach) return 0;
     return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
+  }
+
+  /** `runc pause`: freezes every process of a running container. */
+  async pause(id: string): Promise<void> {
+    const { stored, cgroup } = this.withCgroup(id, 'pause');
+    if (this.status(stored) !== 'running') {
+      throw new ContainerError('BAD_STATUS', 'container not running');
+    }
+    await cgroup.freeze();
+  }
+
+  /** `runc resume`: thaws a paused container. */
+  async resume(id: string): Promise<void> {
+    const { stored, cgroup } = this.withCgroup(id, 'resume');
+    if (this.status(stored) !== 'paused') {
+      throw new ContainerError('BAD_STATUS', 'container not paused');
+    }
+    await cgroup.thaw();
+  }
+
+  /**
+   * `runc update`: lays `changes` over the container's resources, writes
+   * them to its cgroup and keeps them in its state.
+   */
+  async update(id: string, changes: LinuxResources): Promise<LinuxResources> {
+    return this.store.withLockAsync(id, async () => {
+      const { stored, cgroup } = this.withCgroup(id, 'update');
+      if (this.status(stored) === 'stopped') {
+        throw new ContainerError('BAD_STATUS', 'container not running');
+      }
+      const linux = stored.config.linux ?? {};
+      const resources = mergeResources(linux.resources ?? {}, changes);
+      const config = { ...stored.config, linux: { ...linux, resources } };
+      await cgroup.set(effectiveResources(config));
+      this.store.write({ ...stored, config });
+      return resources;
+    });
+  }
+
+  /** `runc events --stats`: the container's cgroup statistics. */
+  stats(id: string): CgroupStats {
+    const { stored, cgroup } = this.withCgroup(id, 'events');
+    if (this.status(stored) === 'stopped') {
+      throw new ContainerError('BAD_STATUS', 'container not running');
+    }
+    return cgroup.stats();
+  }
+
+  /**
+   * `runc events`: calls `listener` on every OOM kill in the container until
+   * the returned function is called.
+   */
+  watchOom(id: string, listener: () => void): () => void {
+    const { cgroup } = this.withCgroup(id, 'events');
+    return cgroup.onOom(listener);
+  }
+
+  /** Whether the container's init still runs (for `events`, which stops with it). */
+  isRunning(id: string): boolean {
+    try {
+      const status = this.status(this.store.read(id));
+      return status !== 'stopped';
+    } catch {
+      return false;
+    }
+  }
+
+  /** `runc ps`: host pids of every process in the container's cgroup. */
+  pids(id: string): number[] {
+    const { stored, cgroup } = this.withCgroup(id, 'ps');
+    if (this.status(stored) === 'stopped') return [];
+    return cgroup.pids();
+  }
+
+  private withCgroup(id: string, command: string): { stored: StoredState; cgroup: CgroupManager } {
+    validateContainerId(id);
+    const stored = this.store.read(id);
+    const cgroup = cgroupManagerOf(stored.cgroup);
+    if (!cgroup) {
+      throw new ContainerError(
+        'CGROUP',
+        `${command}: container ${id} has no cgroup (it was created without one)`,
+      );
+    }
+    return { stored, cgroup };
   }
 
   /**
@@ -508,7 +632,7 @@ export class Runtime {
       throw error;
     }
     const code = await exited;
-    if (!options.keep) this.delete(id, { force: true });
+    if (!options.keep) await this.delete(id, { force: true });
     return code;
   }
 }
@@ -545,6 +669,44 @@ async function waitForExit(executor: ChildProcess, pid: number, relay: boolean):
     return await exitOf(executor);
   } finally {
     for (const signal of forwarded) process.off(signal, forward);
+  }
+}
+
+/**
+ * Signals every process of the container: through its cgroup, frozen so that
+ * no process forks away meanwhile, or through its own pid namespace.
+ */
+async function signalAll(stored: StoredState, signal: number, status: ContainerStatus) {
+  const cgroup = cgroupManagerOf(stored.cgroup);
+  if (cgroup?.exists()) {
+    const wasFrozen = status === 'paused';
+    if (!wasFrozen) await cgroup.freeze();
+    try {
+      for (const pid of cgroup.pids()) signalProcess(pid, signal);
+    } finally {
+      // SIGKILL takes effect on frozen tasks only once they are thawed.
+      if (!wasFrozen || signal === osConstants.signals.SIGKILL) await cgroup.thaw();
+    }
+    return;
+  }
+  const ownPidNamespace = (stored.config.linux?.namespaces ?? []).some(
+    (ns) => ns.type === 'pid' && !ns.path,
+  );
+  if (!ownPidNamespace) {
+    throw new ContainerError(
+      'CGROUP',
+      'kill --all: the container has no cgroup and shares a pid namespace, so its processes cannot be told apart',
+    );
+  }
+  if (status === 'stopped') return; // its pid namespace is gone with its init
+  for (const pid of processesInPidNamespaceOf(stored.pid)) signalProcess(pid, signal);
+}
+
+async function destroyQuietly(cgroup: CgroupManager | undefined): Promise<void> {
+  try {
+    await cgroup?.destroy();
+  } catch (error) {
+    process.emitWarning(`cleanup: ${(error as Error).message}`);
   }
 }
 

@@ -13,6 +13,8 @@ export type ContainerErrorCode =
   | 'NOT_FOUND'
   /** The container's status does not allow the operation. */
   | 'BAD_STATUS'
+  /** A cgroup could not be created, joined, changed or removed. */
+  | 'CGROUP'
   /** Another runc-ts process holds the container's lock for too long. */
   | 'LOCKED'
   /** The config asks for something this runtime cannot plan (see the message). */

@@ -16,7 +16,14 @@ describe('runtimeFeatures', () => {
   });
 
   it('lists the hooks, namespaces, capabilities and mount options that work', () => {
-    expect(features.hooks).toEqual(['prestart', 'createRuntime', 'poststart', 'poststop']);
+    expect(features.hooks).toEqual([
+      'prestart',
+      'createRuntime',
+      'createContainer',
+      'startContainer',
+      'poststart',
+      'poststop',
+    ]);
     expect(features.mountOptions).toContain('rbind');
     expect(features.mountOptions).toContain('rro');
     expect(features.mountOptions).not.toContain('idmap');
@@ -26,17 +33,27 @@ describe('runtimeFeatures', () => {
 
   it('claims no capability that is not implemented yet', () => {
     // Each change that lands a capability updates this.
-    expect(Object.values(features.linux?.cgroup ?? {})).not.toContain(true);
-    for (const key of ['seccomp', 'apparmor', 'selinux', 'intelRdt', 'netDevices'] as const) {
+    expect(features.linux?.cgroup).toEqual({
+      v1: true,
+      v2: true,
+      systemd: true,
+      systemdUser: false,
+      rdma: true,
+    });
+    for (const key of ['apparmor', 'selinux', 'intelRdt', 'netDevices'] as const) {
       expect(features.linux?.[key]?.enabled, key).toBe(false);
     }
     expect(features.linux?.mountExtensions?.idmap?.enabled).toBe(false);
   });
 
-  it('names this build', () => {
-    expect(features.annotations).toEqual({
+  it('names this build, and the libseccomp in use as runc does', () => {
+    expect(features.annotations).toMatchObject({
       'dev.runc-ts.version': '1.2.3',
       'dev.runc-ts.commit': 'abc',
     });
+    const libseccomp = features.annotations?.['io.github.seccomp.libseccomp.version'];
+    expect(libseccomp === undefined || /^\d+\.\d+\.\d+$/.test(libseccomp)).toBe(true);
+    // seccomp is enabled exactly when libseccomp could be loaded
+    expect(features.linux?.seccomp?.enabled).toBe(libseccomp !== undefined);
   });
 });

@@ -1,4 +1,5 @@
 import { KNOWN_CAPABILITIES, MOUNT_OPTIONS_SUPPORTED } from '@runc-ts/namespaces';
+import { seccompFeatures } from '@runc-ts/seccomp';
 import { type Features, OCI_VERSION } from '@runc-ts/spec';
 
 export interface BuildInfo {
@@ -12,18 +13,27 @@ export interface BuildInfo {
  * `enabled: false` means "not implemented yet", not "unknown".
  */
 export function runtimeFeatures(build: BuildInfo): Features {
+  // What this host's kernel and libseccomp support (loads libseccomp).
+  const { libseccompVersion, ...seccomp } = seccompFeatures();
   return {
     ociVersionMin: '1.0.0',
     ociVersionMax: OCI_VERSION,
-    // createContainer and startContainer hooks run inside the container and
-    // are refused until the executor can run them.
-    hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
+    // createContainer and startContainer run inside the container (executor).
+    hooks: [
+      'prestart',
+      'createRuntime',
+      'createContainer',
+      'startContainer',
+      'poststart',
+      'poststop',
+    ],
     mountOptions: [...MOUNT_OPTIONS_SUPPORTED],
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...KNOWN_CAPABILITIES],
-      cgroup: { v1: false, v2: false, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      // systemdUser (rootless systemd) comes with rootless support.
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+      seccomp,
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
@@ -33,6 +43,8 @@ export function runtimeFeatures(build: BuildInfo): Features {
     annotations: {
       'dev.runc-ts.version': build.version,
       'dev.runc-ts.commit': build.commit,
+      // runc's annotation for the libseccomp it uses
+      ...(libseccompVersion ? { 'io.github.seccomp.libseccomp.version': libseccompVersion } : {}),
     },
     potentiallyUnsafeConfigAnnotations: [],
   };

@@ -1,5 +1,6 @@
 // @runc-ts/libcontainer: the programmatic API behind the `runc` CLI.
 
+export { type CgroupStats, formatStatsJson } from '@runc-ts/cgroups';
 export {
   type ContainerState,
   type ContainerStatus,
@@ -19,6 +20,13 @@ export { renderExecutorError } from './executor.js';
 export { type BuildInfo, runtimeFeatures } from './features.js';
 export { type HookPhase, runHooks } from './hooks.js';
 export { validateContainerId } from './id.js';
+export {
+  type ContainerSeccompOptions,
+  containerSeccomp,
+  defaultSeccompCacheDir,
+  libseccompVersion,
+  seccompAgentState,
+} from './seccomp.js';
 export { parseSignal, signalName } from './signals.js';
 export {
   isCgroup2UnifiedMode,

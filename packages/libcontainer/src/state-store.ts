@@ -13,6 +13,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { CgroupState } from '@runc-ts/cgroups';
 import type { Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
 import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
@@ -31,6 +32,8 @@ export interface StoredState {
   owner: string;
   /** The validated config, for hooks and cleanup after the bundle changed. */
   config: Spec;
+  /** The container's cgroup; `update` also changes config.linux.resources. */
+  cgroup?: CgroupState;
 }
 
 const LOCK_TIMEOUT_MS = 10_000;

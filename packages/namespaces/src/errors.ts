@@ -20,6 +20,8 @@ export type PlanErrorCode =
   | 'USER_INVALID'
   /** linux.maskedPaths / linux.readonlyPaths entries that are not absolute. */
   | 'PATH_INVALID'
+  /** linux.seccomp without its compiled filter, or a NOTIFY filter without listenerPath. */
+  | 'SECCOMP_INVALID'
   /** A valid config feature this runtime does not implement yet. */
   | 'UNSUPPORTED';
 

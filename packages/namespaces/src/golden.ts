@@ -54,6 +54,8 @@ export const goldenPlans: Record<string, Op[]> = {
     op('CAPS', 0x20000420, 0x20000420, 0x20000420, 0, 0x400),
     op('NO_NEW_PRIVS'),
     op('SECCOMP', new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), 0),
+    op('SYNC', 5),
+    op('SECCOMP_NOTIFY', new Uint8Array([6, 0, 0, 0, 0, 0, 0xc0, 0x7f]), 8, '/run/agent.sock'),
     op('CHDIR', '/'),
     op('RESOLVE_EXEC', 'sh', '/usr/bin:/bin'),
     op('READY'),

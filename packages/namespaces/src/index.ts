@@ -45,7 +45,14 @@ export {
   PROTOCOL_MAGIC,
   SyncKind,
 } from './plan.js';
-export { DEFAULT_PATH, DEFAULT_UMASK, type PlanContext, planCreate } from './plan-create.js';
+export {
+  DEFAULT_PATH,
+  DEFAULT_UMASK,
+  type PlanContext,
+  planCreate,
+  type SeccompPlan,
+  seccompOps,
+} from './plan-create.js';
 export { type ExecPlanContext, planExec } from './plan-exec.js';
 export {
   type PlannedRlimit,

@@ -82,8 +82,8 @@ describe('planCreate: runc spec template', () => {
     expect(dumpPlan(planCreate(spec, ctx))).toMatchInlineSnapshot(`
       "OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
       UNSHARE 1812070400
-      SYNC 3
       FORK 0
+      SYNC 3
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -167,8 +167,8 @@ describe('planCreate: runc spec template', () => {
     const order: OpName[] = [
       'OPEN_FIFO',
       'UNSHARE',
-      'SYNC',
       'FORK',
+      'SYNC',
       'ROOTFS',
       'MOUNT',
       'MKNOD',
@@ -204,9 +204,9 @@ describe('planCreate: runc spec template', () => {
     const ops = planCreate(exampleSpec({ cgroupNamespace: true }), ctx);
     expect(dump(ops).slice(1, 6)).toEqual([
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
+      'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
       `UNSHARE ${CLONE_NEWCGROUP}`,
-      'FORK 0',
       `ROOTFS "${ctx.rootfs}" 540672`,
     ]);
   });
@@ -223,8 +223,8 @@ describe('planCreate: rootless template', () => {
       SETGID 0
       SETUID 0
       UNSHARE 738328576
-      SYNC 3
       FORK 0
+      SYNC 3
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -294,8 +294,8 @@ describe('planCreate: rootless template', () => {
       'SETGID 0',
       'SETUID 0',
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
-      `SYNC ${SyncKind.CGROUP}`,
       'FORK 0',
+      `SYNC ${SyncKind.CGROUP}`,
     ]);
     expect(find(ops, 'SETGROUPS_DENY')).toEqual([]);
   });
@@ -353,8 +353,8 @@ describe('planCreate: namespaces', () => {
       `SETNS ${CLONE_NEWIPC} "/proc/42/ns/ipc"`,
       `SETNS ${CLONE_NEWCGROUP} "/proc/42/ns/cgroup"`,
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
-      `SYNC ${SyncKind.CGROUP}`,
       'FORK 0',
+      `SYNC ${SyncKind.CGROUP}`,
       `ROOTFS "${ctx.rootfs}" 540672`,
     ]);
   });
@@ -372,7 +372,7 @@ describe('planCreate: namespaces', () => {
       `SETNS ${CLONE_NEWUSER} "/proc/42/ns/user"`,
       `SETNS ${CLONE_NEWNET} "/proc/42/ns/net"`,
       `UNSHARE ${CLONE_NEWNS}`,
-      `SYNC ${SyncKind.CGROUP}`,
+      'FORK 0',
     ]);
     expect(find(ops, 'MKNOD')).toEqual([]);
     expect(find(ops, 'BIND_DEVICE')).toHaveLength(6);
@@ -385,8 +385,8 @@ describe('planCreate: namespaces', () => {
     expect(dump(ops).slice(0, 4)).toEqual([
       'OPEN_FIFO "/run/runc-ts/c1/exec.fifo"',
       `UNSHARE ${CLONE_NEWNS}`,
-      'SYNC 3',
       'FORK 0',
+      'SYNC 3',
     ]);
   });
 
@@ -465,7 +465,7 @@ describe('planCreate: root filesystem', () => {
     const ops = names(planCreate(headless(), { ...ctx, noPivot: true }));
     expect(ops).toContain('MOVE_ROOT');
     expect(ops).not.toContain('PIVOT_ROOT');
-    expect(ops.indexOf('MOVE_ROOT')).toBe(ops.indexOf('SYNC', ops.indexOf('FORK')) + 1);
+    expect(ops.indexOf('MOVE_ROOT')).toBe(ops.indexOf('SYNC', ops.indexOf('ROOTFS')) + 1);
   });
 
   it.each([
@@ -1271,13 +1271,6 @@ describe('planCreate: process', () => {
 describe('planCreate: unsupported features', () => {
   const cases: [string, (spec: Spec) => void, string][] = [
     [
-      'seccomp',
-      (s) => {
-        s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
-      },
-      'linux.seccomp: seccomp filters are not supported yet',
-    ],
-    [
       'intelRdt',
       (s) => {
         s.linux!.intelRdt = { closID: 'x' };
@@ -1359,5 +1352,74 @@ describe('ambient capabilities', () => {
     };
     // CAP_CHOWN = 0, CAP_KILL = 5
     expect(dump(planCreate(spec, ctx))).toContain('CAPS 33 32 33 1 1');
+  });
+});
+
+describe('planCreate: seccomp', () => {
+  const program = new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+  const withSeccomp = (nnp: boolean) => {
+    const spec = headless();
+    spec.process!.noNewPrivileges = nnp;
+    spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    return spec;
+  };
+
+  it('with no_new_privs: after the capabilities, right before READY', () => {
+    const lines = dump(planCreate(withSeccomp(true), { ...ctx, seccomp: { program, flags: 2 } }));
+    const at = lines.indexOf('SECCOMP hex:060000000000ff7f 2');
+    expect(lines.slice(at - 3, at + 3)).toEqual([
+      expect.stringMatching(/^CAPS /),
+      'NO_NEW_PRIVS',
+      expect.stringMatching(/^RESOLVE_EXEC /),
+      'SECCOMP hex:060000000000ff7f 2',
+      'READY',
+      'WAIT_FIFO',
+    ]);
+  });
+
+  it('without no_new_privs: before the credentials change, while CAP_SYS_ADMIN is held', () => {
+    const lines = dump(planCreate(withSeccomp(false), { ...ctx, seccomp: { program, flags: 0 } }));
+    const at = lines.indexOf('SECCOMP hex:060000000000ff7f 0');
+    expect(lines.slice(at - 1, at + 3)).toEqual([
+      'CHDIR "/"',
+      'SECCOMP hex:060000000000ff7f 0',
+      'KEEPCAPS 1',
+      'SETGROUPS []',
+    ]);
+    expect(lines).not.toContain('NO_NEW_PRIVS');
+  });
+
+  it('a NOTIFY filter asks the parent for the process state, then hands the listener over', () => {
+    const ops = planCreate(withSeccomp(true), {
+      ...ctx,
+      seccomp: { program, flags: 8 | 32, listenerPath: '/run/agent.sock' },
+    });
+    const lines = dump(ops);
+    const at = lines.indexOf(`SYNC ${SyncKind.SECCOMP}`);
+    expect(lines.slice(at, at + 3)).toEqual([
+      'SYNC 5',
+      'SECCOMP_NOTIFY hex:060000000000ff7f 40 "/run/agent.sock"',
+      'READY',
+    ]);
+    expect(find(ops, 'SECCOMP')).toEqual([]);
+  });
+
+  it('refuses a config with linux.seccomp but no compiled filter, and NOTIFY without listener', () => {
+    expectPlanError(
+      () => planCreate(withSeccomp(true), ctx),
+      'SECCOMP_INVALID',
+      "linux.seccomp: the compiled filter is missing: compile the profile (@runc-ts/seccomp) and pass it as the plan context's seccomp",
+    );
+    expectPlanError(
+      () => planCreate(withSeccomp(true), { ...ctx, seccomp: { program, flags: 8 } }),
+      'SECCOMP_INVALID',
+      'linux.seccomp.listenerPath: SCMP_ACT_NOTIFY rules need a listenerPath',
+    );
+  });
+
+  it('no linux.seccomp: no seccomp op, whatever the context carries', () => {
+    const ops = names(planCreate(headless(), { ...ctx, seccomp: { program, flags: 0 } }));
+    expect(ops).not.toContain('SECCOMP');
+    expect(ops).not.toContain('SECCOMP_NOTIFY');
   });
 });

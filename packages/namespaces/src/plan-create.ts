@@ -5,16 +5,18 @@
 //   SETNS…                      namespaces with a path; user first, mount last
 //   UNSHARE(user) SYNC(USERNS)  new user namespace; the parent writes the maps
 //   UNSHARE(…)                  every other new namespace but cgroup
-//   SYNC(CGROUP)                the parent moves the executor into the cgroup
+//   FORK                        always (see below)
+//   SYNC(CGROUP)                the parent moves the init into the cgroup
 //   UNSHARE(cgroup)             after the move, so the namespace's root is the
 //                               container's cgroup, not the runtime's
-//   FORK                        always (see below)
 //   OPEN_FIFO ROOTFS MOUNT… devices
 //   SYNC(HOOKS)                 prestart/createRuntime/createContainer hooks
 //   PIVOT_ROOT | MOVE_ROOT
 //   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
 //   KEYRING, CONSOLE | SETSID, limits, LSM labels, creds, caps,
 //   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (CHDIR before the credentials)
+//   SECCOMP | SYNC(SECCOMP) SECCOMP_NOTIFY: before the credentials without
+//   no_new_privs, else right before READY (see seccompOps)
 
 import { posix } from 'node:path';
 import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
@@ -80,7 +82,24 @@ export interface PlanContext {
   hostHasKcore?: boolean;
   /** SELinux is enabled on the host: linux.mountLabel is applied to filesystem mounts. */
   selinuxEnabled?: boolean;
+  /**
+   * linux.seccomp compiled (by libcontainer, with @runc-ts/seccomp): required
+   * when the config has linux.seccomp. The planner only places it.
+   */
+  seccomp?: SeccompPlan;
 }
+
+/** A compiled linux.seccomp, as the plan carries it. */
+export interface SeccompPlan {
+  /** `struct sock_filter[]`. */
+  program: Uint8Array;
+  /** seccomp(2) flags; with SECCOMP_FILTER_FLAG_NEW_LISTENER the listener goes to `listenerPath`. */
+  flags: number;
+  /** The seccomp agent's unix socket (a host path): for filters with SCMP_ACT_NOTIFY rules. */
+  listenerPath?: string;
+}
+
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
 /** PATH used to find process.args[0] when process.env has none (runc's, and Go's). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -156,7 +175,6 @@ function unsupported(path: string, what: string): PlanError {
 /** Config features that are valid but not implemented: fail before doing anything. */
 function rejectUnsupported(spec: Spec): void {
   const linux = spec.linux ?? {};
-  if (linux.seccomp !== undefined) throw unsupported('linux.seccomp', 'seccomp filters are');
   if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
   if (linux.memoryPolicy !== undefined) {
     throw unsupported('linux.memoryPolicy', 'NUMA memory policies are');
@@ -543,6 +561,43 @@ export function capsOp(process: Process): Op {
   );
 }
 
+/**
+ * The ops that load the container's seccomp filter. With a NOTIFY listener,
+ * SYNC(SECCOMP) first: the parent answers with the container process state
+ * the executor sends to the agent with the listener.
+ *
+ * Where they go (runc's places, which the kernel dictates): without
+ * no_new_privs, loading a filter needs CAP_SYS_ADMIN, so they come before
+ * the credentials and capabilities change; with it, as late as possible (so
+ * the profile needs to allow as few of the runtime's own syscalls as
+ * possible) but before READY, while errors can still be reported and the
+ * parent can still answer SYNC(SECCOMP).
+ */
+export function seccompOps(spec: Spec, seccomp: SeccompPlan | undefined): Op[] {
+  if (spec.linux?.seccomp === undefined) return [];
+  if (seccomp === undefined) {
+    throw new PlanError(
+      'SECCOMP_INVALID',
+      'linux.seccomp',
+      "the compiled filter is missing: compile the profile (@runc-ts/seccomp) and pass it as the plan context's seccomp",
+    );
+  }
+  if ((seccomp.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) === 0) {
+    return [op('SECCOMP', seccomp.program, seccomp.flags)];
+  }
+  if (!seccomp.listenerPath) {
+    throw new PlanError(
+      'SECCOMP_INVALID',
+      'linux.seccomp.listenerPath',
+      'SCMP_ACT_NOTIFY rules need a listenerPath',
+    );
+  }
+  return [
+    op('SYNC', SyncKind.SECCOMP),
+    op('SECCOMP_NOTIFY', seccomp.program, seccomp.flags, seccomp.listenerPath),
+  ];
+}
+
 /** The PATH the process will see: the last PATH= of process.env, as getenv after setenv in order. */
 export function processPath(env: readonly string[]): string {
   let path: string | undefined;
@@ -618,13 +673,16 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   }
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
-  ops.push(op('SYNC', SyncKind.CGROUP));
-  if (ns.creates('cgroup')) ops.push(op('UNSHARE', CLONE_NEWCGROUP));
   // Always FORK: new pid and time namespaces only apply to children, and a
   // joined pid namespace too; forking in every case keeps one shape (init
   // is always a fresh child whose parent exits at once, as runc's init is
   // a child of its bootstrap process), and libcontainer always gets PID.
   ops.push(op('FORK', consoleProxy ? 2 : ctx.waitForInit ? 1 : 0));
+  // The cgroup move comes after FORK so that a waiting parent (foreground
+  // run, console proxy) stays outside the container's cgroup: it is not a
+  // container process (pids.max, ps). libcontainer knows the pid from PID.
+  ops.push(op('SYNC', SyncKind.CGROUP));
+  if (ns.creates('cgroup')) ops.push(op('UNSHARE', CLONE_NEWCGROUP));
 
   // Root filesystem, while the host filesystem is still reachable.
   const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
@@ -696,17 +754,21 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // chdir while still root with every capability: a cwd the user may not
   // search (runc's "exec --user with no access to cwd") still works.
   ops.push(op('CHDIR', process.cwd));
+  const filter = seccompOps(spec, ctx.seccomp);
+  const nnp = process.noNewPrivileges === true;
+  if (!nnp) ops.push(...filter);
   ops.push(
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
     op('KEEPCAPS', 0),
     caps,
   );
-  if (process.noNewPrivileges) ops.push(op('NO_NEW_PRIVS'));
+  if (nnp) ops.push(op('NO_NEW_PRIVS'));
   const env = process.env ?? [];
   const args = process.args ?? [];
+  ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
+  if (nnp) ops.push(...filter);
   ops.push(
-    op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
     op('READY'),
     op('WAIT_FIFO'),
     // startContainer hooks: after start, in the container, before the process.

@@ -59,3 +59,56 @@ describe('planExec', () => {
     expect(sock).toContain('CONSOLE "/s"');
   });
 });
+
+describe('planExec: seccomp', () => {
+  const program = new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]);
+  const confined = () => {
+    const s = spec();
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    return s;
+  };
+  const base = { initPid: 42, detach: false, preserveFds: 0 };
+
+  it("gets the container's filter, placed by the exec'd process' no_new_privs", () => {
+    const late = lines(
+      planExec(confined(), proc({ noNewPrivileges: true }), {
+        ...base,
+        seccomp: { program, flags: 0 },
+      }),
+    );
+    expect(late.slice(-5)).toEqual([
+      expect.stringMatching(/^RESOLVE_EXEC /),
+      'SECCOMP hex:060000000000ff7f 0',
+      'READY',
+      'CLOSE_FDS 3',
+      expect.stringMatching(/^EXEC /),
+    ]);
+    const early = lines(
+      planExec(confined(), proc({ noNewPrivileges: false }), {
+        ...base,
+        seccomp: { program, flags: 0 },
+      }),
+    );
+    const at = early.indexOf('SECCOMP hex:060000000000ff7f 0');
+    expect(early.slice(at - 1, at + 2)).toEqual([
+      expect.stringMatching(/^CHDIR /),
+      'SECCOMP hex:060000000000ff7f 0',
+      'KEEPCAPS 1',
+    ]);
+  });
+
+  it('NOTIFY: SYNC 5 then SECCOMP_NOTIFY; no filter without linux.seccomp', () => {
+    const ops = lines(
+      planExec(confined(), proc(), {
+        ...base,
+        seccomp: { program, flags: 8, listenerPath: '/a.sock' },
+      }),
+    );
+    expect(ops).toContain('SYNC 5');
+    expect(ops).toContain('SECCOMP_NOTIFY hex:060000000000ff7f 8 "/a.sock"');
+    expect(() => planExec(confined(), proc(), base)).toThrow(
+      /^linux\.seccomp: the compiled filter is missing/,
+    );
+    expect(lines(planExec(spec(), proc(), base)).some((l) => l.startsWith('SECCOMP'))).toBe(false);
+  });
+});

@@ -1,7 +1,15 @@
 import type { Process, Spec } from '@runc-ts/spec';
 import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
-import { type Op, op } from './plan.js';
-import { capsOp, credentialOps, ioprioOp, processPath, schedOp } from './plan-create.js';
+import { type Op, op, SyncKind } from './plan.js';
+import {
+  capsOp,
+  credentialOps,
+  ioprioOp,
+  processPath,
+  type SeccompPlan,
+  schedOp,
+  seccompOps,
+} from './plan-create.js';
 import { planRlimits } from './rlimits.js';
 
 export interface ExecPlanContext {
@@ -15,6 +23,13 @@ export interface ExecPlanContext {
   preserveFds: number;
   /** The runtime is not root (no setgroups). */
   rootless?: boolean;
+  /** The container has a cgroup: SYNC(CGROUP) after FORK so the parent moves the process in. */
+  joinCgroup?: boolean;
+  /**
+   * The container's linux.seccomp, compiled: exec'd processes get the
+   * container's filter (as in runc; process.json has no seccomp of its own).
+   */
+  seccomp?: SeccompPlan;
 }
 
 /** /proc/<pid>/ns/<file> names of the namespace types. */
@@ -52,6 +67,8 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   const terminal = process.terminal === true;
   const proxy = terminal && !ctx.consoleSocket && !ctx.detach;
   ops.push(op('FORK', ctx.detach ? 0 : proxy ? 2 : 1));
+  // After FORK, so a waiting executor stays outside the container's cgroup.
+  if (ctx.joinCgroup) ops.push(op('SYNC', SyncKind.CGROUP));
   if (terminal) {
     ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')));
     if (process.consoleSize) {
@@ -71,20 +88,21 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   if (process.user?.umask !== undefined) ops.push(op('UMASK', process.user.umask));
   // chdir while still root with every capability (see planCreate).
   ops.push(op('CHDIR', process.cwd));
+  // The filter's place depends on this process' no_new_privs (see seccompOps).
+  const filter = seccompOps(spec, ctx.seccomp);
+  const nnp = process.noNewPrivileges === true;
+  if (!nnp) ops.push(...filter);
   ops.push(
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
     op('KEEPCAPS', 0),
     capsOp(process),
   );
-  if (process.noNewPrivileges) ops.push(op('NO_NEW_PRIVS'));
+  if (nnp) ops.push(op('NO_NEW_PRIVS'));
   const env = process.env ?? [];
   const args = process.args ?? [];
-  ops.push(
-    op('RESOLVE_EXEC', args[0] ?? '', processPath(env)),
-    op('READY'),
-    op('CLOSE_FDS', 3 + ctx.preserveFds),
-    op('EXEC', args, env),
-  );
+  ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
+  if (nnp) ops.push(...filter);
+  ops.push(op('READY'), op('CLOSE_FDS', 3 + ctx.preserveFds), op('EXEC', args, env));
   return ops;
 }

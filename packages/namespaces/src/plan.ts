@@ -13,7 +13,7 @@ export const MessageType = {
   ERROR: 19,
 } as const;
 
-export const SyncKind = { USERNS: 1, HOOKS: 2, CGROUP: 3, STATE: 4 } as const;
+export const SyncKind = { USERNS: 1, HOOKS: 2, CGROUP: 3, STATE: 4, SECCOMP: 5 } as const;
 
 type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
 const KIND_CODE: Record<ValueKind, number> = { u64: 1, str: 2, strlist: 3, bytes: 4, u64list: 5 };
@@ -67,6 +67,7 @@ export const OPS = {
   SELINUX_LABEL: [45, ['str']],
   WINSIZE: [46, ['u64', 'u64']],
   HOOK: [47, ['str', 'str', 'strlist', 'strlist', 'u64']],
+  SECCOMP_NOTIFY: [48, ['bytes', 'u64', 'str']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

@@ -15,6 +15,7 @@ export {
   parseFeatures,
   parseJson,
   parseProcess,
+  parseResources,
   parseState,
   validateConfig,
 } from './parse.js';

@@ -3,6 +3,7 @@ import {
   exampleSpec,
   parseConfig,
   parseProcess,
+  parseResources,
   renderSpec,
   SpecError,
   validateConfig,
@@ -216,6 +217,21 @@ describe('what is accepted', () => {
     expect(parseProcess('{"cwd": "/", "args": ["ls"]}').args).toEqual(['ls']);
     expect(() => parseProcess('{"args": ["ls"]}')).toThrow(
       'process.json:1:1: cwd: required but missing',
+    );
+  });
+});
+
+describe('parseResources', () => {
+  it('accepts a linux.resources object', () => {
+    expect(parseResources('{"memory": {"limit": 1048576}, "pids": {"limit": 10}}')).toEqual({
+      memory: { limit: 1048576 },
+      pids: { limit: 10 },
+    });
+  });
+
+  it('names the file, position and field of a bad value', () => {
+    expect(() => parseResources('{\n  "memory": {"limit": "1g"}\n}', { source: 'r.json' })).toThrow(
+      /r\.json:2:\d+: memory\.limit: expected integer/,
     );
   });
 });

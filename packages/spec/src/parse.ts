@@ -3,9 +3,10 @@ import {
   configJsonSchema,
   featuresJsonSchema,
   processJsonSchema,
+  resourcesJsonSchema,
   stateJsonSchema,
 } from './generated/json-schemas.js';
-import type { Features, Process, Spec, State } from './types.js';
+import type { Features, LinuxResources, Process, Spec, State } from './types.js';
 import { checkValue, formatPath, type JsonSchema, type SchemaIssue } from './validate/check.js';
 import { findPosition, findSyntaxProblem } from './validate/locate.js';
 
@@ -127,6 +128,12 @@ export function parseProcess(text: string, options: ParseOptions = {}): Process 
 export function parseState(text: string, options: ParseOptions = {}): State {
   const source = options.source ?? 'state.json';
   return validate<State>(stateJsonSchema, parseJson(text, source), source, text);
+}
+
+/** `runc update --resources FILE`: a linux.resources object. */
+export function parseResources(text: string, options: ParseOptions = {}): LinuxResources {
+  const source = options.source ?? 'resources.json';
+  return validate<LinuxResources>(resourcesJsonSchema, parseJson(text, source), source, text);
 }
 
 export function parseFeatures(text: string, options: ParseOptions = {}): Features {

@@ -6,12 +6,15 @@ import type { CommandContext } from '../context.js';
 import { ExecFailedError, UsageError } from '../errors.js';
 import { renderList } from '../render.js';
 
-function runtimeOf(context: CommandContext): Runtime {
+export function runtimeOf(context: CommandContext): Runtime {
   const globals = context.globals();
   return new Runtime({
     root: globals.root,
     initPath: context.initPath(),
     systemdCgroup: globals.systemdCgroup,
+    // runc: "auto" means rootless when not running as root.
+    rootlessCgroups:
+      globals.rootless === 'true' || (globals.rootless === 'auto' && process.geteuid?.() !== 0),
   });
 }
 
@@ -149,8 +152,8 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .argument('<container-id>')
     .argument('[signal]', 'signal name (KILL, SIGKILL) or number', 'SIGTERM')
     .option('-a, --all', 'send the signal to all processes inside the container')
-    .action((id: string, signal: string, flags: { all?: boolean }) => {
-      runtimeOf(context).kill(id, parseSignal(signal), { all: flags.all === true });
+    .action(async (id: string, signal: string, flags: { all?: boolean }) => {
+      await runtimeOf(context).kill(id, parseSignal(signal), { all: flags.all === true });
     });
 
   program
@@ -158,8 +161,8 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .summary('delete a container and the resources it holds')
     .argument('<container-id>')
     .option('-f, --force', 'forcibly delete the container if it is still running (uses SIGKILL)')
-    .action((id: string, flags: { force?: boolean }) => {
-      runtimeOf(context).delete(id, { force: flags.force === true });
+    .action(async (id: string, flags: { force?: boolean }) => {
+      await runtimeOf(context).delete(id, { force: flags.force === true });
     });
 }
 
@@ -196,7 +199,7 @@ interface ExecFlags {
   newPrivs?: boolean;
   cap?: string[];
   preserveFds: number;
-  cgroup?: string;
+  cgroup?: string[];
   ignorePaused?: boolean;
 }
 
@@ -235,14 +238,13 @@ export function registerExec(program: Command, context: CommandContext): void {
       nonNegativeInt('--preserve-fds'),
       0,
     )
-    .option('--cgroup <path>', 'run the process in an (existing) sub-cgroup: not supported yet')
-    .option('--ignore-paused', 'allow exec in a paused container (containers cannot be paused yet)')
+    .option(
+      '--cgroup <[controller:]path>',
+      'run the process in an (existing) sub-cgroup of the container (repeatable)',
+      collect,
+    )
+    .option('--ignore-paused', 'allow exec in a paused container')
     .action(async (id: string, command: string[], flags: ExecFlags) => {
-      if (flags.cgroup !== undefined) {
-        throw new UsageError(
-          '--cgroup: exec into a sub-cgroup needs cgroup support, which is not implemented yet',
-        );
-      }
       if (flags.process && command.length > 0) {
         throw new UsageError('exec: give either --process or a command, not both');
       }
@@ -278,6 +280,8 @@ export function registerExec(program: Command, context: CommandContext): void {
           detach: flags.detach === true,
           pidFile: flags.pidFile,
           preserveFds: flags.preserveFds,
+          cgroups: flags.cgroup,
+          ignorePaused: flags.ignorePaused === true,
         });
       } catch (error) {
         throw new ExecFailedError(error);

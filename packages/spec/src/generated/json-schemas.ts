@@ -1535,3 +1535,297 @@ export const featuresJsonSchema: JsonSchema = {
   }
  }
 };
+
+export const resourcesJsonSchema: JsonSchema = {
+ "type": "object",
+ "properties": {
+  "devices": {
+   "type": "array",
+   "items": {
+    "type": "object",
+    "properties": {
+     "allow": {
+      "type": "boolean"
+     },
+     "type": {
+      "type": "string"
+     },
+     "major": {
+      "$ref": "#/$defs/__schema0"
+     },
+     "minor": {
+      "$ref": "#/$defs/__schema0"
+     },
+     "access": {
+      "type": "string"
+     }
+    },
+    "required": [
+     "allow"
+    ],
+    "additionalProperties": {}
+   }
+  },
+  "memory": {
+   "type": "object",
+   "properties": {
+    "limit": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "reservation": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "swap": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "kernel": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "kernelTCP": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "swappiness": {
+     "$ref": "#/$defs/__schema1"
+    },
+    "disableOOMKiller": {
+     "type": "boolean"
+    },
+    "useHierarchy": {
+     "type": "boolean"
+    },
+    "checkBeforeUpdate": {
+     "type": "boolean"
+    }
+   },
+   "additionalProperties": {}
+  },
+  "cpu": {
+   "type": "object",
+   "properties": {
+    "shares": {
+     "$ref": "#/$defs/__schema1"
+    },
+    "quota": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "burst": {
+     "$ref": "#/$defs/__schema1"
+    },
+    "period": {
+     "$ref": "#/$defs/__schema1"
+    },
+    "realtimeRuntime": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "realtimePeriod": {
+     "$ref": "#/$defs/__schema1"
+    },
+    "cpus": {
+     "type": "string"
+    },
+    "mems": {
+     "type": "string"
+    },
+    "idle": {
+     "$ref": "#/$defs/__schema0"
+    }
+   },
+   "additionalProperties": {}
+  },
+  "pids": {
+   "type": "object",
+   "properties": {
+    "limit": {
+     "$ref": "#/$defs/__schema0"
+    }
+   },
+   "required": [
+    "limit"
+   ],
+   "additionalProperties": {}
+  },
+  "blockIO": {
+   "type": "object",
+   "properties": {
+    "weight": {
+     "$ref": "#/$defs/__schema2"
+    },
+    "leafWeight": {
+     "$ref": "#/$defs/__schema2"
+    },
+    "weightDevice": {
+     "type": "array",
+     "items": {
+      "type": "object",
+      "properties": {
+       "major": {
+        "$ref": "#/$defs/__schema0"
+       },
+       "minor": {
+        "$ref": "#/$defs/__schema0"
+       },
+       "weight": {
+        "$ref": "#/$defs/__schema2"
+       },
+       "leafWeight": {
+        "$ref": "#/$defs/__schema2"
+       }
+      },
+      "required": [
+       "major",
+       "minor"
+      ],
+      "additionalProperties": {}
+     }
+    },
+    "throttleReadBpsDevice": {
+     "type": "array",
+     "items": {
+      "$ref": "#/$defs/__schema3"
+     }
+    },
+    "throttleWriteBpsDevice": {
+     "type": "array",
+     "items": {
+      "$ref": "#/$defs/__schema3"
+     }
+    },
+    "throttleReadIOPSDevice": {
+     "type": "array",
+     "items": {
+      "$ref": "#/$defs/__schema3"
+     }
+    },
+    "throttleWriteIOPSDevice": {
+     "type": "array",
+     "items": {
+      "$ref": "#/$defs/__schema3"
+     }
+    }
+   },
+   "additionalProperties": {}
+  },
+  "hugepageLimits": {
+   "type": "array",
+   "items": {
+    "type": "object",
+    "properties": {
+     "pageSize": {
+      "type": "string",
+      "pattern": "^[1-9][0-9]*[KMG]B$"
+     },
+     "limit": {
+      "$ref": "#/$defs/__schema1"
+     }
+    },
+    "required": [
+     "pageSize",
+     "limit"
+    ],
+    "additionalProperties": {}
+   }
+  },
+  "network": {
+   "type": "object",
+   "properties": {
+    "classID": {
+     "$ref": "#/$defs/__schema4"
+    },
+    "priorities": {
+     "type": "array",
+     "items": {
+      "type": "object",
+      "properties": {
+       "name": {
+        "type": "string"
+       },
+       "priority": {
+        "$ref": "#/$defs/__schema4"
+       }
+      },
+      "required": [
+       "name",
+       "priority"
+      ],
+      "additionalProperties": {}
+     }
+    }
+   },
+   "additionalProperties": {}
+  },
+  "rdma": {
+   "type": "object",
+   "propertyNames": {
+    "type": "string"
+   },
+   "additionalProperties": {
+    "type": "object",
+    "properties": {
+     "hcaHandles": {
+      "$ref": "#/$defs/__schema4"
+     },
+     "hcaObjects": {
+      "$ref": "#/$defs/__schema4"
+     }
+    },
+    "additionalProperties": {}
+   }
+  },
+  "unified": {
+   "type": "object",
+   "propertyNames": {
+    "type": "string",
+    "minLength": 1
+   },
+   "additionalProperties": {
+    "type": "string"
+   }
+  }
+ },
+ "additionalProperties": {},
+ "$defs": {
+  "__schema0": {
+   "type": "integer",
+   "minimum": -9223372036854776000,
+   "maximum": 9223372036854776000,
+   "format": "int64"
+  },
+  "__schema1": {
+   "type": "integer",
+   "minimum": 0,
+   "maximum": 18446744073709552000,
+   "format": "uint64"
+  },
+  "__schema2": {
+   "type": "integer",
+   "minimum": 0,
+   "maximum": 65535,
+   "format": "uint16"
+  },
+  "__schema3": {
+   "type": "object",
+   "properties": {
+    "major": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "minor": {
+     "$ref": "#/$defs/__schema0"
+    },
+    "rate": {
+     "$ref": "#/$defs/__schema1"
+    }
+   },
+   "required": [
+    "major",
+    "minor"
+   ],
+   "additionalProperties": {}
+  },
+  "__schema4": {
+   "type": "integer",
+   "minimum": 0,
+   "maximum": 4294967295,
+   "format": "uint32"
+  }
+ }
+};

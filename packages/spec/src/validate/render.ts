@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigSchema, ProcessSchema } from '../schema/config.js';
+import { ConfigSchema, ProcessSchema, ResourcesSchema } from '../schema/config.js';
 import { FeaturesSchema } from '../schema/features.js';
 import { StateSchema } from '../schema/state.js';
 
@@ -9,6 +9,8 @@ const documents = {
   processJsonSchema: ProcessSchema,
   stateJsonSchema: StateSchema,
   featuresJsonSchema: FeaturesSchema,
+  // `runc update --resources FILE`
+  resourcesJsonSchema: ResourcesSchema,
 } as const;
 
 export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {

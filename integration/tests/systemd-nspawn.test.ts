@@ -1,0 +1,125 @@
+// The systemd cgroup driver against a real systemd: integration/systemd/run-in-nspawn
+// boots a throwaway systemd container on an overlay of this host's root and
+// runs integration/systemd/systemd-driver.test.ts inside it, once per cgroup
+// setup. Skipped (reason printed) when systemd-nspawn cannot boot here, and
+// inside that container itself.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/runc.js';
+
+const script = join(repoRoot, 'integration/systemd/run-in-nspawn');
+const CANNOT_BOOT = 77;
+const TIMEOUT_MS = 120_000;
+
+const insideGuest = process.env.RUNC_TS_NSPAWN_GUEST;
+if (insideGuest) console.warn('systemd-nspawn tests skipped: already inside the nspawn container');
+
+interface Result {
+  status: number;
+  output: string;
+}
+
+function runInNspawn(args: readonly string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(script, args, {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Before the test's own timeout: SIGTERM makes the script tear the container down.
+      timeout: TIMEOUT_MS - 10_000,
+      killSignal: 'SIGTERM',
+    });
+    let output = '';
+    const collect = (chunk: string) => {
+      output += chunk;
+    };
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      resolve({ status: code ?? (signal ? 128 + constants.signals[signal] : -1), output });
+    });
+  });
+}
+
+const VITEST = [
+  'node_modules/.bin/vitest',
+  'run',
+  '--config',
+  'integration/systemd/vitest.config.ts',
+];
+
+describe.skipIf(insideGuest)(
+  'systemd cgroup driver in systemd-nspawn (skipped when nspawn cannot boot, reason printed)',
+  () => {
+    // host: as nspawn mirrors this host (hybrid here); v2: unified only.
+    for (const mode of ['host', 'v2']) {
+      it(
+        `runs integration/systemd/systemd-driver.test.ts under systemd (--cgroup ${mode})`,
+        async (context) => {
+          const result = await runInNspawn([
+            '--cgroup',
+            mode,
+            '--setenv',
+            'NO_COLOR=1',
+            '--',
+            ...VITEST,
+          ]);
+          if (result.status === CANNOT_BOOT) {
+            const why = result.output
+              .trim()
+              .split('\n')
+              .filter((line) => line.startsWith('run-in-nspawn:'));
+            console.warn(
+              `systemd-nspawn test skipped: ${why.join(' / ') || 'systemd-nspawn cannot boot here'}`,
+            );
+            context.skip();
+            return;
+          }
+          expect(result.status, result.output).toBe(0);
+          const summary = /Tests\s+(\d+) passed \((\d+)\)/.exec(result.output);
+          expect(summary, result.output).not.toBeNull();
+          // Every test ran: none skipped inside the container.
+          expect(summary?.[1], result.output).toBe(summary?.[2]);
+        },
+        TIMEOUT_MS,
+      );
+    }
+
+    // runc 1.1.5's own cgroup bats files with RUNC_USE_SYSTEMD=1 (the suite
+    // adds --systemd-cgroup), runc and runc-ts side by side.
+    const suite = join(repoRoot, '.cache/runc-suite');
+    it.skipIf(!existsSync(suite))(
+      "passes every case of runc's cgroup suite that runc passes, under systemd",
+      async (context) => {
+        const result = await runInNspawn([
+          '--setenv',
+          'RUNC_USE_SYSTEMD=1',
+          '--',
+          'scripts/runc-suite',
+          'cgroups',
+          'update',
+          'pause',
+          'events',
+          'ps',
+        ]);
+        if (result.status === CANNOT_BOOT) {
+          console.warn('systemd-nspawn suite skipped: systemd-nspawn cannot boot here');
+          context.skip();
+          return;
+        }
+        expect(result.status, result.output).toBe(0);
+        expect(result.output).toMatch(/runc-suite: \d+ passed, 0 failed/);
+      },
+      TIMEOUT_MS,
+    );
+    if (!existsSync(suite)) {
+      console.warn(
+        `runc suite under systemd skipped: ${suite} missing (scripts/runc-suite fetches it)`,
+      );
+    }
+  },
+);

@@ -1,0 +1,24 @@
+export { containerDeviceRules } from './devices.js';
+export { CgroupError, type CgroupErrorCode } from './errors.js';
+export { FsV1Manager, type FsV1Options } from './fs-v1.js';
+export { FsV2Manager, type FsV2Options } from './fs-v2.js';
+export { detectLayout, detectLayoutFromMountinfo, parseProcCgroup } from './layout.js';
+export { loadManager, type ManagerOptions, newFsManager, newManager } from './manager.js';
+export { cleanCgroupsPath, v1CgroupPaths, v2CgroupDir } from './paths.js';
+export { formatStatsJson } from './stats.js';
+export { SystemdManager, type SystemdManagerOptions } from './systemd/index.js';
+export type {
+  BlkioEntry,
+  BlkioStats,
+  CgroupConfig,
+  CgroupDriverName,
+  CgroupLayout,
+  CgroupManager,
+  CgroupMode,
+  CgroupState,
+  CgroupStats,
+  CpusetStats,
+  FreezerState,
+  HugetlbEntry,
+  MemoryEntry,
+} from './types.js';
