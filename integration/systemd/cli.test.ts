@@ -30,46 +30,66 @@ function unitProperties(unit: string): Record<string, string> | undefined {
   return properties.LoadState === 'not-found' ? undefined : properties;
 }
 
-describe.skipIf(skip !== undefined)('runc --systemd-cgroup', () => {
-  it('runs a container in a scope with its limits, and delete removes the scope', () => {
-    const bundle = sandbox.bundle((spec) => {
-      spec.process!.args = ['sleep', '1000'];
-      spec.linux!.resources = { ...spec.linux!.resources, pids: { limit: 33 } };
-      spec.linux!.cgroupsPath = 'system.slice:runc-ts-it:cli';
-    });
-    const id = sandbox.id('sd');
-    // The session keyring is refused in nspawn (EPERM), for runc too.
-    const run = sandbox.runc([
-      '--systemd-cgroup',
-      'run',
-      '-d',
-      '--no-new-keyring',
-      '-b',
-      bundle,
-      id,
-    ]);
-    expect(run.status, run.stderr).toBe(0);
-    try {
-      const unit = unitProperties('runc-ts-it-cli.scope');
-      expect(unit?.ActiveState).toBe('active');
-      expect(unit?.TasksMax).toBe('33');
-      const pid = sandbox.state(id).pid;
-      expect(
-        unit?.MainPID === String(pid) ||
-          readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('runc-ts-it-cli.scope'),
-      ).toBe(true);
-      expect(sandbox.runc(['--systemd-cgroup', 'update', '--pids-limit', '44', id]).status).toBe(0);
-      expect(unitProperties('runc-ts-it-cli.scope')?.TasksMax).toBe('44');
-      expect(sandbox.runc(['--systemd-cgroup', 'pause', id]).status).toBe(0);
-      expect(sandbox.state(id).status).toBe('paused');
-      expect(sandbox.runc(['--systemd-cgroup', 'resume', id]).status).toBe(0);
-      const pids = JSON.parse(sandbox.runc(['ps', '-f', 'json', id]).stdout);
-      expect(pids).toEqual([pid]);
-    } finally {
-      expect(sandbox.runc(['--systemd-cgroup', 'delete', '-f', id]).status).toBe(0);
+/** A unified hierarchy without controllers (nspawn --cgroup v2 on a hybrid host) cannot take limits. */
+function noPidsController(): string | undefined {
+  try {
+    const controllers = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');
+    if (!controllers.split(/\s+/).includes('pids')) {
+      return 'the cgroup2 hierarchy here has no pids controller (a hybrid host lends its controllers to v1)';
     }
-    expect(unitProperties('runc-ts-it-cli.scope')?.ActiveState ?? 'inactive').toBe('inactive');
-  });
+  } catch {
+    // not unified: v1 controllers are there
+  }
+  return undefined;
+}
+const noLimits = noPidsController();
+if (!skip && noLimits) console.warn(`runc --systemd-cgroup limits test skipped: ${noLimits}`);
+
+describe.skipIf(skip !== undefined)('runc --systemd-cgroup', () => {
+  it.skipIf(noLimits !== undefined)(
+    'runs a container in a scope with its limits, and delete removes the scope',
+    () => {
+      const bundle = sandbox.bundle((spec) => {
+        spec.process!.args = ['sleep', '1000'];
+        spec.linux!.resources = { ...spec.linux!.resources, pids: { limit: 33 } };
+        spec.linux!.cgroupsPath = 'system.slice:runc-ts-it:cli';
+      });
+      const id = sandbox.id('sd');
+      // The session keyring is refused in nspawn (EPERM), for runc too.
+      const run = sandbox.runc([
+        '--systemd-cgroup',
+        'run',
+        '-d',
+        '--no-new-keyring',
+        '-b',
+        bundle,
+        id,
+      ]);
+      expect(run.status, run.stderr).toBe(0);
+      try {
+        const unit = unitProperties('runc-ts-it-cli.scope');
+        expect(unit?.ActiveState).toBe('active');
+        expect(unit?.TasksMax).toBe('33');
+        const pid = sandbox.state(id).pid;
+        expect(
+          unit?.MainPID === String(pid) ||
+            readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes('runc-ts-it-cli.scope'),
+        ).toBe(true);
+        expect(sandbox.runc(['--systemd-cgroup', 'update', '--pids-limit', '44', id]).status).toBe(
+          0,
+        );
+        expect(unitProperties('runc-ts-it-cli.scope')?.TasksMax).toBe('44');
+        expect(sandbox.runc(['--systemd-cgroup', 'pause', id]).status).toBe(0);
+        expect(sandbox.state(id).status).toBe('paused');
+        expect(sandbox.runc(['--systemd-cgroup', 'resume', id]).status).toBe(0);
+        const pids = JSON.parse(sandbox.runc(['ps', '-f', 'json', id]).stdout);
+        expect(pids).toEqual([pid]);
+      } finally {
+        expect(sandbox.runc(['--systemd-cgroup', 'delete', '-f', id]).status).toBe(0);
+      }
+      expect(unitProperties('runc-ts-it-cli.scope')?.ActiveState ?? 'inactive').toBe('inactive');
+    },
+  );
 
   it('a failed create removes its unit', () => {
     const bundle = sandbox.bundle((spec) => {

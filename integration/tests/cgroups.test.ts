@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupDirOf, cgroupDirsNamed, isUnified, readCgroupFile } from '../support/cgroups.js';
@@ -275,6 +275,12 @@ describe('update, pause, resume, ps, exec, kill --all', () => {
         .map((row) => Number(row.trim().split(/\s+/)[1]))
         .sort(),
     ).toEqual([...pids].sort());
+    // exec --cgroup: an existing sub-cgroup (v1: of one controller).
+    mkdirSync(join(cgroupDirOf(pid, 'pids'), 'sub'));
+    const target = isUnified() ? 'sub' : 'pids:sub';
+    const inSub = sandbox.runc(['exec', '--cgroup', target, id, 'cat', '/proc/self/cgroup']);
+    expect(inSub.status, inSub.stderr).toBe(0);
+    expect(inSub.stdout).toMatch(isUnified() ? /^0::.*\/sub$/m : /:pids:.*\/sub$/m);
     const custom = sandbox.runc(['ps', id, '-o', 'pid,args']).stdout.trim().split('\n');
     expect(custom[0]).toMatch(/^\s*PID\s+COMMAND/);
     expect(custom.slice(1).join('\n')).toContain('sleep 999');

@@ -94,13 +94,15 @@ describe('runc exec', () => {
     process.kill(pid, 'SIGKILL');
   });
 
-  it('fails like runc (exit 255) for a missing command or container; refuses --cgroup', () => {
+  it('fails like runc (exit 255) for a missing command or container or sub-cgroup', () => {
     const missing = sandbox.runc(['exec', id, 'no-such-command']);
     expect(missing.status).toBe(255);
     expect(missing.stderr).toContain(
       'exec: \\"no-such-command\\": executable file not found in $PATH',
     );
     expect(sandbox.runc(['exec', 'no-such-container', 'true']).status).toBe(255);
-    expect(sandbox.runc(['exec', '--cgroup', 'x', id, 'true']).status).toBe(1);
+    const noSubCgroup = sandbox.runc(['exec', '--cgroup', 'no-such-sub', id, 'true']);
+    expect(noSubCgroup.status).toBe(255);
+    expect(noSubCgroup.stderr).toContain('no-such-sub');
   });
 });

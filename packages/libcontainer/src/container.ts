@@ -706,6 +706,8 @@ async function destroyQuietly(cgroup: CgroupManager | undefined): Promise<void> 
   try {
     await cgroup?.destroy();
   } catch (error) {
+    // Without a bus no unit can have been made: nothing to clean up.
+    if ((error as { code?: string }).code === 'SYSTEMD_UNAVAILABLE') return;
     process.emitWarning(`cleanup: ${(error as Error).message}`);
   }
 }
