@@ -1,4 +1,4 @@
-import { chmodSync, readlinkSync } from 'node:fs';
+import { chmodSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../support/sandbox.js';
 
@@ -56,5 +56,27 @@ describe('namespaces', () => {
       '65534',
       '',
     ]);
+  });
+});
+
+describe('time namespace offsets', () => {
+  it('linux.timeOffsets moves the boottime and monotonic clocks of the container', () => {
+    const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const result = sandbox.exec(['cat', '/proc/uptime'], (spec) => {
+      spec.linux!.namespaces!.push({ type: 'time' });
+      spec.linux!.timeOffsets = { boottime: { secs: 86_400 }, monotonic: { secs: 3600 } };
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const uptime = Number(result.stdout.split(' ')[0]);
+    expect(uptime - hostUptime).toBeGreaterThan(86_400 - 5);
+    expect(uptime - hostUptime).toBeLessThan(86_400 + 60);
+  });
+
+  it('refuses offsets without a new time namespace, naming the field', () => {
+    const result = sandbox.exec(['true'], (spec) => {
+      spec.linux!.timeOffsets = { boottime: { secs: 5 } };
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('linux.timeOffsets');
   });
 });

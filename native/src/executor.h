@@ -73,6 +73,7 @@ int op_readonly(struct ex *ex, const char *path);
 /* The kernel's highest capability number, or -1 (errno set). */
 int read_cap_last_cap(void);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
+int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);
 int op_apparmor(struct ex *ex, const char *profile);

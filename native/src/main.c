@@ -397,6 +397,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return op_readonly(ex, v[0].str);
 	case OP_SYSCTL:
 		return op_sysctl(ex, v[0].str, v[1].str);
+	case OP_TIMENS_OFFSETS:
+		return op_timens_offsets(ex, v[0].str);
 	case OP_HOSTNAME:
 		return simple_errno(ex, sethostname(v[0].str, v[0].len), "%s", v[0].str);
 	case OP_DOMAINNAME:

@@ -125,6 +125,15 @@ int op_sysctl(struct ex *ex, const char *key, const char *value)
 	return 0;
 }
 
+/* The clock offsets of a new time namespace: the kernel takes them only
+ * before a process enters the namespace (the FORK that follows). */
+int op_timens_offsets(struct ex *ex, const char *offsets)
+{
+	if (proc_write("self/timens_offsets", offsets) < 0)
+		return ex_fail(ex, errno, "/proc/self/timens_offsets");
+	return 0;
+}
+
 int op_oom_score_adj(struct ex *ex, const char *value)
 {
 	if (proc_write("self/oom_score_adj", value) < 0)

@@ -63,6 +63,7 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_WINSIZE] = {"WINSIZE", 2, {U, U}},
 	[OP_HOOK] = {"HOOK", 5, {S, S, SL, SL, U}},
 	[OP_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", 3, {B, U, S}},
+	[OP_TIMENS_OFFSETS] = {"TIMENS_OFFSETS", 1, {S}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

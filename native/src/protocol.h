@@ -83,7 +83,8 @@ enum rts_opcode {
 	OP_WINSIZE = 46,
 	OP_HOOK = 47,
 	OP_SECCOMP_NOTIFY = 48,
-	OP_MAX = 48,
+	OP_TIMENS_OFFSETS = 49,
+	OP_MAX = 49,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

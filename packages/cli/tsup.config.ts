@@ -36,6 +36,7 @@ export default defineConfig({
   bundle: true,
   minifySyntax: true,
   minifyWhitespace: true,
+  minifyIdentifiers: true,
   removeNodeProtocol: false,
   // The executor ships beside the bundle; bin/runc loads the bundle with a
   // code cache (scripts/write-code-cache.cjs).

@@ -30,6 +30,7 @@ export const goldenPlans: Record<string, Op[]> = {
     op('MASK', '/proc/kcore'),
     op('READONLY', '/proc/sys'),
     op('SYSCTL', 'net.ipv4.ip_forward', '1'),
+    op('TIMENS_OFFSETS', 'monotonic 86400 0\n'),
     op('HOSTNAME', 'runc'),
     op('KEYRING', '_ses.demo'),
     op('CONSOLE', '/tmp/console.sock'),

@@ -1292,14 +1292,6 @@ describe('planCreate: unsupported features', () => {
       'linux.netDevices: moving network devices is not supported yet',
     ],
     [
-      'timeOffsets',
-      (s) => {
-        s.linux!.namespaces!.push({ type: 'time' });
-        s.linux!.timeOffsets = { monotonic: { secs: 10 } };
-      },
-      'linux.timeOffsets: time namespace offsets are not supported yet',
-    ],
-    [
       'execCPUAffinity',
       (s) => {
         s.process!.execCPUAffinity = { initial: '0' };
@@ -1421,5 +1413,27 @@ describe('planCreate: seccomp', () => {
     const ops = names(planCreate(headless(), { ...ctx, seccomp: { program, flags: 0 } }));
     expect(ops).not.toContain('SECCOMP');
     expect(ops).not.toContain('SECCOMP_NOTIFY');
+  });
+});
+
+describe('planCreate: time namespace offsets', () => {
+  it('writes the offsets after creating the time namespace, before FORK', () => {
+    const spec = headless();
+    spec.linux!.namespaces!.push({ type: 'time' });
+    spec.linux!.timeOffsets = { monotonic: { secs: 86400 }, boottime: { secs: -5, nanosecs: 7 } };
+    const ops = dump(planCreate(spec, ctx));
+    const at = ops.indexOf('TIMENS_OFFSETS "monotonic 86400 0\\nboottime -5 7\\n"');
+    expect(at).toBeGreaterThan(0);
+    expect(ops[at - 1]).toMatch(/^UNSHARE /);
+    expect(ops[at + 1]).toBe('FORK 0');
+  });
+
+  it('names an unknown clock', () => {
+    const spec = headless();
+    spec.linux!.namespaces!.push({ type: 'time' });
+    spec.linux!.timeOffsets = { realtime: { secs: 1 } };
+    expect(() => planCreate(spec, ctx)).toThrow(
+      'linux.timeOffsets.realtime: only the monotonic and boottime clocks have offsets',
+    );
   });
 });

@@ -617,9 +617,6 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   rejectUnsupported(spec);
   const process = requireProcess(spec);
   const ns = planNamespaces(spec);
-  if (spec.linux?.timeOffsets !== undefined) {
-    throw unsupported('linux.timeOffsets', 'time namespace offsets are');
-  }
   if (!ns.creates('mount')) {
     throw new PlanError(
       'NAMESPACE_INVALID',
@@ -673,6 +670,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   }
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
+  // Offsets apply to a new time namespace only until a process enters it (FORK).
+  const offsets = timeOffsetsText(spec);
+  if (offsets) ops.push(op('TIMENS_OFFSETS', offsets));
   // Always FORK: new pid and time namespaces only apply to children, and a
   // joined pid namespace too; forking in every case keeps one shape (init
   // is always a fresh child whose parent exits at once, as runc's init is
@@ -793,4 +793,30 @@ function hookOps(
       hook.timeout ?? 0,
     ),
   );
+}
+
+/** linux.timeOffsets as /proc/self/timens_offsets takes them: "<clock> <secs> <nanosecs>" lines. */
+export function timeOffsetsText(spec: Spec): string | undefined {
+  const offsets = spec.linux?.timeOffsets;
+  if (!offsets || Object.keys(offsets).length === 0) return undefined;
+  return Object.entries(offsets as Record<string, { secs?: number; nanosecs?: number }>)
+    .map(([clock, offset]) => {
+      if (clock !== 'monotonic' && clock !== 'boottime') {
+        throw new PlanError(
+          'NAMESPACE_INVALID',
+          `linux.timeOffsets.${clock}`,
+          'only the monotonic and boottime clocks have offsets',
+        );
+      }
+      const nanosecs = offset?.nanosecs ?? 0;
+      if (nanosecs < 0 || nanosecs > 999_999_999) {
+        throw new PlanError(
+          'NAMESPACE_INVALID',
+          `linux.timeOffsets.${clock}.nanosecs`,
+          `${nanosecs} is not in 0..999999999`,
+        );
+      }
+      return `${clock} ${offset?.secs ?? 0} ${nanosecs}\n`;
+    })
+    .join('');
 }

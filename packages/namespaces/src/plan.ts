@@ -68,6 +68,7 @@ export const OPS = {
   WINSIZE: [46, ['u64', 'u64']],
   HOOK: [47, ['str', 'str', 'strlist', 'strlist', 'u64']],
   SECCOMP_NOTIFY: [48, ['bytes', 'u64', 'str']],
+  TIMENS_OFFSETS: [49, ['str']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

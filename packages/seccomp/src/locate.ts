@@ -51,7 +51,7 @@ export const LIBSECCOMP_ENV = 'RUNC_TS_LIBSECCOMP';
 function describeFile(path: string): LibseccompLocation | undefined {
   let realPath: string;
   try {
-    realPath = realpathSync(path);
+    realPath = realpathSync.native(path);
   } catch {
     return undefined;
   }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { SystemdError } from './errors.js';
 import type { DbusValue } from './properties.js';
 
@@ -247,6 +247,9 @@ export function toWire(value: DbusValue): unknown {
  */
 async function connectEndpoint(endpoint: BusEndpoint): Promise<SystemdBus> {
   const native = loadDbusNative();
+  // net and stream load only here: every other command starts faster.
+  const builtins = createRequire(import.meta.url);
+  const { createConnection } = builtins('node:net') as typeof import('node:net');
   const socket = createConnection(endpoint.socket);
   const deadline = setTimeout(
     () => socket.destroy(new Error(`no answer in ${CONNECT_TIMEOUT_MS} ms`)),
@@ -254,6 +257,9 @@ async function connectEndpoint(endpoint: BusEndpoint): Promise<SystemdBus> {
   );
   try {
     const { guid, rest } = await authenticate(socket);
+    const HandshakeShim = handshakeShimClass(
+      (builtins('node:stream') as typeof import('node:stream')).Duplex,
+    );
     const shim = new HandshakeShim(socket, guid, rest);
     const bus = native.createClient({ stream: shim, direct: endpoint.direct });
     await new Promise<void>((resolve, reject) => {
@@ -316,72 +322,74 @@ function authenticate(socket: Socket): Promise<{ guid: string; rest: Buffer }> {
  * answered with the OK the server already gave, its BEGIN is dropped, and
  * from then on bytes pass through both ways.
  */
-class HandshakeShim extends Duplex {
-  private handshake = Buffer.alloc(0);
-  private passing = false;
+function handshakeShimClass(DuplexBase: typeof Duplex) {
+  return class HandshakeShim extends DuplexBase {
+    private handshake = Buffer.alloc(0);
+    private passing = false;
 
-  constructor(
-    private readonly socket: Socket,
-    private readonly guid: string,
-    /** What the server sent after its OK: the start of the message stream. */
-    private readonly rest: Buffer,
-  ) {
-    super();
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.push(chunk)) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('error', (error) => this.destroy(error));
-    socket.on('close', () => this.destroy());
-  }
-
-  /** dbus-native calls this on its stream. */
-  setNoDelay(): this {
-    return this;
-  }
-
-  override _read(): void {
-    if (this.passing) this.socket.resume();
-  }
-
-  override _write(
-    chunk: Buffer,
-    _encoding: BufferEncoding,
-    callback: (error?: Error | null) => void,
-  ): void {
-    if (this.passing) {
-      this.socket.write(chunk, callback);
-      return;
+    constructor(
+      private readonly socket: Socket,
+      private readonly guid: string,
+      /** What the server sent after its OK: the start of the message stream. */
+      private readonly rest: Buffer,
+    ) {
+      super();
+      socket.on('data', (chunk: Buffer) => {
+        if (!this.push(chunk)) socket.pause();
+      });
+      socket.on('end', () => this.push(null));
+      socket.on('error', (error) => this.destroy(error));
+      socket.on('close', () => this.destroy());
     }
-    this.handshake = Buffer.concat([this.handshake, chunk]);
-    for (;;) {
-      const end = this.handshake.indexOf('\r\n');
-      if (end < 0) break;
-      const line = this.handshake.subarray(0, end).toString('latin1').replace(/^\0/, '');
-      this.handshake = this.handshake.subarray(end + 2);
-      if (line.startsWith('AUTH')) this.push(`OK ${this.guid}\r\n`);
-      else if (line === 'BEGIN') {
-        this.passing = true;
-        if (this.rest.length > 0) this.push(this.rest);
-        this.socket.resume();
-        if (this.handshake.length > 0) {
-          this.socket.write(this.handshake, callback);
-          return;
-        }
-        break;
+
+    /** dbus-native calls this on its stream. */
+    setNoDelay(): this {
+      return this;
+    }
+
+    override _read(): void {
+      if (this.passing) this.socket.resume();
+    }
+
+    override _write(
+      chunk: Buffer,
+      _encoding: BufferEncoding,
+      callback: (error?: Error | null) => void,
+    ): void {
+      if (this.passing) {
+        this.socket.write(chunk, callback);
+        return;
       }
+      this.handshake = Buffer.concat([this.handshake, chunk]);
+      for (;;) {
+        const end = this.handshake.indexOf('\r\n');
+        if (end < 0) break;
+        const line = this.handshake.subarray(0, end).toString('latin1').replace(/^\0/, '');
+        this.handshake = this.handshake.subarray(end + 2);
+        if (line.startsWith('AUTH')) this.push(`OK ${this.guid}\r\n`);
+        else if (line === 'BEGIN') {
+          this.passing = true;
+          if (this.rest.length > 0) this.push(this.rest);
+          this.socket.resume();
+          if (this.handshake.length > 0) {
+            this.socket.write(this.handshake, callback);
+            return;
+          }
+          break;
+        }
+      }
+      callback();
     }
-    callback();
-  }
 
-  override _final(callback: (error?: Error | null) => void): void {
-    this.socket.end(callback);
-  }
+    override _final(callback: (error?: Error | null) => void): void {
+      this.socket.end(callback);
+    }
 
-  override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
-    this.socket.destroy();
-    callback(error);
-  }
+    override _destroy(error: Error | null, callback: (error: Error | null) => void): void {
+      this.socket.destroy();
+      callback(error);
+    }
+  };
 }
 
 function describeSocketError(error: Error): string {
