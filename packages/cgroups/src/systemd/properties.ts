@@ -388,7 +388,8 @@ function deviceProperties(
   const entries: DbusValue[] = [];
   let procDevices: string | undefined;
   const sorted = [...state.exceptions].sort(
-    (a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type),
+    (a, b) =>
+      a.major - b.major || a.minor - b.minor || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0),
   );
   for (const entry of sorted) {
     const kind = entry.type === 'b' ? 'block' : 'char';
