@@ -433,7 +433,11 @@ export class Runtime {
       }
       if (status !== 'stopped') {
         // A created container is killed without --force, as runc does.
-        await signalAll(stored, osConstants.signals.SIGKILL, status);
+        try {
+          await signalAll(stored, osConstants.signals.SIGKILL, status);
+        } catch {
+          // No cgroup and a shared pid namespace: the init alone, below.
+        }
         killAndReap(stored.pid, stored.pidStartTime);
       }
       const cgroup = cgroupManagerOf(stored.cgroup);
