@@ -63,32 +63,35 @@ function isPermissionError(error: unknown): boolean {
  * container's cgroup and may not leave it.
  */
 export function parseExecCgroups(values: string[], state: CgroupState): Record<string, string> {
+  const v1 = Object.keys(state.paths).some((key) => key !== '');
   const result: Record<string, string> = {};
   for (const value of values) {
     const colon = value.indexOf(':');
-    const path = colon < 0 ? value : value.slice(colon + 1);
-    const controllers = colon < 0 ? Object.keys(state.paths) : value.slice(0, colon).split(',');
+    const path = (colon < 0 ? value : value.slice(colon + 1)).replace(/^\/+/, '');
     if (!path || path.split('/').includes('..')) {
       throw new ContainerError(
         'OPTION_INVALID',
         `--cgroup ${JSON.stringify(value)}: expected [controller[,controller]:]path inside the container's cgroup`,
       );
     }
-    for (const controller of controllers) {
-      const known = state.driver === 'fs' ? controller in state.paths : true;
-      if (!controller || !known) {
+    if (colon < 0) {
+      for (const key of Object.keys(state.paths)) result[key] = path;
+      continue;
+    }
+    if (!v1) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        `--cgroup ${JSON.stringify(value)}: controller names only apply to cgroup v1 (this host uses a unified hierarchy)`,
+      );
+    }
+    for (const controller of value.slice(0, colon).split(',')) {
+      if (!controller || !(controller in state.paths)) {
         throw new ContainerError(
           'OPTION_INVALID',
           `--cgroup ${JSON.stringify(value)}: no such cgroup controller ${JSON.stringify(controller)}`,
         );
       }
-      if (state.driver !== 'fs' && colon >= 0) {
-        throw new ContainerError(
-          'OPTION_INVALID',
-          `--cgroup ${JSON.stringify(value)}: controller names only apply to cgroup v1 (this host uses a unified hierarchy)`,
-        );
-      }
-      result[state.driver === 'fs' ? controller : ''] = path.replace(/^\/+/, '');
+      result[controller] = path;
     }
   }
   return result;
