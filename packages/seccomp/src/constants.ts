@@ -1,7 +1,13 @@
 // Kernel and libseccomp constants the compiler needs (linux/seccomp.h,
 // linux/audit.h, seccomp.h of libseccomp 2.5).
 
-import type { SeccompAction, SeccompArch, SeccompFlag, SeccompOperator } from '@runc-ts/spec';
+import {
+  SECCOMP_ARCHITECTURES,
+  type SeccompAction,
+  type SeccompArch,
+  type SeccompFlag,
+  type SeccompOperator,
+} from '@runc-ts/spec';
 
 /** SECCOMP_RET_* action values (the top 16 bits of a filter's return value). */
 export const SECCOMP_RET = {
@@ -70,31 +76,7 @@ export const FLAG_VALUES: Record<SeccompFlag, number> = {
 };
 
 /** Every architecture the runtime-spec names. */
-export const OCI_ARCHS: readonly SeccompArch[] = [
-  'SCMP_ARCH_X86',
-  'SCMP_ARCH_X86_64',
-  'SCMP_ARCH_X32',
-  'SCMP_ARCH_ARM',
-  'SCMP_ARCH_AARCH64',
-  'SCMP_ARCH_LOONGARCH64',
-  'SCMP_ARCH_M68K',
-  'SCMP_ARCH_MIPS',
-  'SCMP_ARCH_MIPS64',
-  'SCMP_ARCH_MIPS64N32',
-  'SCMP_ARCH_MIPSEL',
-  'SCMP_ARCH_MIPSEL64',
-  'SCMP_ARCH_MIPSEL64N32',
-  'SCMP_ARCH_PPC',
-  'SCMP_ARCH_PPC64',
-  'SCMP_ARCH_PPC64LE',
-  'SCMP_ARCH_S390',
-  'SCMP_ARCH_S390X',
-  'SCMP_ARCH_SH',
-  'SCMP_ARCH_SHEB',
-  'SCMP_ARCH_PARISC',
-  'SCMP_ARCH_PARISC64',
-  'SCMP_ARCH_RISCV64',
-];
+export const OCI_ARCHS: readonly SeccompArch[] = SECCOMP_ARCHITECTURES;
 
 /** libseccomp's name of an OCI architecture (seccomp_arch_resolve_name). */
 export function libseccompArchName(arch: SeccompArch): string {

@@ -20,6 +20,7 @@ export {
   validateConfig,
 } from './parse.js';
 export * from './schema/index.js';
+export { SECCOMP_ARCHITECTURES } from './seccomp-architectures.js';
 export {
   type ExampleSpecOptions,
   exampleSpec,
