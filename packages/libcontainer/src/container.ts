@@ -793,13 +793,18 @@ function releaseInit(fifo: string, stored: StoredState): void {
   }
   try {
     const byte = Buffer.alloc(1);
-    for (;;) {
+    const readByte = (): boolean => {
       try {
-        if (readSync(fd, byte, 0, 1, null) === 1) break;
+        return readSync(fd, byte, 0, 1, null) === 1;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        return false;
       }
-      if (!isProcessAlive(stored.pid, stored.pidStartTime)) {
+    };
+    while (!readByte()) {
+      // The init may have written its byte, run and exited between the read
+      // and this check: the byte stays in the pipe, so read once more.
+      if (!isProcessAlive(stored.pid, stored.pidStartTime) && !readByte()) {
         throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
       }
       sleepSync(1);

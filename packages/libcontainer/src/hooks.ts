@@ -35,8 +35,11 @@ export function runHooks(phase: HookPhase, hooks: readonly Hook[] | undefined, s
     const where = `${phase} hook #${index} (${hook.path})`;
     const output = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim();
     const detail = output ? `: ${output}` : '';
-    if (result.error) {
-      const err = result.error as NodeJS.ErrnoException;
+    // A hook may exit without reading its stdin; like runc, that is not an
+    // error by itself: its exit status decides.
+    const error = result.error as NodeJS.ErrnoException | undefined;
+    if (error && !(error.code === 'EPIPE' && (result.status !== null || result.signal))) {
+      const err = error;
       if (err.code === 'ETIMEDOUT') {
         throw new ContainerError('HOOK', `${where}: timed out after ${hook.timeout}s`);
       }
