@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupDirOf, cgroupDirsNamed, isUnified, readCgroupFile } from '../support/cgroups.js';
@@ -160,6 +160,49 @@ describe('resources on create', () => {
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
     expect(cgroupDirsNamed(`runc-ts-it-${process.pid}-abs`)).toEqual([]);
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('a frozen cgroupsPath is refused before anything is created; a shared one is warned about', () => {
+    const name = `runc-ts-it-${process.pid}-frozen`;
+    const frozenDir = isUnified() ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/freezer/${name}`;
+    mkdirSync(frozenDir);
+    try {
+      writeFileSync(
+        join(frozenDir, isUnified() ? 'cgroup.freeze' : 'freezer.state'),
+        isUnified() ? '1' : 'FROZEN',
+      );
+      const bundle = sandbox.bundle((spec) => {
+        spec.process!.args = ['sleep', '1000'];
+        spec.linux!.cgroupsPath = `/${name}`;
+      });
+      const id = sandbox.id('frozen');
+      const refused = sandbox.runc(['run', '-d', '--bundle', bundle, id]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain("container's cgroup unexpectedly frozen");
+      expect(sandbox.runc(['state', id]).status).toBe(1);
+      expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    } finally {
+      // The test's own directory: it holds no process (nothing was started).
+      for (const dir of cgroupDirsNamed(name)) rmdirSync(dir);
+    }
+
+    const shared = `/runc-ts-it-${process.pid}-shared`;
+    const first = startDetached('sleep 1000', (spec) => {
+      spec.linux.cgroupsPath = shared;
+    });
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+      spec.linux!.cgroupsPath = shared;
+    });
+    const second = sandbox.id('shared');
+    const warned = sandbox.runc(['run', '-d', '--bundle', bundle, second]);
+    expect(warned.status).toBe(0);
+    expect(warned.stderr).toContain(
+      'level=warning msg="container\'s cgroup is not empty: 1 process(es) found"',
+    );
+    expect(sandbox.runc(['delete', '--force', second]).status).toBe(0);
+    expect(sandbox.runc(['delete', '--force', first.id]).status).toBe(0);
+    expect(cgroupDirsNamed(`runc-ts-it-${process.pid}-shared`)).toEqual([]);
   });
 
   hostOnly('a cgroup namespace has the container cgroup as its root', () => {

@@ -30,7 +30,11 @@ describe('runc features', () => {
       rdma: true,
     });
     expect(features.linux.seccomp.enabled).toBe(true);
-    expect(features.linux.mountExtensions).toEqual({ idmap: { enabled: false } });
+    // id-mapped mounts (integration/tests/idmap.test.ts); runc 1.2+ reports the
+    // same, and keeps idmap/ridmap out of mountOptions
+    expect(features.linux.mountExtensions).toEqual({ idmap: { enabled: true } });
+    expect(features.mountOptions).not.toContain('idmap');
+    expect(features.mountOptions).not.toContain('ridmap');
   });
 
   it('rejects arguments like runc (exit 1)', () => {

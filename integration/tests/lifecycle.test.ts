@@ -90,6 +90,35 @@ describe('create → start → kill → delete', () => {
     expect(Number(readFileSync(pidFile, 'utf8'))).toBe(sandbox.state(id).pid);
     expect(sandbox.runc(['delete', '-f', id]).status).toBe(0);
   });
+  it('kill TERM stops a created container; USR1 does not (as with runc)', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const waitStopped = (id: string) => {
+      for (let i = 0; i < 200 && sandbox.state(id).status !== 'stopped'; i++)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    };
+    const terminated = sandbox.id('term');
+    expect(sandbox.runc(['create', '-b', bundle, terminated]).status).toBe(0);
+    expect(sandbox.runc(['kill', terminated, 'TERM']).status).toBe(0);
+    waitStopped(terminated);
+    expect(sandbox.state(terminated).status).toBe('stopped');
+
+    const ignored = sandbox.id('usr1');
+    expect(sandbox.runc(['create', '-b', bundle, ignored]).status).toBe(0);
+    expect(sandbox.runc(['kill', ignored, 'USR1']).status).toBe(0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    expect(sandbox.state(ignored).status).toBe('created');
+    // Once started, the handlers are gone: sleep, pid 1 without a handler,
+    // ignores TERM as it does under runc.
+    expect(sandbox.runc(['start', ignored]).status).toBe(0);
+    expect(sandbox.runc(['kill', ignored, 'TERM']).status).toBe(0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    expect(sandbox.state(ignored).status).toBe('running');
+    expect(sandbox.runc(['delete', '-f', terminated]).status).toBe(0);
+    expect(sandbox.runc(['delete', '-f', ignored]).status).toBe(0);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
 });
 
 describe('concurrency', () => {

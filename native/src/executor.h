@@ -7,12 +7,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A bind-mount source opened (O_PATH) before the user namespace: a MOUNT op
+ * with the same source string mounts from the fd instead of the path. */
+struct mount_source {
+	char *path;
+	int fd;
+};
+
 struct ex {
 	int sock;          /* protocol socket, -1 after READY */
 	int rootfd;        /* O_PATH fd of the rootfs after ROOTFS, -1 otherwise */
 	int pivoted;       /* set by PIVOT_ROOT / MOVE_ROOT (rootfd is then closed) */
 	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo's directory, -1 otherwise */
 	char fifoname[256]; /* OPEN_FIFO: the fifo's name in that directory */
+	int fifo_is_file;  /* SET_DUMPABLE: fifofd is the fifo itself (O_PATH), not its directory */
 	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
 	uint32_t console_index;
 	int console_chan;  /* FORK 2 child: socketpair end to the console proxy, -1 otherwise */
@@ -22,6 +30,12 @@ struct ex {
 	uint32_t notify_index;
 	uint8_t *notify_state; /* SYNC 5: the container process state SECCOMP_NOTIFY sends */
 	uint32_t notify_state_len;
+	int pidfd_sock;    /* pre-connected socket of the first PIDFD_SOCKET op */
+	uint32_t pidfd_index;
+	int idmap_sock;    /* channel to the id-mapping helper (ops_idmap.c), -1 if none */
+	uint32_t idmap_last; /* index of the last MOUNT_IDMAPPED op: the channel closes after it */
+	struct mount_source *sources; /* OPEN_MOUNT_SOURCE: bind sources opened early */
+	size_t nsources;
 	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
 	char *resolved;    /* RESOLVE_EXEC's result */
 	int err;           /* errno of the failing op */
@@ -56,6 +70,9 @@ void fdpath(char *buf, size_t sz, int fd);
 
 /* ---- operations: return 0, or -1 after ex_fail ---- */
 int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop);
+int op_open_mount_source(struct ex *ex, const char *path);
+/* Closes what OPEN_MOUNT_SOURCE opened (before PIVOT_ROOT / MOVE_ROOT). */
+void close_mount_sources(struct ex *ex);
 int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,
 	     const char *data, uint64_t create);
 int op_remount(struct ex *ex, const char *dest, uint64_t flags);
@@ -69,6 +86,14 @@ int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
+/* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says. */
+int mount_target_open(struct ex *ex, const char *dest, uint64_t create);
+
+/* ---- id-mapped mounts (ops_idmap.c) ---- */
+/* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops
+ * (before any op runs); sets ex->idmap_sock and ex->idmap_last. */
+int idmap_helper_start(struct ex *ex, const struct rts_plan *plan);
+int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 
 /* The kernel's highest capability number, or -1 (errno set). */
 int read_cap_last_cap(void);
@@ -95,6 +120,12 @@ int console_connect(const char *path, int *out);
 /* Sends a new pty master over sock (closed here); with ack (the FORK 2
  * channel) waits for the proxy's one-byte acknowledgement first. */
 int op_console(struct ex *ex, const char *path, int sock, int ack);
+/* sendmsg of data (may be empty) with fd attached (SCM_RIGHTS) to its first
+ * byte; the rest follows if the socket takes it in pieces. 0, or -1 with errno. */
+int send_with_fd(int s, const uint8_t *data, size_t len, int fd);
+/* Sends a pidfd of this very process with `data` over sock (closed here;
+ * -1: connect to path now). */
+int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int sock);
 
 /* ---- hooks, window size, console proxy (ops_hook.c, proxy.c) ---- */
 int op_hook(struct ex *ex, const struct rts_value *v);

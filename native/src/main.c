@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,8 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		close_fd(&ex->fifofd);
 		close_fd(&ex->console_sock);
 		close_fd(&ex->notify_sock);
+		close_fd(&ex->pidfd_sock); /* the receiver may wait for EOF */
+		close_fd(&ex->idmap_sock); /* the id-mapping helper exits at EOF */
 		if (mode == 2)
 			console_proxy(cs[0], pid);
 		int status;
@@ -295,10 +298,29 @@ static int do_fork(struct ex *ex, uint64_t mode)
 	return 0;
 }
 
+static int wait_continue(struct ex *ex, uint64_t kind);
+
+/* SYNC 1 (USERNS): an unprivileged parent can write /proc/PID/{uid_map,
+ * gid_map,setgroups} only while this process is dumpable (otherwise those
+ * files belong to root). Nothing of the container runs yet, and the user
+ * namespace is still empty: the window exposes only the runtime's own user. */
 static int do_sync(struct ex *ex, uint64_t kind)
 {
 	if (ex->sock < 0)
 		return ex_fail(ex, EBADF, "sync %llu: socket closed", (unsigned long long)kind);
+	int userns = kind == 1;
+	if (userns && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return ex_fail(ex, errno, "sync 1: prctl(PR_SET_DUMPABLE, 1)");
+	int r = wait_continue(ex, kind);
+	int e = errno;
+	if (userns && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return ex_fail(ex, errno, "sync 1: prctl(PR_SET_DUMPABLE, 0)");
+	errno = e;
+	return r;
+}
+
+static int wait_continue(struct ex *ex, uint64_t kind)
+{
 	if (rts_send_sync(ex->sock, (uint32_t)kind, (uint32_t)getpid()) < 0)
 		return ex_fail(ex, errno, "sync %llu", (unsigned long long)kind);
 	uint16_t type;
@@ -341,10 +363,67 @@ static int do_sync(struct ex *ex, uint64_t kind)
 	return 0;
 }
 
+/* The exec fifo, opened for writing: by name in its directory, or, after
+ * SET_DUMPABLE, through this process' O_PATH fd of the fifo itself. */
+static int open_fifo(struct ex *ex)
+{
+	if (!ex->fifo_is_file)
+		return openat(ex->fifofd, ex->fifoname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", ex->fifofd);
+	return open(p, O_WRONLY | O_CLOEXEC);
+}
+
+/* SET_DUMPABLE (a rootless init): its own user may then open its
+ * /proc/<pid>/ns files (runc exec into a created container). Before, every host
+ * directory fd goes: a dumpable process' fds can be reached through /proc
+ * (CVE-2016-9962), so only the fifo itself stays open. */
+static int set_dumpable(struct ex *ex)
+{
+	if (ex->fifofd >= 0 && !ex->fifo_is_file) {
+		int fd = openat(ex->fifofd, ex->fifoname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return ex_fail(ex, errno, "exec fifo %s", ex->fifoname);
+		close(ex->fifofd);
+		ex->fifofd = fd;
+		ex->fifo_is_file = 1;
+	}
+	close_mount_sources(ex);
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+		return ex_fail(ex, errno, "prctl(PR_SET_DUMPABLE, 1)");
+	return 0;
+}
+
 static int simple_errno(struct ex *ex, int r, const char *fmt, const char *s)
 {
 	if (r < 0)
 		return ex_fail(ex, errno, fmt, s);
+	return 0;
+}
+
+
+/*
+ * A created container's init waits on exec.fifo as pid 1 of its pid
+ * namespace, where signals without a handler are dropped: `kill` with
+ * SIGTERM (or HUP, INT, QUIT) would not stop it. runc's waiting init dies of
+ * them; so does ours, through these handlers, until the wait is over.
+ */
+static void die_while_waiting(int sig)
+{
+	_exit(128 + sig);
+}
+
+static int set_waiting_signals(void (*handler)(int))
+{
+	static const int signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	if (sigemptyset(&sa.sa_mask) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (sigaction(signals[i], &sa, NULL) < 0)
+			return -1;
 	return 0;
 }
 
@@ -373,6 +452,10 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return do_fork(ex, v[0].u64);
 	case OP_ROOTFS:
 		return op_rootfs(ex, v[0].str, v[1].u64);
+	case OP_OPEN_MOUNT_SOURCE:
+		return op_open_mount_source(ex, v[0].str);
+	case OP_MOUNT_IDMAPPED:
+		return op_mount_idmapped(ex, index, v);
 	case OP_MOUNT:
 		return op_mount(ex, v[0].str, v[1].str, v[2].str, v[3].u64, v[4].str, v[5].u64);
 	case OP_REMOUNT:
@@ -388,8 +471,10 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_SYMLINK:
 		return op_symlink(ex, v[0].str, v[1].str);
 	case OP_PIVOT_ROOT:
+		close_mount_sources(ex); /* no host path is mounted after this */
 		return op_pivot_root(ex);
 	case OP_MOVE_ROOT:
+		close_mount_sources(ex);
 		return op_move_root(ex);
 	case OP_MASK:
 		return op_mask(ex, v[0].str);
@@ -513,6 +598,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		snprintf(ex->fifoname, sizeof(ex->fifoname), "%s", slash + 1);
 		return 0;
 	}
+	case OP_SET_DUMPABLE:
+		return set_dumpable(ex);
 	case OP_READY:
 		if (ex->sock < 0)
 			return ex_fail(ex, EBADF, "socket already closed");
@@ -524,12 +611,18 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_WAIT_FIFO: {
 		if (ex->fifofd < 0)
 			return ex_fail(ex, EBADF, "exec fifo: no OPEN_FIFO before");
+		if (set_waiting_signals(die_while_waiting) < 0)
+			return ex_fail(ex, errno, "sigaction");
 		int fd;
 		do
-			fd = openat(ex->fifofd, ex->fifoname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+			fd = open_fifo(ex);
 		while (fd < 0 && errno == EINTR);
-		if (fd < 0)
-			return ex_fail(ex, errno, "exec fifo %s", ex->fifoname);
+		if (fd < 0 || set_waiting_signals(SIG_DFL) < 0) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			return ex_fail(ex, e, fd < 0 ? "exec fifo %s" : "sigaction (exec fifo %s)", ex->fifoname);
+		}
 		struct stat st;
 		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 			close(fd);
@@ -597,6 +690,14 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			return ex_fail(ex, errno, "%s", v[0].str);
 		return op_console(ex, v[0].str, s, 0);
 	}
+	case OP_PIDFD_SOCKET: {
+		int s = -1;
+		if (index == ex->pidfd_index) {
+			s = ex->pidfd_sock;
+			ex->pidfd_sock = -1;
+		}
+		return op_pidfd_socket(ex, v[0].str, v[1].str, s);
+	}
 	case OP_WINSIZE:
 		return op_winsize(ex, v[0].u64, v[1].u64);
 	case OP_HOOK:
@@ -609,32 +710,38 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	return ex_fail(ex, EINVAL, "unknown opcode %u", op->code);
 }
 
-static int run_plan(struct ex *ex, const struct rts_plan *plan)
+/* Connects the socket (a host path, value `vi`) of the first `code` op with
+ * a non-empty path while the host is still reachable: later ops may leave
+ * its filesystem. A failure is reported for that op before any op runs. */
+static int preconnect(struct ex *ex, const struct rts_plan *plan, uint16_t code, unsigned vi,
+		      int *sock, uint32_t *index, const char *prefix)
 {
-	/* the console socket path is a host path: connect while still on the host */
 	for (uint32_t i = 0; i < plan->nops; i++) {
-		if (plan->ops[i].code != OP_CONSOLE || plan->ops[i].v[0].len == 0)
+		if (plan->ops[i].code != code || plan->ops[i].v[vi].len == 0)
 			continue; /* CONSOLE "" uses the FORK 2 channel */
-		ex->console_index = i;
-		if (console_connect(plan->ops[i].v[0].str, &ex->console_sock) < 0) {
-			ex_fail(ex, errno, "%s", plan->ops[i].v[0].str);
-			report(ex, i, OP_CONSOLE);
-			return 1;
+		const char *path = plan->ops[i].v[vi].str;
+		*index = i;
+		if (console_connect(path, sock) < 0) {
+			ex_fail(ex, errno, "%s%s", prefix, path);
+			report(ex, i, code);
+			return -1;
 		}
 		break;
 	}
-	/* so is the seccomp agent's listenerPath */
-	for (uint32_t i = 0; i < plan->nops; i++) {
-		if (plan->ops[i].code != OP_SECCOMP_NOTIFY)
-			continue;
-		const char *path = plan->ops[i].v[2].str;
-		ex->notify_index = i;
-		if (console_connect(path, &ex->notify_sock) < 0) {
-			ex_fail(ex, errno, "failed to connect with seccomp agent at %s", path);
-			report(ex, i, OP_SECCOMP_NOTIFY);
-			return 1;
-		}
-		break;
+	return 0;
+}
+
+static int run_plan(struct ex *ex, const struct rts_plan *plan)
+{
+	if (preconnect(ex, plan, OP_CONSOLE, 0, &ex->console_sock, &ex->console_index, "") < 0 ||
+	    preconnect(ex, plan, OP_SECCOMP_NOTIFY, 2, &ex->notify_sock, &ex->notify_index,
+		       "failed to connect with seccomp agent at ") < 0 ||
+	    preconnect(ex, plan, OP_PIDFD_SOCKET, 0, &ex->pidfd_sock, &ex->pidfd_index, "") < 0)
+		return 1;
+	/* while still in the runtime's namespaces and credentials (ops_idmap.c) */
+	if (idmap_helper_start(ex, plan) < 0) {
+		report(ex, ex->idmap_last, OP_MOUNT_IDMAPPED);
+		return 1;
 	}
 	for (uint32_t i = 0; i < plan->nops; i++) {
 		if (run_op(ex, &plan->ops[i], i) < 0) {
@@ -725,6 +832,10 @@ int main(int argc, char **argv)
 	ex.console_chan = -1;
 	ex.notify_sock = -1;
 	ex.notify_index = UINT32_MAX;
+	ex.pidfd_sock = -1;
+	ex.pidfd_index = UINT32_MAX;
+	ex.idmap_sock = -1;
+	ex.idmap_last = UINT32_MAX;
 	ex.cap_last = read_cap_last_cap();
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
@@ -734,5 +845,9 @@ int main(int argc, char **argv)
 	free(ex.notify_state);
 	if (ex.notify_sock >= 0)
 		close(ex.notify_sock);
+	if (ex.pidfd_sock >= 0)
+		close(ex.pidfd_sock);
+	if (ex.idmap_sock >= 0)
+		close(ex.idmap_sock);
 	return rc;
 }

@@ -150,6 +150,53 @@ static int open_target(struct ex *ex, const char *dest, uint64_t create)
 	return cpath_create_file(ex, dest, FILE_MODE);
 }
 
+/* OPEN_MOUNT_SOURCE: opened with the executor's first credentials, before a
+ * user namespace whose root may not search the path (runc passes such fds
+ * too). Best effort: a path that cannot be opened now is left to MOUNT,
+ * which then reports its own error. */
+int op_open_mount_source(struct ex *ex, const char *path)
+{
+	for (size_t i = 0; i < ex->nsources; i++)
+		if (strcmp(ex->sources[i].path, path) == 0)
+			return 0;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct mount_source *grown = realloc(ex->sources, (ex->nsources + 1) * sizeof(*grown));
+	if (grown != NULL)
+		ex->sources = grown;
+	char *copy = strdup(path);
+	if (grown == NULL || copy == NULL) {
+		free(copy);
+		close(fd);
+		return ex_fail(ex, ENOMEM, "%s", path);
+	}
+	ex->sources[ex->nsources].path = copy;
+	ex->sources[ex->nsources].fd = fd;
+	ex->nsources++;
+	return 0;
+}
+
+void close_mount_sources(struct ex *ex)
+{
+	for (size_t i = 0; i < ex->nsources; i++) {
+		close(ex->sources[i].fd);
+		free(ex->sources[i].path);
+	}
+	free(ex->sources);
+	ex->sources = NULL;
+	ex->nsources = 0;
+}
+
+/* The fd OPEN_MOUNT_SOURCE opened for `path`, or -1. */
+static int mount_source_fd(const struct ex *ex, const char *path)
+{
+	for (size_t i = 0; path != NULL && i < ex->nsources; i++)
+		if (strcmp(ex->sources[i].path, path) == 0)
+			return ex->sources[i].fd;
+	return -1;
+}
+
 int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,
 	     const char *data, uint64_t create)
 {
@@ -169,9 +216,15 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 	int fd = open_target(ex, dest, create);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s (%s)", dest, what);
-	char p[FDP];
+	char p[FDP], s[FDP];
 	fdpath(p, sizeof(p), fd);
-	int r = mount(nz(src), p, nz(fstype), (unsigned long)flags, nz(data));
+	const char *source = nz(src);
+	int sfd = (flags & MS_BIND) ? mount_source_fd(ex, src) : -1;
+	if (sfd >= 0) {
+		fdpath(s, sizeof(s), sfd);
+		source = s;
+	}
+	int r = mount(source, p, nz(fstype), (unsigned long)flags, nz(data));
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -402,4 +455,9 @@ int op_readonly(struct ex *ex, const char *path)
 	if (r < 0)
 		return ex_fail(ex, e, "%s", path);
 	return 0;
+}
+
+int mount_target_open(struct ex *ex, const char *dest, uint64_t create)
+{
+	return open_target(ex, dest, create);
 }

@@ -1,6 +1,6 @@
 /* Process operations that need more than one syscall: procfs writes,
  * capabilities, seccomp (and its notify listener), exec resolution, fd
- * closing, scheduling, console. */
+ * closing, scheduling, console, pidfd socket. */
 #include "executor.h"
 
 #include <dirent.h>
@@ -30,6 +30,9 @@
 #endif
 #ifndef SYS_openat2
 #define SYS_openat2 437
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 
 static int check_proc(int fd)
@@ -279,7 +282,7 @@ int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flag
 
 /* Sends data with fd attached to the first byte (SCM_RIGHTS); the rest, if
  * the socket takes it in pieces, follows without the fd. */
-static int send_with_fd(int s, const uint8_t *data, size_t len, int fd)
+int send_with_fd(int s, const uint8_t *data, size_t len, int fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -555,10 +558,10 @@ int op_close_fds(struct ex *ex, uint64_t first)
 		first = 3;
 	if (first > UINT_MAX)
 		return 0;
-	int keep[6], n = 0;
-	int cand[6] = {ex->sock,	  ex->fifofd,	    ex->rootfd,
-		       ex->console_sock, ex->console_chan, ex->notify_sock};
-	for (int i = 0; i < 6; i++)
+	int keep[7], n = 0;
+	int cand[7] = {ex->sock,	  ex->fifofd,	    ex->rootfd,	    ex->console_sock,
+		       ex->console_chan, ex->notify_sock, ex->pidfd_sock};
+	for (int i = 0; i < 7; i++)
 		if (cand[i] >= 0 && (uint64_t)cand[i] >= first)
 			keep[n++] = cand[i];
 	qsort(keep, (size_t)n, sizeof(int), cmp_int);
@@ -672,27 +675,7 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 		return ex_fail(ex, e, "/dev/ptmx (unlockpt/ptsname)");
 	}
 	/* send the master with the pty name as data */
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	memset(&cm, 0, sizeof(cm));
-	struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &m, sizeof(int));
-	ssize_t w;
-	do
-		w = sendmsg(s, &msg, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
+	int w = send_with_fd(s, (const uint8_t *)name, strlen(name), m);
 	e = errno;
 	close(m);
 	if (w >= 0 && ack) {
@@ -729,5 +712,35 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 	}
 	if (sl > 2)
 		close(sl);
+	return 0;
+}
+
+/* A process that opens a pidfd of itself cannot be handed a recycled pid:
+ * it is alive while it asks. So the container's process does this right
+ * after FORK (in its pid namespace getpid() names it there, where
+ * pidfd_open looks it up), rather than the forking parent, which exits at
+ * once with FORK 0 and would need the socket in FORK's own signature. */
+int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int s)
+{
+	size_t len = strlen(data);
+	if (len == 0) { /* a stream socket carries no fd without a byte */
+		if (s >= 0)
+			close(s);
+		return ex_fail(ex, EINVAL, "%s: empty data", path);
+	}
+	if (s < 0 && console_connect(path, &s) < 0)
+		return ex_fail(ex, errno, "%s", path);
+	long fd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (fd < 0) {
+		int e = errno;
+		close(s);
+		return ex_fail(ex, e, "%s (pidfd_open)", path);
+	}
+	int r = send_with_fd(s, (const uint8_t *)data, len, (int)fd);
+	int e = errno;
+	close((int)fd);
+	close(s);
+	if (r < 0)
+		return ex_fail(ex, e, "%s (send pidfd)", path);
 	return 0;
 }

@@ -64,6 +64,10 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_HOOK] = {"HOOK", 5, {S, S, SL, SL, U}},
 	[OP_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", 3, {B, U, S}},
 	[OP_TIMENS_OFFSETS] = {"TIMENS_OFFSETS", 1, {S}},
+	[OP_PIDFD_SOCKET] = {"PIDFD_SOCKET", 2, {S, S}},
+	[OP_MOUNT_IDMAPPED] = {"MOUNT_IDMAPPED", 7, {S, S, U, S, S, S, U}},
+	[OP_OPEN_MOUNT_SOURCE] = {"OPEN_MOUNT_SOURCE", 1, {S}},
+	[OP_SET_DUMPABLE] = {"SET_DUMPABLE", 0, {0}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

@@ -84,7 +84,11 @@ enum rts_opcode {
 	OP_HOOK = 47,
 	OP_SECCOMP_NOTIFY = 48,
 	OP_TIMENS_OFFSETS = 49,
-	OP_MAX = 49,
+	OP_PIDFD_SOCKET = 50,
+	OP_MOUNT_IDMAPPED = 51,
+	OP_OPEN_MOUNT_SOURCE = 52,
+	OP_SET_DUMPABLE = 53,
+	OP_MAX = 53,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -668,6 +669,9 @@ static int wait_for(pid_t pid, int *status, long long deadline)
 	}
 }
 
+/* Non-zero: start_executor_io runs the executor as this uid and gid (rootless). */
+static uid_t executor_uid;
+
 struct run {
 	pid_t pid;   /* the executor */
 	int sock;    /* our end of the protocol socket */
@@ -703,6 +707,9 @@ static int start_executor_io(struct run *r, int in_fd, int out_fd, int capture_o
 		if (e[1] >= 0 && dup2(e[1], 2) < 0)
 			_exit(126);
 		if (dup2(sv[1], 7) < 0)
+			_exit(126);
+		if (executor_uid != 0 && (setgroups(0, NULL) < 0 || setgid(executor_uid) < 0 ||
+					  setuid(executor_uid) < 0))
 			_exit(126);
 		int stray = open("/dev/null", O_RDONLY);
 		if (stray >= 0 && stray != 10) {
@@ -2338,6 +2345,397 @@ static void test_e2e_seccomp_notify(void)
 	unlink(path);
 }
 
+/* PIDFD_SOCKET: the forked process (pid 1 of a new pid namespace here, as
+ * a container's init) sends a pidfd of itself with the op's data; the pidfd
+ * names the pid the PID frame reported, and a signal through it reaches it. */
+static void test_e2e_pidfd_socket(void)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/pidfd.sock", tmpdir);
+	int ls = listen_unix(path);
+	CHECK(ls >= 0, "listen %s: %s", path, strerror(errno));
+	if (ls < 0)
+		return;
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWPID);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 1);
+	p_op(&pl, OP_PIDFD_SOCKET, 2);
+	v_str(&pl, path);
+	v_str(&pl, "standard");
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_CLOSE_FDS, 1);
+	v_u64(&pl, 3);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"busybox", "sleep", "30", NULL}, *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	struct run r;
+	if (start_executor(&r, 0, 0) < 0) {
+		close(ls);
+		b_free(&pl.b);
+		CHECK(0, "start executor");
+		return;
+	}
+	long long deadline = now_ms() + 10000;
+	send_plan(&r, &pl);
+	b_free(&pl.b);
+	uint32_t child = 0;
+	int got_ready = 0;
+	for (;;) {
+		uint16_t type;
+		uint8_t *payload;
+		uint32_t len;
+		int fr = recv_frame(r.sock, &type, &payload, &len, deadline);
+		if (fr <= 0)
+			break;
+		if (type == RTS_MSG_PID && len == 4)
+			child = rts_get32(payload);
+		else if (type == RTS_MSG_READY)
+			got_ready = 1;
+		else if (type == RTS_MSG_ERROR && len >= 16)
+			fprintf(stderr, "executor ERROR op %u errno %d: %.*s\n", rts_get32(payload),
+				(int)rts_get32(payload + 8), (int)(len - 16), payload + 16);
+		free(payload);
+		if (got_ready)
+			break;
+	}
+	CHECK(child > 0 && got_ready, "PID %u and READY", child);
+	int pidfd = -1;
+	char data[64] = "";
+	struct pollfd pf = {.fd = ls, .events = POLLIN};
+	if (poll(&pf, 1, 5000) == 1) {
+		int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cm;
+		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data) - 1};
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = cm.buf;
+		msg.msg_controllen = sizeof(cm.buf);
+		ssize_t n = c >= 0 ? recvmsg(c, &msg, MSG_CMSG_CLOEXEC) : -1;
+		if (n > 0) {
+			data[n] = '\0';
+			struct cmsghdr *h = CMSG_FIRSTHDR(&msg);
+			if (h && h->cmsg_type == SCM_RIGHTS)
+				memcpy(&pidfd, CMSG_DATA(h), sizeof(int));
+		}
+		/* the sender closed its end: EOF, not a connection kept by the waiting parent */
+		char more;
+		CHECK(c >= 0 && read(c, &more, 1) == 0, "EOF after the pidfd");
+		if (c >= 0)
+			close(c);
+	}
+	close(ls);
+	unlink(path);
+	CHECK(pidfd >= 0 && strcmp(data, "standard") == 0, "pidfd received with '%s'", data);
+	if (pidfd >= 0) {
+		char fdinfo[64], text[1024] = "";
+		snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", pidfd);
+		int fi = open(fdinfo, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fi >= 0 ? read(fi, text, sizeof(text) - 1) : -1;
+		if (fi >= 0)
+			close(fi);
+		if (n > 0)
+			text[n] = '\0';
+		const char *pl_line = strstr(text, "\nPid:");
+		long got = pl_line ? strtol(pl_line + 5, NULL, 10) : -1;
+		CHECK(got == (long)child, "fdinfo Pid: %ld, PID frame %u", got, child);
+		CHECK(syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0,
+		      "pidfd_send_signal: %s", strerror(errno));
+		close(pidfd);
+	}
+	int st;
+	CHECK(wait_for(r.pid, &st, deadline) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 128 + 9,
+	      "the process killed through the pidfd: executor exits 137 (0x%x)", st);
+	stop_run(&r);
+
+	/* connected before any op runs: FORK 0 would make the executor exit 0 */
+	struct outcome oc;
+	char missing[PATH_MAX];
+	snprintf(missing, sizeof(missing), "%s/no-pidfd.sock", tmpdir);
+	p_init(&pl);
+	p_op(&pl, OP_UMASK, 1);
+	v_u64(&pl, 022);
+	p_op(&pl, OP_FORK, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_PIDFD_SOCKET, 2);
+	v_str(&pl, missing);
+	v_str(&pl, "setns");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run PIDFD_SOCKET without a listener");
+	CHECK(oc.frames_error == 1 && oc.index == 2 && oc.opcode == OP_PIDFD_SOCKET &&
+		      oc.err == ENOENT && strcmp(oc.detail, missing) == 0 &&
+		      WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 1,
+	      "no socket: op %u errno %d '%s' status 0x%x", oc.index, oc.err, oc.detail, oc.status);
+	b_free(&pl.b);
+
+	/* not a socket */
+	char file[PATH_MAX];
+	snprintf(file, sizeof(file), "%s/not-a-socket", tmpdir);
+	write_text(file, "", 0644);
+	p_init(&pl);
+	p_op(&pl, OP_PIDFD_SOCKET, 2);
+	v_str(&pl, file);
+	v_str(&pl, "setns");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run PIDFD_SOCKET to a file");
+	CHECK(oc.frames_error == 1 && oc.index == 0 && oc.err == ECONNREFUSED &&
+		      strcmp(oc.detail, file) == 0,
+	      "not a socket: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+
+	/* no data: the fd could not travel on a stream socket */
+	ls = listen_unix(path);
+	CHECK(ls >= 0, "listen %s: %s", path, strerror(errno));
+	p_init(&pl);
+	p_op(&pl, OP_PIDFD_SOCKET, 2);
+	v_str(&pl, path);
+	v_str(&pl, "");
+	CHECK(run_plan(&pl, &oc, 0) == 0, "run PIDFD_SOCKET with empty data");
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_PIDFD_SOCKET && oc.err == EINVAL,
+	      "empty data: errno %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+	if (ls >= 0)
+		close(ls);
+	unlink(path);
+}
+
+/* Writes `text` to /proc/<pid>/<file>; 0 or an errno. */
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	ssize_t n = write(fd, text, strlen(text));
+	int e = n == (ssize_t)strlen(text) ? 0 : (n < 0 ? errno : EIO);
+	close(fd);
+	return e;
+}
+
+/* Runs `pl`, answering SYNC 1 by writing the maps of the executor's user
+ * namespace: as `as_uid` (0: ourselves, root) mapping root to `host`. The
+ * writer's errno goes to *map_err. Fills `oc` like run_plan. */
+static void run_plan_userns(struct plan_b *pl, struct outcome *oc, uid_t as_uid, unsigned host,
+			    int *map_err, void (*on_ready)(pid_t executor))
+{
+	memset(oc, 0, sizeof(*oc));
+	*map_err = -1;
+	struct run r;
+	executor_uid = as_uid;
+	int started = start_executor(&r, 0, 0);
+	executor_uid = 0;
+	if (started < 0) {
+		CHECK(0, "start executor: %s", strerror(errno));
+		return;
+	}
+	long long deadline = now_ms() + 10000;
+	CHECK(send_plan(&r, pl) == 0, "send plan");
+	uint16_t type;
+	uint8_t *payload;
+	uint32_t len;
+	while (recv_frame(r.sock, &type, &payload, &len, deadline) > 0) {
+		if (type == RTS_MSG_ERROR && len >= 16) {
+			oc->frames_error++;
+			oc->index = rts_get32(payload);
+			oc->opcode = rts_get16(payload + 4);
+			oc->err = (int32_t)rts_get32(payload + 8);
+			uint32_t dl = rts_get32(payload + 12);
+			if (dl == len - 16 && dl < sizeof(oc->detail))
+				memcpy(oc->detail, payload + 16, dl);
+		} else if (type == RTS_MSG_READY) {
+			oc->got_ready = 1;
+			if (on_ready)
+				on_ready(r.pid);
+		} else if (type == RTS_MSG_SYNC && len == 8 && rts_get32(payload) == 1) {
+			pid_t pid = (pid_t)rts_get32(payload + 4);
+			char map[64];
+			snprintf(map, sizeof(map), "0 %u %u\n", host, as_uid ? 1u : 65536u);
+			pid_t w = fork();
+			if (w == 0) {
+				if (as_uid && (setgroups(0, NULL) < 0 || setgid(as_uid) < 0 ||
+					       setuid(as_uid) < 0))
+					_exit(errno);
+				int e = as_uid ? write_proc(pid, "setgroups", "deny") : 0;
+				if (e == 0)
+					e = write_proc(pid, "uid_map", map);
+				if (e == 0)
+					e = write_proc(pid, "gid_map", map);
+				_exit(e);
+			}
+			int st = 0;
+			if (w > 0 && wait_for(w, &st, deadline) == 0 && WIFEXITED(st))
+				*map_err = WEXITSTATUS(st);
+			rts_write_frame(r.sock, RTS_MSG_CONTINUE, NULL, 0);
+		} else if (type == RTS_MSG_SYNC) {
+			rts_write_frame(r.sock, RTS_MSG_CONTINUE, NULL, 0);
+		}
+		free(payload);
+	}
+	CHECK(wait_for(r.pid, &oc->status, deadline) == 0, "executor exits");
+	stop_run(&r);
+}
+
+static char dumpable_fifo[PATH_MAX];
+static int dumpable_ns_err = -1, dumpable_dir_fds = -1;
+
+/* At READY of a rootless init (after SET_DUMPABLE): its user opens its
+ * user namespace file, no fd of it is a directory, then the fifo releases it. */
+static void check_dumpable_init(pid_t executor)
+{
+	pid_t w = fork();
+	if (w == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(errno);
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)executor);
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		_exit(fd < 0 ? errno : 0);
+	}
+	int st = 0;
+	if (w > 0 && wait_for(w, &st, now_ms() + 5000) == 0 && WIFEXITED(st))
+		dumpable_ns_err = WEXITSTATUS(st);
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)executor);
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		dumpable_dir_fds = 0;
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			struct stat sb;
+			if (e->d_name[0] != '.' && fstatat(dirfd(d), e->d_name, &sb, 0) == 0 &&
+			    S_ISDIR(sb.st_mode))
+				dumpable_dir_fds++;
+		}
+		closedir(d);
+	}
+	int fifo = open(dumpable_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char c;
+	for (int i = 0; fifo >= 0 && i < 500 && read(fifo, &c, 1) != 1; i++)
+		usleep(10000);
+	if (fifo >= 0)
+		close(fifo);
+}
+
+/* SYNC 1 as an unprivileged runtime: the executor is dumpable while it
+ * waits, so its own (non-root) user can write the maps, setgroups first.
+ * SET_DUMPABLE then lets that user open the init's namespaces. */
+static void test_e2e_userns_unprivileged(void)
+{
+	char dir[] = "/tmp/runc-ts-native-rootless.XXXXXX";
+	if (mkdtemp(dir) == NULL || chown(dir, 65534, 65534) < 0 || chmod(dir, 0711) < 0) {
+		CHECK(0, "state directory: %s", strerror(errno));
+		return;
+	}
+	snprintf(dumpable_fifo, sizeof(dumpable_fifo), "%s/exec.fifo", dir);
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_OPEN_FIFO, 1);
+	v_str(&pl, dumpable_fifo);
+	p_op(&pl, OP_UNSHARE, 1);
+	v_u64(&pl, CLONE_NEWUSER);
+	p_op(&pl, OP_SYNC, 1);
+	v_u64(&pl, 1);
+	p_op(&pl, OP_SETGID, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SETUID, 1);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_SET_DUMPABLE, 0);
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_WAIT_FIFO, 0);
+	struct outcome oc;
+	int map_err;
+	run_plan_userns(&pl, &oc, 65534, 65534, &map_err, check_dumpable_init);
+	b_free(&pl.b);
+	CHECK(map_err == 0, "nobody writes the maps of its own user namespace: %s",
+	      map_err < 0 ? "not run" : strerror(map_err));
+	CHECK(oc.got_ready && oc.frames_error == 0, "uid 0 in the namespace (mapped): %s",
+	      oc.detail);
+	CHECK(dumpable_ns_err == 0, "after SET_DUMPABLE its user opens /proc/<pid>/ns/user: %s",
+	      dumpable_ns_err < 0 ? "not run" : strerror(dumpable_ns_err));
+	CHECK(dumpable_dir_fds == 0, "no directory fd left in the dumpable init: %d",
+	      dumpable_dir_fds);
+	CHECK(WIFEXITED(oc.status) && WEXITSTATUS(oc.status) == 0,
+	      "WAIT_FIFO through /proc/self/fd, then done (status 0x%x)", oc.status);
+	rm_rf(dir);
+}
+
+/* OPEN_MOUNT_SOURCE: a bind source the namespace's root cannot search (a
+ * 0700 directory of host root) mounts from the fd opened before SETUID, in
+ * the container's mount namespace. */
+static void test_e2e_open_mount_source(void)
+{
+	char base[] = "/tmp/runc-ts-native-msrc.XXXXXX";
+	char rootfs[PATH_MAX], secret[PATH_MAX], src[PATH_MAX];
+	if (mkdtemp(base) == NULL) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", base);
+	snprintf(secret, sizeof(secret), "%s/secret", base);
+	snprintf(src, sizeof(src), "%s/secret/dir", base);
+	int ok = chmod(base, 0755) == 0 && mkpath("%s", rootfs) == 0 &&
+		 mkpath("%s/mnt", rootfs) == 0 && mkdir(secret, 0700) == 0 && mkdir(src, 0755) == 0;
+	CHECK(ok, "prepare %s: %s", base, strerror(errno));
+	for (int pre = 0; ok && pre <= 1; pre++) {
+		struct plan_b pl;
+		p_init(&pl);
+		p_op(&pl, OP_UNSHARE, 1);
+		v_u64(&pl, CLONE_NEWUSER);
+		p_op(&pl, OP_SYNC, 1);
+		v_u64(&pl, 1);
+		p_op(&pl, OP_UNSHARE, 1);
+		v_u64(&pl, CLONE_NEWNS);
+		if (pre) {
+			/* still host uid 0 (unmapped here): the owner of `secret` */
+			p_op(&pl, OP_OPEN_MOUNT_SOURCE, 1);
+			v_str(&pl, src);
+			p_op(&pl, OP_OPEN_MOUNT_SOURCE, 1); /* a repeated source: opened once */
+			v_str(&pl, src);
+			p_op(&pl, OP_OPEN_MOUNT_SOURCE, 1); /* a missing one: left to MOUNT */
+			v_str(&pl, "/no/such/source");
+		}
+		p_op(&pl, OP_SETGID, 1);
+		v_u64(&pl, 0);
+		p_op(&pl, OP_SETUID, 1);
+		v_u64(&pl, 0);
+		p_op(&pl, OP_ROOTFS, 2);
+		v_str(&pl, rootfs);
+		v_u64(&pl, MS_SLAVE | MS_REC);
+		p_op(&pl, OP_MOUNT, 6);
+		v_str(&pl, src);
+		v_str(&pl, "/mnt");
+		v_str(&pl, "");
+		v_u64(&pl, MS_BIND);
+		v_str(&pl, "");
+		v_u64(&pl, 1);
+		p_op(&pl, OP_READY, 0);
+		struct outcome oc;
+		int map_err;
+		run_plan_userns(&pl, &oc, 0, 100000, &map_err, NULL);
+		b_free(&pl.b);
+		CHECK(map_err == 0, "maps written: %d", map_err);
+		if (pre) {
+			CHECK(oc.got_ready && oc.frames_error == 0, "bind from the early fd: errno %d %s",
+			      oc.err, oc.detail);
+		} else {
+			CHECK(oc.frames_error == 1 && oc.opcode == OP_MOUNT && oc.err == EACCES,
+			      "without it the namespace's root cannot reach the source: op %u errno %d %s",
+			      oc.opcode, oc.err, oc.detail);
+		}
+	}
+	rm_rf(base);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -2376,6 +2774,9 @@ static void test_e2e(void)
 	test_e2e_seccomp_errors();
 	test_e2e_seccomp_close_fds();
 	test_e2e_seccomp_notify();
+	test_e2e_pidfd_socket();
+	test_e2e_userns_unprivileged();
+	test_e2e_open_mount_source();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

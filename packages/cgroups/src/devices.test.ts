@@ -138,7 +138,7 @@ describe('normalizeDeviceRule', () => {
     expect(() =>
       normalizeDeviceRule({ allow: true, type: 'p' }, 'linux.resources.devices[2]'),
     ).toThrow(/linux.resources.devices\[2\].type/);
-    expect(() => normalizeDeviceRule({ allow: true, access: 'rx' }, 'd')).toThrow(/d.access/);
+    expect(() => normalizeDeviceRule({ allow: true, access: 'x' }, 'd')).toThrow(/d.access/);
     expect(() => normalizeDeviceRule({ allow: true, major: -5 }, 'd')).toThrow(CgroupError);
   });
 });
@@ -216,5 +216,21 @@ describe('applyV1DeviceRules', () => {
       new RootlessSkips(false),
     );
     expect(recorder.writes).toEqual([['devices.allow', 'c 10:229 rwm']]);
+  });
+});
+
+describe('normalizeDeviceRule access', () => {
+  it('keeps r, w and m in canonical order and ignores other letters, as runc does', () => {
+    const rule = normalizeDeviceRule(
+      { allow: true, type: 'c', major: 1, minor: 11, access: 'wra' },
+      'd',
+    );
+    expect(rule.access).toBe('rw');
+  });
+
+  it('refuses an access without any of r, w, m, naming the field', () => {
+    expect(() => normalizeDeviceRule({ allow: true, access: 'ax' }, 'devices[1]')).toThrow(
+      'devices[1].access: "ax" has none of the letters r, w and m',
+    );
   });
 });

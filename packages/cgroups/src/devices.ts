@@ -67,10 +67,12 @@ export function normalizeDeviceRule(rule: LinuxDeviceCgroup, field: string): Nor
     return value;
   };
   const access = rule.access === undefined || rule.access === '' ? 'rwm' : rule.access;
-  if (!/^[rwm]+$/.test(access)) {
+  // Other letters are ignored, as runc ignores them ("rwa" is "rw"); a rule
+  // that grants or denies nothing is refused.
+  if (!/[rwm]/.test(access)) {
     throw new CgroupError(
       'INVALID',
-      `${field}.access: ${JSON.stringify(rule.access)} must combine the letters r, w and m`,
+      `${field}.access: ${JSON.stringify(rule.access)} has none of the letters r, w and m`,
     );
   }
   return {

@@ -283,7 +283,9 @@ describe('FsV1Manager.set: blkio, hugetlb, network, rdma, devices', () => {
 
   it('refuses unified on v1 and values for hierarchies that are not mounted', async () => {
     let error = await failure(set({ unified: { 'memory.high': '1' } }));
-    expect(error.message).toBe('linux.resources.unified: cannot use unified on cgroup v1');
+    expect(error.message).toBe(
+      'linux.resources.unified: invalid configuration: unified resources need cgroup v2, and this host has cgroup v1',
+    );
     const { hugetlb: _, ...withoutHugetlb } = dirs;
     error = await failure(set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 }] }, withoutHugetlb));
     expect(error.code).toBe('UNSUPPORTED');

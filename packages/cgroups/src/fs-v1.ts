@@ -117,7 +117,10 @@ export class FsV1Manager implements CgroupManager {
    */
   async set(resources: LinuxResources): Promise<void> {
     if (resources.unified && Object.keys(resources.unified).length > 0) {
-      throw invalid('linux.resources.unified', 'cannot use unified on cgroup v1');
+      throw invalid(
+        'linux.resources.unified',
+        'invalid configuration: unified resources need cgroup v2, and this host has cgroup v1',
+      );
     }
     const { cpu, memory } = resources;
     if (cpu && (cpu.cpus || cpu.mems)) {

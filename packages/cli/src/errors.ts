@@ -11,13 +11,13 @@ export class UsageError extends Error {
   }
 }
 
-/** A failed `runc exec`: runc exits 255 for those, whatever the cause. */
+/** A failed `runc exec`: runc exits 255 for those, whatever the cause, and says `exec failed: `. */
 export class ExecFailedError extends Error {
   override readonly name = 'ExecFailedError';
   readonly code: string;
   readonly exitCode = 255;
   constructor(cause: unknown) {
-    super(messageOf(cause), { cause });
+    super(`exec failed: ${messageOf(cause)}`, { cause });
     this.code = (cause as { code?: string }).code ?? 'EXEC';
   }
 }

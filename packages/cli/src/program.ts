@@ -1,4 +1,4 @@
-import { defaultStateRoot } from '@runc-ts/libcontainer';
+import { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from '@runc-ts/libcontainer';
 import { Command, CommanderError } from 'commander';
 import { versionText } from './build-info.js';
 import { registerCgroupCommands } from './commands/cgroups.js';
@@ -85,7 +85,13 @@ export function buildProgram(context: CliContext): Command {
       program.outputHelp();
     })
     .hook('preAction', (thisCommand) => {
-      context.configure(validateGlobals(thisCommand.opts<RawGlobals>()));
+      const globals = validateGlobals(thisCommand.opts<RawGlobals>());
+      context.configure(globals);
+      // As runc with $XDG_RUNTIME_DIR/runc: the default state directory is
+      // made (sticky) before any command, and a failure stops every command.
+      if (thisCommand.getOptionValueSource('root') === 'default' && isXdgStateRoot(globals.root)) {
+        prepareXdgStateRoot(globals.root);
+      }
     });
 
   registerLifecycle(program, context);

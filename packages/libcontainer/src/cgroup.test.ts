@@ -19,16 +19,33 @@ describe('parseExecCgroups (exec --cgroup)', () => {
       memory: 'other',
     });
     expect(() => parseExecCgroups(['pids:sub'], v2)).toThrow(/only apply to cgroup v1/);
-    expect(() => parseExecCgroups(['cpu:sub'], v1)).toThrow(/no such cgroup controller "cpu"/);
+    expect(() => parseExecCgroups(['cpu:sub'], v1)).toThrow(/unknown controller "cpu"/);
   });
 
   it('stays inside the container cgroup', () => {
-    expect(() => parseExecCgroups(['../x'], v2)).toThrow(/inside the container's cgroup/);
+    expect(() => parseExecCgroups(['../x'], v2)).toThrow(
+      '--cgroup "../x": ../x is not a sub cgroup path; expected',
+    );
     expect(() => parseExecCgroups([''], v2)).toThrow(/inside the container's cgroup/);
+    // "/" names the container's cgroup itself.
+    expect(parseExecCgroups(['/'], v2)).toEqual({ '': '' });
   });
 });
 
 describe('mergeResources (runc update)', () => {
+  it('lifts the swap limit with the memory limit unless the update sets it', () => {
+    const current = { memory: { limit: 64, swap: 96 } };
+    expect(mergeResources(current, { memory: { limit: -1 } })).toEqual({
+      memory: { limit: -1, swap: -1 },
+    });
+    expect(mergeResources(current, { memory: { limit: -1, swap: 200 } })).toEqual({
+      memory: { limit: -1, swap: 200 },
+    });
+    expect(mergeResources({ memory: { limit: 64 } }, { memory: { limit: -1 } })).toEqual({
+      memory: { limit: -1 },
+    });
+  });
+
   it('lays the changes over the stored resources, block by block', () => {
     expect(
       mergeResources(

@@ -16,7 +16,7 @@ import {
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
-import { planCreate, planExec, SyncKind } from '@runc-ts/namespaces';
+import { type PlanContext, planCreate, planExec, SyncKind } from '@runc-ts/namespaces';
 import {
   type LinuxResources,
   OCI_VERSION,
@@ -26,12 +26,14 @@ import {
   type State,
 } from '@runc-ts/spec';
 import {
+  applyCgroup,
   cgroupManagerOf,
   createCgroupManager,
   effectiveResources,
   joinCgroup,
   mergeResources,
   parseExecCgroups,
+  setContainerResources,
 } from './cgroup.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
@@ -39,6 +41,19 @@ import { runHooks } from './hooks.js';
 import { apparmorEnabled, hostCgroupLayout, hostHasKcore, isFile, selinuxEnabled } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
+import {
+  checkRootlessConfig,
+  checkRootlessRlimits,
+  checkUserNamespacesEnabled,
+  type IdMappingPlan,
+  isRootlessEuid,
+  planIdMapping,
+  type RuntimeIdentity,
+  rootlessCgroupDirs,
+  runtimeCgroupDirs,
+  runtimeIdentity,
+  writeIdMappings,
+} from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import { StateStore, type StoredState } from './state-store.js';
 
@@ -67,12 +82,18 @@ export interface RuntimeOptions {
   systemdCgroup?: boolean;
   /** --rootless: a cgroup that cannot be created or written is skipped. */
   rootlessCgroups?: boolean;
+  /** --debug: receives what the runtime chose to do and why (skipped cgroups). */
+  debug?: (message: string) => void;
+  /** Receives what runc logs as warnings (e.g. a container cgroup that already holds processes). */
+  warn?: (message: string) => void;
 }
 
 export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** --pidfd-socket: AF_UNIX socket that receives a pidfd of the init (SCM_RIGHTS). */
+  pidfdSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
   /** --preserve-fds: extra fds after stdio (and after LISTEN_FDS) passed to the container. */
@@ -106,6 +127,8 @@ export interface ExecOptions {
   /** `--tty`: a terminal, relayed in the foreground or sent to `consoleSocket`. */
   tty?: boolean;
   consoleSocket?: string;
+  /** `--pidfd-socket`: AF_UNIX socket that receives a pidfd of the process (SCM_RIGHTS). */
+  pidfdSocket?: string;
   /** `--detach`: return once the process runs. */
   detach?: boolean;
   pidFile?: string;
@@ -158,20 +181,26 @@ function timestamp(date = new Date()): string {
   return date.toISOString().replace(/\.?0+Z$/, 'Z');
 }
 
-function writeMaps(pid: number, spec: Spec): void {
-  const render = (maps: NonNullable<NonNullable<Spec['linux']>['uidMappings']>) =>
-    maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  const linux = spec.linux ?? {};
-  try {
-    writeFileSync(`/proc/${pid}/uid_map`, render(linux.uidMappings ?? []));
-    writeFileSync(`/proc/${pid}/gid_map`, render(linux.gidMappings ?? []));
-  } catch (error) {
-    throw new ContainerError(
-      'EXECUTOR',
-      `write uid/gid mappings of the user namespace (pid ${pid}): ${describeSystemError(error)}`,
-      { cause: error },
-    );
+/**
+ * The checks a create needs before anything is made, and how it writes the
+ * maps of a new user namespace: without root (runc's RootlessEUID) the config
+ * must have a user namespace with mappings the user may write.
+ */
+function prepareUserNamespace(spec: Spec): {
+  rootless: boolean;
+  idMapping?: { plan: IdMappingPlan; identity: RuntimeIdentity };
+} {
+  const rootless = isRootlessEuid();
+  if (rootless) {
+    checkRootlessConfig(spec);
+    checkRootlessRlimits(spec.process, 'process');
   }
+  const userns = (spec.linux?.namespaces ?? []).find((ns) => ns.type === 'user');
+  if (!userns || userns.path) return { rootless };
+  checkUserNamespacesEnabled(rootless);
+  if (!rootless) return { rootless };
+  const identity = runtimeIdentity();
+  return { rootless, idMapping: { plan: planIdMapping(spec, identity), identity } };
 }
 
 export class Runtime {
@@ -238,6 +267,19 @@ export class Runtime {
     return cgroup?.freezerState() === 'frozen' ? 'paused' : 'running';
   }
 
+  /**
+   * --debug: the cgroups a rootless runtime could not create or write (not
+   * delegated to the user, as on any cgroup v1 host), and what that means.
+   */
+  private reportSkippedCgroups(cgroup: CgroupManager, devicesSkipped?: string): void {
+    const skipped = [...((cgroup as { skipped?: readonly string[] }).skipped ?? [])];
+    if (devicesSkipped) skipped.push(`device rules: ${devicesSkipped}`);
+    if (!this.options.debug || skipped.length === 0) return;
+    this.options.debug(
+      `rootless: skipped ${skipped.length} cgroup operation(s) this user may not do (not delegated): ${skipped.join('; ')}; where its cgroup could not be made, the container stays in the caller's cgroup, without limits of its own`,
+    );
+  }
+
   private ociState(stored: StoredState, status: State['status']): State {
     const state: State = {
       ociVersion: OCI_VERSION,
@@ -267,6 +309,7 @@ export class Runtime {
     validateContainerId(id);
     const { bundle, spec, rootfs } = this.loadBundle(options.bundle);
     checkSecurityModules(spec.process, 'process');
+    const { rootless, idMapping } = prepareUserNamespace(spec);
     const listenFds = options.listenFds ?? 0;
     const preserveFds = listenFds + (options.preserveFds ?? 0);
     if (listenFds > 0 && spec.process) {
@@ -293,10 +336,13 @@ export class Runtime {
       let initPid = 0;
       let cgroup: CgroupManager | undefined;
       try {
-        cgroup = createCgroupManager(id, spec, {
+        const manager = createCgroupManager(id, spec, {
           systemd: this.options.systemdCgroup === true,
           rootless: this.options.rootlessCgroups === true,
         });
+        checkCgroupUnused(manager, this.options.warn);
+        // From here on a failure removes the cgroup: it is the container's.
+        cgroup = manager;
         const containerCgroup = cgroup;
         const seccomp = containerSeccomp(spec);
         const plan = planCreate(spec, {
@@ -308,11 +354,13 @@ export class Runtime {
           noNewKeyring: options.noNewKeyring ?? false,
           preserveFds,
           consoleSocket: options.consoleSocket,
+          pidfdSocket: options.pidfdSocket,
           bundle,
           sourceIsFile: isFile,
-          ...cgroupContext(spec),
+          ...cgroupContext(spec, cgroup),
           hostHasKcore: hostHasKcore(),
           waitForInit,
+          rootless,
         });
         const run = await runExecutor({
           initPath: this.options.initPath,
@@ -325,14 +373,24 @@ export class Runtime {
             stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
           },
           onSync: (kind, pid) => {
-            if (kind === SyncKind.USERNS) writeMaps(pid, spec);
+            if (kind === SyncKind.USERNS) writeIdMappings(pid, spec, idMapping);
             else if (kind === SyncKind.CGROUP) {
               // The init, before it runs anything of the container's.
-              return containerCgroup
-                .apply(initPid || pid)
-                .then(() => containerCgroup.set(effectiveResources(spec)))
-                .then(() => {
+              return applyCgroup(containerCgroup, initPid || pid)
+                .then(() =>
+                  setContainerResources(
+                    containerCgroup,
+                    effectiveResources(spec),
+                    this.options.rootlessCgroups === true,
+                  ),
+                )
+                .then((devicesSkipped) => {
                   stored.cgroup = containerCgroup.state();
+                  // Recorded now, not only at the end: should this process be
+                  // killed before it returns, `delete --force` still finds
+                  // the init and its cgroup.
+                  this.store.write(stored);
+                  this.reportSkippedCgroups(containerCgroup, devicesSkipped);
                   return undefined;
                 });
             } else if (kind === SyncKind.HOOKS) {
@@ -441,11 +499,7 @@ export class Runtime {
         killAndReap(stored.pid, stored.pidStartTime);
       }
       const cgroup = cgroupManagerOf(stored.cgroup);
-      if (cgroup) {
-        // Processes that shared the init's cgroup but not its pid namespace.
-        for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL);
-        await cgroup.destroy();
-      }
+      if (cgroup) await killAndDestroy(cgroup);
       this.store.removeContainerDir(id);
       try {
         runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
@@ -482,6 +536,8 @@ export class Runtime {
     }
     const process = execProcess(stored.config.process, options);
     checkSecurityModules(process, options.process ? 'process.json' : 'process');
+    const rootless = isRootlessEuid();
+    if (rootless) checkRootlessRlimits(process, options.process ? 'process.json' : 'process');
     if (!process.terminal && options.consoleSocket) {
       throw new ContainerError(
         'OPTION_INVALID',
@@ -500,30 +556,57 @@ export class Runtime {
         initPid: stored.pid,
         detach: options.detach === true,
         consoleSocket: options.consoleSocket,
+        pidfdSocket: options.pidfdSocket,
         preserveFds: options.preserveFds ?? 0,
         joinCgroup: stored.cgroup !== undefined,
         seccomp: containerSeccomp(stored.config),
+        rootless,
       });
     } catch (error) {
       throw normalizeError(error);
     }
     let pid = 0;
-    const run = await runExecutor({
-      initPath: this.options.initPath,
-      plan,
-      stdio: [0, 1, 2],
-      preserveFds: options.preserveFds ?? 0,
-      onPid: (child) => {
-        pid = child;
-      },
-      onSync: (kind) => {
-        if (kind === SyncKind.CGROUP && stored.cgroup) joinCgroup(stored.cgroup, pid, subCgroups);
-        if (kind === SyncKind.SECCOMP) {
-          return seccompAgentState(stored.config, pid, this.ociState(stored, 'running'));
-        }
-        return undefined;
-      },
-    });
+    // The stage names of runc's debug log, which its users and tests grep for.
+    const debug = this.options.debug;
+    debug?.(
+      `exec: nsexec container setup: ${plan.length} executor operations, joining the namespaces of pid ${stored.pid}`,
+    );
+    const initAlive = () => initRunning(stored);
+    const stopped = () => new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
+    let run: Awaited<ReturnType<typeof runExecutor>>;
+    try {
+      run = await runExecutor({
+        initPath: this.options.initPath,
+        plan,
+        stdio: [0, 1, 2],
+        preserveFds: options.preserveFds ?? 0,
+        onPid: (child) => {
+          pid = child;
+          debug?.(`exec: child process in init(): pid ${child}`);
+          debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
+        },
+        onSync: (kind) => {
+          if (kind === SyncKind.CGROUP && stored.cgroup) {
+            joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
+            // The namespaces were joined through /proc/<init pid> before this:
+            // the init still alive now means they were its, not those of a
+            // process that reused the pid. A `delete` that already made its
+            // last kill pass over the cgroup has killed the init, so a process
+            // joining after that pass stops here instead of outliving it.
+            if (!initAlive()) throw stopped();
+          }
+          if (kind === SyncKind.SECCOMP) {
+            return seccompAgentState(stored.config, pid, this.ociState(stored, 'running'));
+          }
+          return undefined;
+        },
+      });
+    } catch (error) {
+      // The init died meanwhile: whatever step failed, say it as runc does
+      // when it sees the container stopped.
+      if (!initAlive()) throw stopped();
+      throw normalizeError(error);
+    }
     if (options.pidFile) writePidFile(options.pidFile, pid);
     if (options.detach) return 0;
     return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
@@ -598,6 +681,17 @@ export class Runtime {
   pids(id: string): number[] {
     const { stored, cgroup } = this.withCgroup(id, 'ps');
     if (this.status(stored) === 'stopped') return [];
+    if (stored.cgroup?.rootless && !cgroup.exists()) {
+      // Rootless without a delegated cgroup: the container's own pid
+      // namespace still tells its processes apart.
+      if (!ownsPidNamespace(stored)) {
+        throw new ContainerError(
+          'CGROUP',
+          `ps: container ${id} has no cgroup of its own (rootless, and no cgroup was delegated to this user) and shares a pid namespace, so its processes cannot be told apart`,
+        );
+      }
+      return processesInPidNamespaceOf(stored.pid);
+    }
     return cgroup.pids();
   }
 
@@ -693,10 +787,7 @@ async function signalAll(stored: StoredState, signal: number, status: ContainerS
     }
     return;
   }
-  const ownPidNamespace = (stored.config.linux?.namespaces ?? []).some(
-    (ns) => ns.type === 'pid' && !ns.path,
-  );
-  if (!ownPidNamespace) {
+  if (!ownsPidNamespace(stored)) {
     throw new ContainerError(
       'CGROUP',
       'kill --all: the container has no cgroup and shares a pid namespace, so its processes cannot be told apart',
@@ -704,6 +795,44 @@ async function signalAll(stored: StoredState, signal: number, status: ContainerS
   }
   if (status === 'stopped') return; // its pid namespace is gone with its init
   for (const pid of processesInPidNamespaceOf(stored.pid)) signalProcess(pid, signal);
+}
+
+function ownsPidNamespace(stored: StoredState): boolean {
+  return (stored.config.linux?.namespaces ?? []).some((ns) => ns.type === 'pid' && !ns.path);
+}
+
+/**
+ * The init still runs and is not exiting: an exiting process drops its
+ * namespaces before it becomes a zombie, and a pid namespace's init stays in
+ * between until every other process of its namespace is gone.
+ */
+function initRunning(stored: StoredState): boolean {
+  if (!isProcessAlive(stored.pid, stored.pidStartTime)) return false;
+  try {
+    readlinkSync(`/proc/${stored.pid}/ns/mnt`);
+    return true;
+  } catch (error) {
+    // EACCES (a non-dumpable init, to a rootless caller) tells nothing.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/**
+ * Kills what is left in a container's cgroup (processes that shared the
+ * init's cgroup but not its pid namespace) and removes it. An exec that
+ * joined between the kill pass and the removal keeps the cgroup busy: kill
+ * again. (Such an exec fails by itself once it sees the init gone.)
+ */
+export async function killAndDestroy(cgroup: CgroupManager): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL);
+    try {
+      await cgroup.destroy();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'BUSY' || attempt === 3) throw error;
+    }
+  }
 }
 
 async function destroyQuietly(cgroup: CgroupManager | undefined): Promise<void> {
@@ -769,10 +898,40 @@ function checkSecurityModules(process: Process | undefined, where: string): void
   }
 }
 
-function cgroupContext(spec: Spec): { cgroupV2?: boolean; cgroupV1Controllers?: string[] } {
+/**
+ * A frozen cgroup cannot be the container's (its init would hang there):
+ * refused before anything is created. One that already holds processes is
+ * only warned about, as runc does (containers may share a cgroup).
+ */
+function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
+  if (!cgroup.exists()) return;
+  const pids = cgroup.pids();
+  if (pids.length > 0) {
+    warn?.(`container's cgroup is not empty: ${pids.length} process(es) found`);
+  }
+  if (cgroup.freezerState() === 'frozen') {
+    throw new ContainerError(
+      'CGROUP',
+      "container's cgroup unexpectedly frozen (thaw it or choose another linux.cgroupsPath)",
+    );
+  }
+}
+
+function cgroupContext(
+  spec: Spec,
+  cgroup: CgroupManager,
+): Pick<PlanContext, 'cgroupV2' | 'cgroupV1Controllers' | 'cgroupPaths'> {
   if (!(spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) return {};
   const layout = hostCgroupLayout();
-  return { cgroupV2: layout.v2, cgroupV1Controllers: layout.v1Hierarchies };
+  const { paths, rootless } = cgroup.state();
+  // Rootless: where the container's cgroup cannot be made (not delegated),
+  // the init stays in the runtime's own, and that is what it gets to see.
+  const binds = rootless ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
+  return {
+    cgroupV2: layout.v2,
+    cgroupV1Controllers: layout.v1Hierarchies,
+    ...(Object.keys(binds).length > 0 ? { cgroupPaths: binds } : {}),
+  };
 }
 
 function writePidFile(path: string, pid: number): void {

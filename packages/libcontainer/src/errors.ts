@@ -26,7 +26,19 @@ export type ContainerErrorCode =
   /** A signal name or number that Linux does not have. */
   | 'SIGNAL_INVALID'
   /** A command line option value that cannot be honoured. */
-  | 'OPTION_INVALID';
+  | 'OPTION_INVALID'
+  /** The state directory (--root, $XDG_RUNTIME_DIR/runc-ts) cannot be created or written. */
+  | 'STATE_ROOT'
+  /** This host does not let us create a user namespace (disabled by a sysctl or a policy). */
+  | 'USERNS_DISABLED'
+  /** The config cannot run without root as it is (no user namespace, an rlimit above ours, ...). */
+  | 'ROOTLESS_CONFIG'
+  /** newuidmap/newgidmap is needed for the config's mappings but not installed. */
+  | 'ID_MAPPING_TOOL_MISSING'
+  /** /etc/subuid or /etc/subgid does not grant the user the ranges the config maps. */
+  | 'SUBID_MISSING'
+  /** The uid/gid maps of the user namespace could not be written. */
+  | 'ID_MAPPING';
 
 /** Errors of @runc-ts/libcontainer; `code` is stable, the message is for people. */
 export class ContainerError extends Error {

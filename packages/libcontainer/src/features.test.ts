@@ -26,7 +26,9 @@ describe('runtimeFeatures', () => {
     ]);
     expect(features.mountOptions).toContain('rbind');
     expect(features.mountOptions).toContain('rro');
+    // runc reports idmap/ridmap as mountExtensions.idmap, not as mount options
     expect(features.mountOptions).not.toContain('idmap');
+    expect(features.mountOptions).not.toContain('ridmap');
     expect(features.linux?.namespaces).toHaveLength(8);
     expect(features.linux?.capabilities).toHaveLength(41);
   });
@@ -43,7 +45,7 @@ describe('runtimeFeatures', () => {
     for (const key of ['apparmor', 'selinux', 'intelRdt', 'netDevices'] as const) {
       expect(features.linux?.[key]?.enabled, key).toBe(false);
     }
-    expect(features.linux?.mountExtensions?.idmap?.enabled).toBe(false);
+    expect(features.linux?.mountExtensions?.idmap?.enabled).toBe(true);
   });
 
   it('names this build, and the libseccomp in use as runc does', () => {

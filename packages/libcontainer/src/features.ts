@@ -37,7 +37,9 @@ export function runtimeFeatures(build: BuildInfo): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      // id-mapped bind mounts (idmap/ridmap, mounts[].uidMappings); like runc,
+      // the two options are reported here, not in mountOptions.
+      mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: false },
     },
     annotations: {

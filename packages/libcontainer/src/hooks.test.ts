@@ -16,7 +16,11 @@ const bigState: State = {
 describe('runHooks', () => {
   it('passes the state on stdin', () => {
     expect(() =>
-      runHooks('prestart', [{ path: '/bin/sh', args: ['sh', '-c', 'grep -q \'"id":"c1"\''] }], bigState),
+      runHooks(
+        'prestart',
+        [{ path: '/bin/sh', args: ['sh', '-c', 'grep -q \'"id":"c1"\''] }],
+        bigState,
+      ),
     ).not.toThrow();
   });
 
@@ -26,7 +30,11 @@ describe('runHooks', () => {
 
   it('reports the exit status of a failing hook that did not read its stdin', () => {
     expect(() =>
-      runHooks('prestart', [{ path: '/bin/sh', args: ['sh', '-c', 'echo no >&2; exit 7'] }], bigState),
+      runHooks(
+        'prestart',
+        [{ path: '/bin/sh', args: ['sh', '-c', 'echo no >&2; exit 7'] }],
+        bigState,
+      ),
     ).toThrow('prestart hook #0 (/bin/sh): exit status 7: no');
   });
 

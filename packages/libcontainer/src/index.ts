@@ -21,6 +21,13 @@ export { type BuildInfo, runtimeFeatures } from './features.js';
 export { type HookPhase, runHooks } from './hooks.js';
 export { validateContainerId } from './id.js';
 export {
+  isRootlessEuid,
+  rootlessCgroupsAuto,
+  runningInUserNamespace,
+  shouldHonorXdgRuntimeDir,
+  systemdOwnerUid,
+} from './rootless.js';
+export {
   type ContainerSeccompOptions,
   containerSeccomp,
   defaultSeccompCacheDir,
@@ -34,5 +41,5 @@ export {
   type WriteSpecOptions,
   writeStarterSpec,
 } from './spec-file.js';
-export { defaultStateRoot } from './state-root.js';
+export { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from './state-root.js';
 export { StateStore, type StoredState } from './state-store.js';

@@ -1,4 +1,5 @@
 import {
+  accessSync,
   chmodSync,
   closeSync,
   constants,
@@ -38,6 +39,14 @@ export interface StoredState {
 
 const LOCK_TIMEOUT_MS = 10_000;
 
+/** What to do about a state directory this user may not write. */
+function stateRootHint(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return '';
+  if ((process.geteuid?.() ?? 0) === 0) return '';
+  return '. Without root, keep container state in a directory of your own: set XDG_RUNTIME_DIR (the default is then $XDG_RUNTIME_DIR/runc-ts) or pass --root DIR, on a tmpfs if possible';
+}
+
 /** The state directory of one --root: container dirs, state files, locks. */
 export class StateStore {
   constructor(readonly root: string) {}
@@ -61,10 +70,11 @@ export class StateStore {
   ensureRoot(): void {
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      accessSync(this.root, constants.W_OK | constants.X_OK);
     } catch (error) {
       throw new ContainerError(
-        'OPTION_INVALID',
-        `cannot create state directory --root ${this.root}: ${describeSystemError(error)}`,
+        'STATE_ROOT',
+        `cannot use state directory --root ${this.root}: ${describeSystemError(error)}${stateRootHint(error)}`,
         { cause: error },
       );
     }
@@ -85,8 +95,8 @@ export class StateStore {
         throw new ContainerError('EXISTS', `container with given ID already exists: ${id}`);
       }
       throw new ContainerError(
-        'OPTION_INVALID',
-        `cannot create ${this.dir(id)}: ${describeSystemError(error)}`,
+        'STATE_ROOT',
+        `cannot create ${this.dir(id)}: ${describeSystemError(error)}${stateRootHint(error)}`,
         { cause: error },
       );
     }

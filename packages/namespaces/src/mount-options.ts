@@ -206,8 +206,9 @@ export function parseMountOptions(options: readonly string[]): MountOptions {
 
 /**
  * The options `runc features` advertises: those the planner turns into
- * flags, propagation or mount_setattr attributes. Not listed: tmpcopyup,
- * idmap and ridmap (rejected as unsupported for now) and filesystem data.
+ * flags, propagation or mount_setattr attributes. Not listed: tmpcopyup
+ * (rejected as unsupported for now), filesystem data, and idmap/ridmap,
+ * which runc reports as `linux.mountExtensions.idmap` instead.
  */
 export const MOUNT_OPTIONS_SUPPORTED: string[] = [
   ...FLAG_OPTIONS.keys(),

@@ -210,6 +210,21 @@ describe('planCreate: runc spec template', () => {
       `ROOTFS "${ctx.rootfs}" 540672`,
     ]);
   });
+
+  it('sends the pidfd of the init once it is in its cgroup, with runc\'s "standard"', () => {
+    const ops = dump(planCreate(headless(), { ...ctx, pidfdSocket: '/run/pidfd.sock' }));
+    const fork = ops.indexOf('FORK 0');
+    expect(ops.slice(fork, fork + 3)).toEqual([
+      'FORK 0',
+      `SYNC ${SyncKind.CGROUP}`,
+      'PIDFD_SOCKET "/run/pidfd.sock" "standard"',
+    ]);
+    expect(ops.filter((line) => line.startsWith('PIDFD_SOCKET'))).toHaveLength(1);
+    expect(names(planCreate(headless(), ctx))).not.toContain('PIDFD_SOCKET');
+    // a foreground run: the process that FORK 1 waits for
+    const fg = dump(planCreate(headless(), { ...ctx, pidfdSocket: '/p', waitForInit: true }));
+    expect(fg.indexOf('PIDFD_SOCKET "/p" "standard"')).toBe(fg.indexOf('FORK 1') + 2);
+  });
 });
 
 describe('planCreate: rootless template', () => {
@@ -220,9 +235,10 @@ describe('planCreate: rootless template', () => {
       "OPEN_FIFO "/run/runc-ts/c1/exec.fifo"
       UNSHARE 268435456
       SYNC 1
+      UNSHARE 738328576
+      OPEN_MOUNT_SOURCE "/sys"
       SETGID 0
       SETUID 0
-      UNSHARE 738328576
       FORK 0
       SYNC 3
       ROOTFS "/bundle/rootfs" 540672
@@ -278,6 +294,7 @@ describe('planCreate: rootless template', () => {
       CAPS 536871968 536871968 536871968 0 0
       NO_NEW_PRIVS
       RESOLVE_EXEC "sh" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+      SET_DUMPABLE
       READY
       WAIT_FIFO
       CLOSE_FDS 3
@@ -288,12 +305,13 @@ describe('planCreate: rootless template', () => {
 
   it('creates the user namespace alone, then waits for the maps', () => {
     const ops = planCreate(rootless(), { ...ctx, rootless: true });
-    expect(dump(ops).slice(1, 8)).toEqual([
+    expect(dump(ops).slice(1, 9)).toEqual([
       `UNSHARE ${CLONE_NEWUSER}`,
       `SYNC ${SyncKind.USERNS}`,
+      `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
+      'OPEN_MOUNT_SOURCE "/sys"',
       'SETGID 0',
       'SETUID 0',
-      `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
     ]);
@@ -316,9 +334,32 @@ describe('planCreate: rootless template', () => {
   it('bind-mounts /sys and remounts it with the requested flags', () => {
     const ops = planCreate(rootless(), { ...ctx, rootless: true });
     expect(dump(ops).filter((line) => line.includes('"/sys"'))).toEqual([
+      'OPEN_MOUNT_SOURCE "/sys"',
       `MOUNT "/sys" "/sys" "" ${MS_BIND | MS_REC} "" 1`,
       `REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY}`,
     ]);
+  });
+
+  it('opens each bind source once, in the new mount namespace, before becoming its root', () => {
+    const spec = rootless();
+    spec.mounts!.push(
+      { destination: '/a', type: 'bind', source: 'data' },
+      { destination: '/b', source: '/sys', options: ['rbind'] },
+    );
+    const ops = dump(planCreate(spec, { ...ctx, bundle: '/bundle' }));
+    const unshared = ops.indexOf(
+      `UNSHARE ${CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS}`,
+    );
+    expect(ops.slice(unshared + 1, unshared + 5)).toEqual([
+      'OPEN_MOUNT_SOURCE "/sys"',
+      'OPEN_MOUNT_SOURCE "/bundle/data"',
+      'SETGID 0',
+      'SETUID 0',
+    ]);
+    // Without a user namespace the MOUNT ops resolve their sources themselves.
+    const plain = exampleSpec();
+    plain.mounts!.push({ destination: '/a', type: 'bind', source: '/data' });
+    expect(find(planCreate(plain, ctx), 'OPEN_MOUNT_SOURCE')).toEqual([]);
   });
 
   it('skips setgroups when rootless, keeps it (empty) for a root-run user namespace', () => {
@@ -633,7 +674,9 @@ describe('planCreate: mounts', () => {
         { cgroupV2: true },
       ),
     ).toEqual([
-      `MOUNT "cgroup" "/sys/fs/cgroup" "cgroup2" ${MS_NOSUID | MS_NOEXEC | MS_NODEV | (1 << 21) | MS_RDONLY} "" 1`,
+      // Read-only by a remount (a read-only cgroup2 mount is EBUSY in a user namespace).
+      `MOUNT "cgroup" "/sys/fs/cgroup" "cgroup2" ${MS_NOSUID | MS_NOEXEC | MS_NODEV | (1 << 21)} "" 1`,
+      `REMOUNT "/sys/fs/cgroup" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | (1 << 21) | MS_RDONLY}`,
     ]);
   });
 
@@ -662,6 +705,76 @@ describe('planCreate: mounts', () => {
       `REMOUNT "/sys/fs/cgroup" ${base | MS_RDONLY}`,
       `PROPAGATE "/sys/fs/cgroup" ${MS_SLAVE | MS_REC}`,
     ]);
+  });
+
+  describe('without a cgroup namespace, the container cgroup is bound from the host', () => {
+    const flags = MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY;
+    const base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    const cgroupMount = {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'ro'],
+    };
+    const cgroupPaths = {
+      cpu: '/sys/fs/cgroup/cpu,cpuacct/c1',
+      cpuacct: '/sys/fs/cgroup/cpu,cpuacct/c1',
+      memory: '/sys/fs/cgroup/memory/c1',
+      'name=systemd': '/sys/fs/cgroup/systemd/c1',
+      '': '/sys/fs/cgroup/unified/c1',
+    };
+    const plan = (namespaces: string[], extra: Partial<PlanContext>) =>
+      dump(
+        planCreate(
+          minimal({
+            mounts: [cgroupMount],
+            linux: {
+              namespaces: namespaces.map((type) => ({ type }) as { type: 'mount' }),
+              ...(namespaces.includes('user')
+                ? {
+                    uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+                    gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+                  }
+                : {}),
+            },
+          }),
+          { ...ctx, cgroupPaths, ...extra },
+        ),
+      ).filter((line) => /^(MOUNT|REMOUNT) "(tmpfs|cgroup|\/sys)/.test(line));
+
+    it('v1: binds each hierarchy it has a directory in, skips the others', () => {
+      expect(
+        plan(['mount'], { cgroupV1Controllers: ['cpu,cpuacct', 'memory', 'pids', 'name=systemd'] }),
+      ).toEqual([
+        `MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" ${base} "mode=755" 1`,
+        'MOUNT "/sys/fs/cgroup/cpu,cpuacct/c1" "/sys/fs/cgroup/cpu,cpuacct" "" 4096 "" 1',
+        `REMOUNT "/sys/fs/cgroup/cpu,cpuacct" ${MS_BIND | flags}`,
+        'MOUNT "/sys/fs/cgroup/memory/c1" "/sys/fs/cgroup/memory" "" 4096 "" 1',
+        `REMOUNT "/sys/fs/cgroup/memory" ${MS_BIND | flags}`,
+        'MOUNT "/sys/fs/cgroup/systemd/c1" "/sys/fs/cgroup/systemd" "" 4096 "" 1',
+        `REMOUNT "/sys/fs/cgroup/systemd" ${MS_BIND | flags}`,
+        `REMOUNT "/sys/fs/cgroup" ${base | MS_RDONLY}`,
+      ]);
+    });
+
+    it('v1 with a cgroup namespace: cgroup mounts, whose root is the container cgroup', () => {
+      expect(plan(['mount', 'cgroup'], { cgroupV1Controllers: ['memory'] })).toContain(
+        `MOUNT "cgroup" "/sys/fs/cgroup/memory" "cgroup" ${flags} "memory" 1`,
+      );
+    });
+
+    it('v2: a cgroup2 mount, except in a user namespace, where it would be refused', () => {
+      const cgroup2 = [
+        `MOUNT "cgroup" "/sys/fs/cgroup" "cgroup2" ${flags & ~MS_RDONLY} "" 1`,
+        `REMOUNT "/sys/fs/cgroup" ${MS_BIND | flags}`,
+      ];
+      expect(plan(['mount'], { cgroupV2: true })).toEqual(cgroup2);
+      expect(plan(['mount', 'user'], { cgroupV2: true })).toEqual([
+        'MOUNT "/sys/fs/cgroup/unified/c1" "/sys/fs/cgroup" "" 4096 "" 1',
+        `REMOUNT "/sys/fs/cgroup" ${MS_BIND | flags}`,
+      ]);
+      expect(plan(['mount', 'user', 'cgroup'], { cgroupV2: true })).toEqual(cgroup2);
+    });
   });
 
   it('mounts only the tmpfs on a v1 host with no controllers given, rw when not ro', () => {
@@ -750,38 +863,38 @@ describe('planCreate: mounts', () => {
       'mounts[0].type: a mount that is not a bind mount (options bind/rbind) needs a filesystem type',
     ],
     [
-      'uid mappings',
+      'uid mappings without gid mappings',
       {
         destination: '/x',
         source: '/x',
         options: ['bind'],
         uidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
       },
-      'UNSUPPORTED',
-      'mounts[0].uidMappings: id-mapped mounts are not supported yet',
+      'MOUNT_INVALID',
+      'mounts[0].gidMappings: an id-mapped mount needs both uidMappings and gidMappings',
     ],
     [
-      'gid mappings',
+      'gid mappings without uid mappings',
       {
         destination: '/x',
         source: '/x',
         options: ['bind'],
         gidMappings: [{ containerID: 0, hostID: 1, size: 1 }],
       },
-      'UNSUPPORTED',
-      'mounts[0].gidMappings: id-mapped mounts are not supported yet',
+      'MOUNT_INVALID',
+      'mounts[0].uidMappings: an id-mapped mount needs both uidMappings and gidMappings',
     ],
     [
-      'idmap',
+      'idmap without mappings or user namespace',
       { destination: '/x', source: '/x', options: ['bind', 'idmap'] },
-      'UNSUPPORTED',
-      'mounts[0].options[1]: "idmap" is not supported yet',
+      'MOUNT_INVALID',
+      `mounts[0].options[1]: "idmap" without uidMappings and gidMappings takes the container's user namespace mapping, but the container has no user namespace`,
     ],
     [
-      'ridmap',
-      { destination: '/x', source: '/x', options: ['ridmap', 'rbind'] },
-      'UNSUPPORTED',
-      'mounts[0].options[0]: "ridmap" is not supported yet',
+      'ridmap on a filesystem mount',
+      { destination: '/x', type: 'tmpfs', options: ['ridmap'] },
+      'MOUNT_INVALID',
+      'mounts[0].options[0]: id-mapped mounts are only supported for bind mounts (options bind or rbind)',
     ],
     [
       'tmpcopyup',

@@ -2,14 +2,19 @@
 //
 // Shape of the plan (libcontainer answers the SYNCs in this order):
 //
+//   OPEN_FIFO                   as the runtime's user, before any namespace
 //   SETNS…                      namespaces with a path; user first, mount last
 //   UNSHARE(user) SYNC(USERNS)  new user namespace; the parent writes the maps
 //   UNSHARE(…)                  every other new namespace but cgroup
+//   OPEN_MOUNT_SOURCE…          with a user namespace: bind sources, still as
+//                               the runtime's uid; then SETGID/SETUID 0
 //   FORK                        always (see below)
 //   SYNC(CGROUP)                the parent moves the init into the cgroup
+//   PIDFD_SOCKET                --pidfd-socket: the init sends a pidfd of itself
 //   UNSHARE(cgroup)             after the move, so the namespace's root is the
 //                               container's cgroup, not the runtime's
-//   OPEN_FIFO ROOTFS MOUNT… devices
+//   ROOTFS MOUNT… devices       MOUNT_IDMAPPED for id-mapped binds: the executor's
+//                               helper, forked before any op, id-maps the source
 //   SYNC(HOOKS)                 prestart/createRuntime/createContainer hooks
 //   PIVOT_ROOT | MOVE_ROOT
 //   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
@@ -23,6 +28,7 @@ import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
 import { capabilityMask } from './capabilities.js';
 import { cleanPath, deviceOps, mergeDevices } from './devices.js';
 import { PlanError } from './errors.js';
+import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
 import {
   MS_BIND,
   MS_NODEV,
@@ -65,6 +71,8 @@ export interface PlanContext {
   waitForInit?: boolean;
   /** --console-socket path (host); used only when process.terminal. */
   consoleSocket?: string;
+  /** --pidfd-socket path (host): receives a pidfd of the init (data `standard`, as runc's). */
+  pidfdSocket?: string;
   /** Absolute host path of the bundle: relative bind-mount sources are resolved against it. */
   bundle?: string;
   /** Whether a bind-mount source (absolute host path) is a file, not a directory. Default: no. */
@@ -76,6 +84,14 @@ export interface PlanContext {
    * them (`cpu,cpuacct`, `memory`, `name=systemd`). Default none.
    */
   cgroupV1Controllers?: string[];
+  /**
+   * The host directories of the container's cgroup, keyed as the cgroup
+   * manager's paths (`memory`, `cpu`, `name=systemd`; `''` for cgroup2).
+   * Without a new cgroup namespace these are bind-mounted: a cgroup mount
+   * there would show the host's whole hierarchy (and fails in a user
+   * namespace). Default none: cgroup mounts then.
+   */
+  cgroupPaths?: Record<string, string>;
   /** The runtime runs with a non-root euid (rootless): supplementary groups cannot be set. */
   rootless?: boolean;
   /** The host has /proc/kcore: runc then adds the /dev/core symlink. Default false. */
@@ -216,6 +232,12 @@ function requireProcess(spec: Spec): Process {
 interface MountContext {
   ctx: PlanContext;
   mountLabel: string | undefined;
+  /** The container gets its own cgroup namespace. */
+  newCgroupNs: boolean;
+  /** The container gets its own user namespace. */
+  newUserNs: boolean;
+  /** The container's user namespace: the mapping of `idmap` mounts without their own. */
+  userns: ContainerUserns;
 }
 
 /** An absolute, clean container path; relative destinations are taken from `/` (as runc does). */
@@ -259,25 +281,49 @@ function bindSource(mount: Mount, where: string, ctx: PlanContext): string {
   return posix.resolve(ctx.bundle, source);
 }
 
+/** A bind mount of a host cgroup directory with the flags of the cgroup mount. */
+function cgroupBindOps(source: string, dest: string, flags: number): Op[] {
+  return [op('MOUNT', source, dest, '', MS_BIND, '', 1), op('REMOUNT', dest, MS_BIND | flags)];
+}
+
 function cgroupMountOps(
   mount: Mount,
   dest: string,
   flags: number,
   data: string,
-  ctx: PlanContext,
+  mc: MountContext,
 ): Op[] {
+  const { ctx } = mc;
+  // Without its own cgroup namespace the container sees its own cgroup
+  // directory only, bound from the host.
+  const bindFrom = mc.newCgroupNs ? undefined : ctx.cgroupPaths;
   if (ctx.cgroupV2) {
-    return [op('MOUNT', mount.source || 'cgroup2', dest, 'cgroup2', flags, data, 1)];
+    // A cgroup2 mount shows the host's whole tree then, as runc's does; in a
+    // user namespace it is refused (EPERM): bind the container's directory.
+    const own = bindFrom?.[''];
+    if (mc.newUserNs && own) return cgroupBindOps(own, dest, flags);
+    // Read-only through a remount: in a user namespace a read-only mount of
+    // the (read-write) cgroup2 superblock fails with EBUSY.
+    const mountFlags = flags & ~MS_RDONLY;
+    const ops = [op('MOUNT', mount.source || 'cgroup2', dest, 'cgroup2', mountFlags, data, 1)];
+    if (flags & MS_RDONLY) ops.push(op('REMOUNT', dest, MS_BIND | flags));
+    return ops;
   }
   // cgroup v1: a tmpfs holding one directory per hierarchy, each a cgroup
-  // mount of that hierarchy; co-mounted controllers (cpu,cpuacct) also get a
-  // symlink per controller. The tmpfs is made read-only last when asked.
+  // mount of that hierarchy (or a bind of the container's directory in it);
+  // co-mounted controllers (cpu,cpuacct) also get a symlink per controller.
+  // The tmpfs is made read-only last when asked.
   const base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   const ops: Op[] = [op('MOUNT', 'tmpfs', dest, 'tmpfs', base, 'mode=755', 1)];
   const links: Op[] = [];
   for (const hierarchy of ctx.cgroupV1Controllers ?? []) {
     const dir = hierarchy.startsWith('name=') ? hierarchy.slice('name='.length) : hierarchy;
-    ops.push(op('MOUNT', 'cgroup', `${dest}/${dir}`, 'cgroup', flags, hierarchy, 1));
+    const own =
+      bindFrom?.[hierarchy.startsWith('name=') ? hierarchy : (hierarchy.split(',')[0] ?? '')];
+    // With bindFrom, a hierarchy without a directory of the container is left out.
+    if (own) ops.push(...cgroupBindOps(own, `${dest}/${dir}`, flags));
+    else if (bindFrom) continue;
+    else ops.push(op('MOUNT', 'cgroup', `${dest}/${dir}`, 'cgroup', flags, hierarchy, 1));
     const controllers = hierarchy.startsWith('name=') ? [] : hierarchy.split(',');
     if (controllers.length > 1) {
       for (const controller of controllers) {
@@ -294,16 +340,10 @@ function cgroupMountOps(
 function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
   const where = `mounts[${index}]`;
   const { ctx } = mc;
-  if (mount.uidMappings !== undefined || mount.gidMappings !== undefined) {
-    const field = mount.uidMappings !== undefined ? 'uidMappings' : 'gidMappings';
-    throw unsupported(`${where}.${field}`, 'id-mapped mounts are');
-  }
   const options = mount.options ?? [];
   const parsed = parseMountOptions(options);
-  for (const name of ['tmpcopyup', 'idmap', 'ridmap'] as const) {
-    if (parsed.extensions[name]) {
-      throw unsupported(`${where}.options[${options.indexOf(name)}]`, `"${name}" is`);
-    }
+  if (parsed.extensions.tmpcopyup) {
+    throw unsupported(`${where}.options[${options.indexOf('tmpcopyup')}]`, '"tmpcopyup" is');
   }
   const dest = containerPath(mount.destination);
   // Any type given with bind/rbind is meaningless; type "bind" alone is
@@ -311,12 +351,21 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
   // filesystem).
   const isBind = (parsed.flags & MS_BIND) !== 0 || mount.type === 'bind';
   checkProcDestination(mount, dest, isBind, where);
+  const idmap = mountIdmap(mount, where, isBind, (parsed.flags & MS_REC) !== 0, {
+    userns: mc.userns,
+    rootless: ctx.rootless === true,
+  });
 
   const ops: Op[] = [];
   if (isBind) {
     const source = bindSource(mount, where, ctx);
     const create = ctx.sourceIsFile?.(source) ? 2 : 1;
-    ops.push(op('MOUNT', source, dest, '', MS_BIND | (parsed.flags & MS_REC), '', create));
+    if (idmap) {
+      const { flags, uidMap, gidMap, usernsPath } = idmap;
+      ops.push(op('MOUNT_IDMAPPED', source, dest, flags, uidMap, gidMap, usernsPath, create));
+    } else {
+      ops.push(op('MOUNT', source, dest, '', MS_BIND | (parsed.flags & MS_REC), '', create));
+    }
     // A bind mount takes the source's flags; the requested ones need a
     // remount (MS_REC is meaningless there, MS_REMOUNT is implied).
     const remount = parsed.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -337,7 +386,7 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
       data.push(`context="${mc.mountLabel}"`);
     }
     if (type === 'cgroup') {
-      ops.push(...cgroupMountOps(mount, dest, parsed.flags, data.join(','), ctx));
+      ops.push(...cgroupMountOps(mount, dest, parsed.flags, data.join(','), mc));
     } else {
       ops.push(op('MOUNT', mount.source ?? '', dest, type, parsed.flags, data.join(','), 1));
     }
@@ -351,6 +400,15 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
 
 function isBindMount(mount: Mount): boolean {
   return mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** OPEN_MOUNT_SOURCE for every distinct bind source (their MOUNT ops then use the fds). */
+function mountSourceOps(spec: Spec, ctx: PlanContext): Op[] {
+  const sources = new Set<string>();
+  (spec.mounts ?? []).forEach((mount, i) => {
+    if (isBindMount(mount)) sources.add(bindSource(mount, `mounts[${i}]`, ctx));
+  });
+  return [...sources].map((source) => op('OPEN_MOUNT_SOURCE', source));
 }
 
 // ---------------------------------------------------------------- linux.*
@@ -657,19 +715,20 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
 
   // Namespaces.
   for (const joined of ns.joined) ops.push(op('SETNS', joined.flag, joined.path));
-  if (ns.creates('user')) {
-    // Once the parent has written the maps, become the namespace's root: the
-    // host uid we still carry is unmapped there, and files we create (mount
-    // points, devices) need a mapped owner.
-    ops.push(
-      op('UNSHARE', CLONE_NEWUSER),
-      op('SYNC', SyncKind.USERNS),
-      op('SETGID', 0),
-      op('SETUID', 0),
-    );
-  }
+  if (ns.creates('user')) ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
+  // Bind sources are opened in the container's mount namespace (a bind
+  // mount needs a source there) while the executor still has the runtime's
+  // own uid, the owner of the runtime's files: the namespace's root may not
+  // search the paths to them (runc opens them in the parent, likewise).
+  if (ns.has('user')) ops.push(...mountSourceOps(spec, ctx));
+  if (ns.creates('user')) {
+    // Then become the namespace's root: the host uid we still carry is
+    // unmapped there, and files we create (mount points, devices) need a
+    // mapped owner.
+    ops.push(op('SETGID', 0), op('SETUID', 0));
+  }
   // Offsets apply to a new time namespace only until a process enters it (FORK).
   const offsets = timeOffsetsText(spec);
   if (offsets) ops.push(op('TIMENS_OFFSETS', offsets));
@@ -683,6 +742,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // container process (pids.max, ps). libcontainer knows the pid from PID.
   ops.push(op('SYNC', SyncKind.CGROUP));
   if (ns.creates('cgroup')) ops.push(op('UNSHARE', CLONE_NEWCGROUP));
+  // The init opens a pidfd of itself (no pid-reuse race) as soon as it is in
+  // its cgroup; the executor connected to the socket when it read the plan.
+  if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'standard'));
 
   // Root filesystem, while the host filesystem is still reachable.
   const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
@@ -690,6 +752,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const mountContext: MountContext = {
     ctx,
     mountLabel: ctx.selinuxEnabled ? spec.linux?.mountLabel : undefined,
+    newCgroupNs: ns.creates('cgroup'),
+    newUserNs: ns.creates('user'),
+    userns: containerUserns(spec, ns),
   };
   const mounts = spec.mounts ?? [];
   mounts.forEach((mount, i) => {
@@ -767,6 +832,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const env = process.env ?? [];
   const args = process.args ?? [];
   ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
+  // Rootless: `runc exec` into the created container opens the init's
+  // /proc/<pid>/ns files as the same unprivileged user, which a
+  // non-dumpable process refuses (before the filter: it may deny prctl).
+  if (ctx.rootless) ops.push(op('SET_DUMPABLE'));
   if (nnp) ops.push(...filter);
   ops.push(
     op('READY'),

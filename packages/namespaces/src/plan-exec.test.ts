@@ -58,6 +58,23 @@ describe('planExec', () => {
     expect(sock).toContain('FORK 0');
     expect(sock).toContain('CONSOLE "/s"');
   });
+
+  it('sends a pidfd of the forked process, with runc\'s "setns", after the cgroup join', () => {
+    const base = { initPid: 1, preserveFds: 0, pidfdSocket: '/p.sock' };
+    for (const detach of [true, false]) {
+      const ops = lines(planExec(spec(), proc(), { ...base, detach, joinCgroup: true }));
+      const fork = ops.indexOf(detach ? 'FORK 0' : 'FORK 1');
+      expect(ops.slice(fork, fork + 3)).toEqual([
+        ops[fork],
+        'SYNC 3',
+        'PIDFD_SOCKET "/p.sock" "setns"',
+      ]);
+    }
+    const noCgroup = lines(planExec(spec(), proc(), { ...base, detach: true }));
+    expect(noCgroup[noCgroup.indexOf('FORK 0') + 1]).toBe('PIDFD_SOCKET "/p.sock" "setns"');
+    const without = lines(planExec(spec(), proc(), { initPid: 1, detach: true, preserveFds: 0 }));
+    expect(without.some((line) => line.startsWith('PIDFD_SOCKET'))).toBe(false);
+  });
 });
 
 describe('planExec: seccomp', () => {

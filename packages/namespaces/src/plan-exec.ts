@@ -19,6 +19,8 @@ export interface ExecPlanContext {
   detach: boolean;
   /** --console-socket path, with a terminal. */
   consoleSocket?: string;
+  /** --pidfd-socket path (host): receives a pidfd of the process (data `setns`, as runc's). */
+  pidfdSocket?: string;
   /** --preserve-fds. */
   preserveFds: number;
   /** The runtime is not root (no setgroups). */
@@ -69,6 +71,8 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   ops.push(op('FORK', ctx.detach ? 0 : proxy ? 2 : 1));
   // After FORK, so a waiting executor stays outside the container's cgroup.
   if (ctx.joinCgroup) ops.push(op('SYNC', SyncKind.CGROUP));
+  // The process opens a pidfd of itself: no pid-reuse race (see planCreate).
+  if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'setns'));
   if (terminal) {
     ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')));
     if (process.consoleSize) {

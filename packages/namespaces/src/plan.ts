@@ -69,6 +69,10 @@ export const OPS = {
   HOOK: [47, ['str', 'str', 'strlist', 'strlist', 'u64']],
   SECCOMP_NOTIFY: [48, ['bytes', 'u64', 'str']],
   TIMENS_OFFSETS: [49, ['str']],
+  PIDFD_SOCKET: [50, ['str', 'str']],
+  MOUNT_IDMAPPED: [51, ['str', 'str', 'u64', 'str', 'str', 'str', 'u64']],
+  OPEN_MOUNT_SOURCE: [52, ['str']],
+  SET_DUMPABLE: [53, []],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

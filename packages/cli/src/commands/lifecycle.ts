@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { ContainerError, describeSystemError, parseSignal, Runtime } from '@runc-ts/libcontainer';
+import {
+  ContainerError,
+  describeSystemError,
+  parseSignal,
+  Runtime,
+  rootlessCgroupsAuto,
+  runningInUserNamespace,
+  systemdOwnerUid,
+} from '@runc-ts/libcontainer';
 import { parseProcess } from '@runc-ts/spec';
 import type { Command } from 'commander';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
 import { ExecFailedError, UsageError } from '../errors.js';
 import { renderList } from '../render.js';
 
@@ -12,9 +20,25 @@ export function runtimeOf(context: CommandContext): Runtime {
     root: globals.root,
     initPath: context.initPath(),
     systemdCgroup: globals.systemdCgroup,
-    // runc: "auto" means rootless when not running as root.
-    rootlessCgroups:
-      globals.rootless === 'true' || (globals.rootless === 'auto' && process.geteuid?.() !== 0),
+    rootlessCgroups: rootlessCgroups(globals),
+    debug: (message) => context.logger().debug(message),
+    warn: (message) => context.logger().warn(message),
+  });
+}
+
+/**
+ * `--rootless`: whether cgroups this user may not create or write are
+ * skipped. As runc: "true"/"false" say so; "auto" is true without root, and
+ * for root in a user namespace (with --systemd-cgroup only when that
+ * namespace's systemd is not root's).
+ */
+function rootlessCgroups(globals: GlobalOptions): boolean {
+  if (globals.rootless !== 'auto') return globals.rootless === 'true';
+  return rootlessCgroupsAuto({
+    euid: process.geteuid?.() ?? 0,
+    inUserNamespace: runningInUserNamespace,
+    systemd: globals.systemdCgroup,
+    systemdOwnerUid,
   });
 }
 
@@ -34,9 +58,16 @@ function listenFds(): number {
   return Number(value);
 }
 
+/** A --pidfd-socket path: an empty one would name no socket at all. */
+function pidfdSocketPath(value: string | undefined): string | undefined {
+  if (value === '') throw new ContainerError('OPTION_INVALID', '--pidfd-socket: the path is empty');
+  return value;
+}
+
 interface CreateFlags {
   bundle: string;
   consoleSocket?: string;
+  pidfdSocket?: string;
   pidFile?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
@@ -50,6 +81,10 @@ function withCreateFlags(command: Command): Command {
     .option(
       '--console-socket <path>',
       'AF_UNIX socket that receives the master end of the console pseudoterminal',
+    )
+    .option(
+      '--pidfd-socket <path>',
+      "AF_UNIX socket that receives a pidfd (pidfd_open(2)) of the container's init process",
     )
     .option('--pid-file <file>', 'write the process id of the container to this file')
     .option(
@@ -69,6 +104,7 @@ function createOptions(flags: CreateFlags) {
   return {
     bundle: flags.bundle,
     consoleSocket: flags.consoleSocket,
+    pidfdSocket: pidfdSocketPath(flags.pidfdSocket),
     pidFile: flags.pidFile,
     // commander turns --no-pivot into pivot: false
     noPivot: (flags as { pivot?: boolean }).pivot === false,
@@ -186,6 +222,7 @@ function parseGids(values: string[]): number[] {
 
 interface ExecFlags {
   consoleSocket?: string;
+  pidfdSocket?: string;
   cwd?: string;
   env?: string[];
   tty?: boolean;
@@ -216,6 +253,10 @@ export function registerExec(program: Command, context: CommandContext): void {
     .argument('[command...]', 'the command and its arguments (not with --process)')
     .passThroughOptions()
     .option('--console-socket <path>', 'AF_UNIX socket that receives the master end of the pty')
+    .option(
+      '--pidfd-socket <path>',
+      'AF_UNIX socket that receives a pidfd (pidfd_open(2)) of the new process',
+    )
     .option('--cwd <dir>', 'current working directory in the container')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect)
     .option('-t, --tty', 'allocate a pseudo-TTY')
@@ -277,6 +318,7 @@ export function registerExec(program: Command, context: CommandContext): void {
           selinuxLabel: flags.processLabel,
           tty: flags.tty === true,
           consoleSocket: flags.consoleSocket,
+          pidfdSocket: pidfdSocketPath(flags.pidfdSocket),
           detach: flags.detach === true,
           pidFile: flags.pidFile,
           preserveFds: flags.preserveFds,

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import type { CgroupManager } from '@runc-ts/cgroups';
+import { describe, expect, it } from 'vitest';
+import { killAndDestroy } from './container.js';
+
+function busy(): Error {
+  return Object.assign(new Error('remove /sys/fs/cgroup/x: Device or resource busy'), {
+    code: 'BUSY',
+  });
+}
+
+/** A cgroup whose pids() answers from `passes` in turn and whose destroy() runs `destroy`. */
+function fakeCgroup(passes: number[][], destroy: (call: number) => void) {
+  const calls = { pids: 0, destroy: 0 };
+  const cgroup = {
+    pids: () => passes[calls.pids++] ?? [],
+    destroy: async () => destroy(++calls.destroy),
+  } as unknown as CgroupManager;
+  return { cgroup, calls };
+}
+
+describe('killAndDestroy (delete)', () => {
+  it('kills a process that joined after the kill pass, then removes the cgroup', async () => {
+    const late = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    const killed = new Promise((resolve) => late.once('exit', (_, signal) => resolve(signal)));
+    const { cgroup, calls } = fakeCgroup([[], [late.pid!]], (call) => {
+      if (call === 1) throw busy();
+    });
+    await killAndDestroy(cgroup);
+    expect(await killed).toBe('SIGKILL');
+    expect(calls).toEqual({ pids: 2, destroy: 2 });
+  });
+
+  it('gives up after three busy attempts, and at once on another error', async () => {
+    const always = fakeCgroup([], () => {
+      throw busy();
+    });
+    await expect(killAndDestroy(always.cgroup)).rejects.toMatchObject({ code: 'BUSY' });
+    expect(always.calls.destroy).toBe(3);
+    const other = fakeCgroup([], () => {
+      throw Object.assign(new Error('remove: permission denied'), { code: 'CGROUP_REMOVE' });
+    });
+    await expect(killAndDestroy(other.cgroup)).rejects.toMatchObject({ code: 'CGROUP_REMOVE' });
+    expect(other.calls.destroy).toBe(1);
+  });
+});
