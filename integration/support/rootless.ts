@@ -6,11 +6,9 @@ import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -19,7 +17,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
-import { type RunResult, repoRoot, runcTs } from './runc.js';
+import { type RunResult, repoRoot, runCaptured, runcTs } from './runc.js';
 
 /** The unprivileged user the rootless tests (and `ROOTLESS=1 scripts/runc-suite`) use. */
 export const ROOTLESS_USER = 'runc-ts-test';
@@ -225,32 +223,15 @@ export class RootlessSandbox {
    * container's init keeps its stdio open, and a pipe would keep us waiting.
    */
   run(command: readonly string[], options: RunAsOptions = {}): RunResult {
-    counter++;
-    const out = join(this.dir, `.out${counter}`);
-    const err = join(this.dir, `.err${counter}`);
-    const outFd = openSync(out, 'w+');
-    const errFd = openSync(err, 'w+');
-    try {
-      const [binary, ...args] = this.asUser(command);
-      const child = spawnSync(binary!, args, {
-        cwd: options.cwd ?? this.dir,
-        input: options.input ?? '',
-        stdio: ['pipe', outFd, errFd],
-        env: this.environment(options.env),
-        timeout: options.timeout ?? 20_000,
-      });
-      if (child.error) throw child.error;
-      return {
-        status: child.status ?? -1,
-        stdout: readFileSync(out, 'utf8'),
-        stderr: readFileSync(err, 'utf8'),
-      };
-    } finally {
-      closeSync(outFd);
-      closeSync(errFd);
-      rmSync(out, { force: true });
-      rmSync(err, { force: true });
-    }
+    const [binary, ...args] = this.asUser(command);
+    const result = runCaptured(binary!, args, {
+      dir: this.dir,
+      cwd: options.cwd ?? this.dir,
+      input: options.input ?? '',
+      env: this.environment(options.env),
+      timeout: options.timeout,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 
   /** Our runc as the user, with the sandbox's --root unless `root` is null (the default root). */

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import {
-  closeSync,
   cpSync,
   existsSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -14,7 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleSpec, renderSpec, type Spec } from '@runc-ts/spec';
-import { type RunResult, repoRoot, runcTs } from './runc.js';
+import { type RunResult, repoRoot, runCaptured, runcTs } from './runc.js';
 
 let counter = 0;
 
@@ -67,31 +65,14 @@ export class Sandbox {
     args: readonly string[],
     options: { cwd?: string; input?: string; timeout?: number } = {},
   ): RunResult {
-    counter++;
-    const out = join(this.dir, `out${counter}`);
-    const err = join(this.dir, `err${counter}`);
-    const outFd = openSync(out, 'w+');
-    const errFd = openSync(err, 'w+');
-    try {
-      const child = spawnSync(runcTs, ['--root', this.root, ...args], {
-        cwd: options.cwd,
-        input: options.input ?? '',
-        stdio: ['pipe', outFd, errFd],
-        // Emulated (cgroup v2 VM) commands take ~10x longer.
-        timeout: options.timeout ?? (process.env.RUNC_TS_VM_GUEST ? 200_000 : 20_000),
-      });
-      if (child.error) throw child.error;
-      return {
-        status: child.status ?? -1,
-        stdout: readFileSync(out, 'utf8'),
-        stderr: readFileSync(err, 'utf8'),
-      };
-    } finally {
-      closeSync(outFd);
-      closeSync(errFd);
-      rmSync(out, { force: true });
-      rmSync(err, { force: true });
-    }
+    const result = runCaptured(runcTs, ['--root', this.root, ...args], {
+      dir: this.dir,
+      cwd: options.cwd,
+      input: options.input ?? '',
+      // Emulated (cgroup v2 VM) commands take ~10x longer.
+      timeout: options.timeout ?? (process.env.RUNC_TS_VM_GUEST ? 200_000 : 20_000),
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 
   state(id: string): any {

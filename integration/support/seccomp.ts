@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunResult, referenceRunc, repoRoot } from './runc.js';
+import { type RunResult, referenceRunc, repoRoot, runCaptured } from './runc.js';
 
 /** native/tests/seccompagent.c, built by `make -C native`. */
 export const agentBinary = join(repoRoot, 'native/build/seccompagent');
@@ -64,28 +64,11 @@ export function startAgent(dir: string, name = 'agent'): Agent {
  * through files, as Sandbox.runc does (a container keeps its stdio open).
  */
 export function runReference(dir: string, args: readonly string[]): RunResult {
-  const out = join(dir, `ref-out-${process.pid}`);
-  const err = join(dir, `ref-err-${process.pid}`);
-  const outFd = openSync(out, 'w+');
-  const errFd = openSync(err, 'w+');
-  try {
-    const child = spawnSync(referenceRunc, ['--root', join(dir, 'reference-root'), ...args], {
-      input: '',
-      stdio: ['pipe', outFd, errFd],
-      timeout: 20_000,
-    });
-    if (child.error) throw child.error;
-    return {
-      status: child.status ?? -1,
-      stdout: readFileSync(out, 'utf8'),
-      stderr: readFileSync(err, 'utf8'),
-    };
-  } finally {
-    closeSync(outFd);
-    closeSync(errFd);
-    rmSync(out, { force: true });
-    rmSync(err, { force: true });
-  }
+  const result = runCaptured(referenceRunc, ['--root', join(dir, 'reference-root'), ...args], {
+    dir,
+    input: '',
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Spec } from '@runc-ts/spec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
-import { type RunResult, referenceRunc, runcTs } from '../support/runc.js';
+import { type RunResult, referenceRunc, runCaptured, runcTs } from '../support/runc.js';
 import { leftovers, Sandbox } from '../support/sandbox.js';
 
 // `runc exec` as containerd uses it: many at once, racing with the init's
@@ -67,26 +67,13 @@ function outputFile(label: string): string {
  * a leftover (see holdersOf).
  */
 function cli(runtime: Runtime, args: readonly string[], timeout = 30_000): RunResult {
-  const out = outputFile('out');
-  const err = outputFile('err');
-  const outFd = openSync(out, 'w+');
-  const errFd = openSync(err, 'w+');
-  try {
-    const child = spawnSync(runtime.binary, ['--root', runtime.root, ...args], {
-      stdio: ['ignore', outFd, errFd],
-      env,
-      timeout,
-    });
-    if (child.error) throw child.error;
-    return {
-      status: child.status ?? -1,
-      stdout: readFileSync(out, 'utf8'),
-      stderr: readFileSync(err, 'utf8'),
-    };
-  } finally {
-    closeSync(outFd);
-    closeSync(errFd);
-  }
+  const result = runCaptured(runtime.binary, ['--root', runtime.root, ...args], {
+    dir: outputs,
+    env,
+    timeout,
+    keep: true,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 interface Finished extends RunResult {

@@ -43,8 +43,6 @@ describe('namespaces', () => {
         spec.linux!.namespaces!.push({ type: 'user' });
         spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
         spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-        // cgroup v1 hierarchies cannot be mounted from a user namespace.
-        spec.mounts = spec.mounts!.filter((m) => m.type !== 'cgroup');
       },
     );
     expect(result.stderr).toBe('');
@@ -56,6 +54,40 @@ describe('namespaces', () => {
       '65534',
       '',
     ]);
+  });
+});
+
+describe('a user namespace joined by path', () => {
+  it('makes the container root there, with or without the mappings repeated (runc needs them)', () => {
+    chmodSync(sandbox.dir, 0o755);
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const owner = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+      spec.linux!.namespaces!.push({ type: 'user' });
+      spec.linux!.uidMappings = maps;
+      spec.linux!.gidMappings = maps;
+    });
+    const id = sandbox.id('userns');
+    expect(sandbox.runc(['run', '-d', '--bundle', owner, id]).status).toBe(0);
+    try {
+      const path = `/proc/${sandbox.state(id).pid}/ns/user`;
+      for (const repeat of [false, true]) {
+        const result = sandbox.exec(
+          ['sh', '-c', 'cat /proc/self/uid_map; id -u; id -g'],
+          (spec) => {
+            spec.linux!.namespaces!.push({ type: 'user', path });
+            if (repeat) {
+              spec.linux!.uidMappings = maps;
+              spec.linux!.gidMappings = maps;
+            }
+          },
+        );
+        expect(result.stderr).toBe('');
+        expect(result.stdout.replace(/[ \t]+/g, ' ').trim()).toBe('0 100000 65536\n0\n0');
+      }
+    } finally {
+      sandbox.runc(['delete', '--force', id]);
+    }
   });
 });
 

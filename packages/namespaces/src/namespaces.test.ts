@@ -166,11 +166,6 @@ describe('planNamespaces', () => {
       'linux.uidMappings: a new user namespace',
     ],
     [
-      'joined user namespace with mappings',
-      { namespaces: [{ type: 'user', path: '/proc/7/ns/user' }], ...maps },
-      'linux.namespaces[0].path: a user namespace is joined by path and mappings are given too',
-    ],
-    [
       'time offsets without a time namespace',
       { namespaces: [{ type: 'mount' }], timeOffsets: { boottime: { secs: 5 } } },
       'linux.timeOffsets: time offsets are given but no new time namespace is in linux.namespaces',

@@ -124,13 +124,9 @@ export function planNamespaces(spec: Spec): NamespacePlan {
         `a new user namespace (linux.namespaces[${userIndex}]) needs both linux.uidMappings and linux.gidMappings`,
       );
     }
-  } else if (hasMappings) {
-    throw new PlanError(
-      'NAMESPACE_INVALID',
-      `linux.namespaces[${userIndex}].path`,
-      'a user namespace is joined by path and mappings are given too: use one or the other',
-    );
   }
+  // A user namespace joined by path may come with mappings: runc requires
+  // them there (they describe the joined namespace), so such configs exist.
 
   if (linux.timeOffsets !== undefined && !created.includes('time')) {
     throw new PlanError(

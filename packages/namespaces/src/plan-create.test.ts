@@ -409,16 +409,19 @@ describe('planCreate: namespaces', () => {
     ];
     delete spec.hostname;
     const ops = planCreate(spec, ctx);
-    expect(dump(ops).slice(1, 5)).toEqual([
+    expect(dump(ops).slice(1, 7)).toEqual([
       `SETNS ${CLONE_NEWUSER} "/proc/42/ns/user"`,
       `SETNS ${CLONE_NEWNET} "/proc/42/ns/net"`,
       `UNSHARE ${CLONE_NEWNS}`,
+      // The namespace's root from here on: the host's root is unmapped there.
+      'SETGID 0',
+      'SETUID 0',
       'FORK 0',
     ]);
     expect(find(ops, 'MKNOD')).toEqual([]);
     expect(find(ops, 'BIND_DEVICE')).toHaveLength(6);
     // Ids are not checked against the maps of a joined namespace (unknown here).
-    expect(find(ops, 'SETUID')).toEqual([op('SETUID', 0)]);
+    expect(find(ops, 'SETUID')).toEqual([op('SETUID', 0), op('SETUID', 0)]);
   });
 
   it('always forks, even without a pid namespace', () => {

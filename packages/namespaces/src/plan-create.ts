@@ -723,10 +723,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // own uid, the owner of the runtime's files: the namespace's root may not
   // search the paths to them (runc opens them in the parent, likewise).
   if (ns.has('user')) ops.push(...mountSourceOps(spec, ctx));
-  if (ns.creates('user')) {
-    // Then become the namespace's root: the host uid we still carry is
-    // unmapped there, and files we create (mount points, devices) need a
-    // mapped owner.
+  if (ns.has('user')) {
+    // Then become the namespace's root (new or joined): the host uid we
+    // still carry is unmapped there, and files we create (mount points,
+    // devices) need a mapped owner.
     ops.push(op('SETGID', 0), op('SETUID', 0));
   }
   // Offsets apply to a new time namespace only until a process enters it (FORK).
