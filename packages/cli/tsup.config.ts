@@ -23,7 +23,7 @@ const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { versio
 // module-level tree shaking that keeps zod out), and so is commander, so a
 // start-up reads one file and resolves no packages.
 export default defineConfig({
-  entry: { runc: 'src/main.ts' },
+  entry: { runc: 'src/main.ts', index: 'src/index.ts' },
   // CommonJS on purpose: Node 20's ESM loader costs ~8 ms more per start.
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),
@@ -58,11 +58,6 @@ export default defineConfig({
         build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
           if (args.importer.includes('/commander/')) {
             return { path: new URL('./build/lazy-child-process.cjs', import.meta.url).pathname };
-          }
-          if (args.importer.includes('/packages/') && !args.importer.includes('/cli/build/')) {
-            return {
-              path: new URL('./build/lazy-child-process-esm.cjs', import.meta.url).pathname,
-            };
           }
           return undefined;
         });

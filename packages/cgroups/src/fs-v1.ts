@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   LinuxBlockIo,
   LinuxCpu,
@@ -35,6 +34,8 @@ import {
   writeAll,
   writeInAnyWorkingOrder,
 } from './writes.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface FsV1Options {
   /** Unprivileged caller: cgroups it may not create or write are skipped (see `skipped`). */

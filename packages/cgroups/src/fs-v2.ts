@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources } from '@runc-ts/spec';
 import { attachDeviceFilter, compileDeviceFilter } from './bpf/index.js';
 import { CgroupError } from './errors.js';
@@ -30,6 +29,8 @@ import {
   writeAll,
   writeInAnyWorkingOrder,
 } from './writes.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface FsV2Options {
   /** Unprivileged caller: a cgroup it may not create or write is skipped (see `skipped`). */

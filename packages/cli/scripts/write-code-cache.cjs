@@ -3,12 +3,22 @@
 // typical command lines once through bin/runc (in a throw-away bundle dir and
 // state root) and saves V8's code cache, which then holds every function
 // those start-ups compile: argument parsing, logging, state, the commands.
-const { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
 const dist = join(__dirname, '..', 'dist');
-copyFileSync(join(__dirname, '../../../native/build/runc-ts-init'), join(dist, 'runc-ts-init'));
+// The executor both builds use: bin/runc-ts-init (see executorPath()).
+const executor = join(__dirname, '..', 'bin', 'runc-ts-init');
+copyFileSync(join(__dirname, '../../../native/build/runc-ts-init'), executor);
+chmodSync(executor, 0o755);
 
 const work = mkdtempSync(join(tmpdir(), 'runc-ts-code-cache-'));
 const root = join(work, 'state');

@@ -1,4 +1,4 @@
-import { libseccompVersion } from '@runc-ts/libcontainer';
+import { libseccompVersion } from '@runc-ts/seccomp';
 import { OCI_VERSION } from '@runc-ts/spec';
 
 // Replaced at bundle time by tsup (see tsup.config.ts); tests and tsx runs
@@ -18,7 +18,10 @@ export function versionText(): string {
     `runc version ${buildInfo.version} (runc-ts)`,
     `commit: ${buildInfo.commit}`,
     `spec: ${OCI_VERSION}`,
-    `node: ${process.version}`,
+    // The JavaScript runtime, where runc prints its Go version.
+    typeof process.versions.bun === 'string'
+      ? `bun: ${process.versions.bun}`
+      : `node: ${process.version}`,
     // From the library's file name: loading it (koffi) would slow every call.
     `libseccomp: ${libseccompVersion() ?? 'not found'}`,
   ].join('\n');

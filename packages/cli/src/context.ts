@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describeSystemError } from '@runc-ts/libcontainer';
 import { type LogFormat, Logger } from './log.js';
 
@@ -72,9 +73,27 @@ export class CliContext implements CommandContext {
   }
 
   initPath(): string {
-    // The bundle (dist/runc.cjs) ships runc-ts-init beside itself;
-    // RUNC_TS_INIT points elsewhere (tests running from sources).
-    if (process.env.RUNC_TS_INIT) return process.env.RUNC_TS_INIT;
-    return join(typeof __dirname === 'string' ? __dirname : process.cwd(), 'runc-ts-init');
+    return executorPath();
   }
+}
+
+declare const __RUNC_TS_COMPILED__: boolean | undefined;
+
+/** Whether this is the compiled `runc` (a Bun single executable). */
+export const COMPILED = typeof __RUNC_TS_COMPILED__ === 'boolean' && __RUNC_TS_COMPILED__;
+
+/**
+ * runc-ts-init ships in the package's bin/, beside the compiled `runc`
+ * (and is a package bin, so that npm keeps it executable). Found from the
+ * program's own path, not from the environment or the working directory,
+ * which the caller controls.
+ */
+export function executorPath(): string {
+  if (COMPILED) return join(dirname(realpathSync(process.execPath)), 'runc-ts-init');
+  // The Node bundle is dist/runc.cjs; sources (tests) are src/*.ts.
+  const here =
+    typeof __dirname === 'string'
+      ? __dirname
+      : decodeURIComponent(new URL('.', import.meta.url).pathname);
+  return join(here, '..', 'bin', 'runc-ts-init');
 }

@@ -1,10 +1,5 @@
 import { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from '@runc-ts/libcontainer';
 import { Command, CommanderError } from 'commander';
-import { versionText } from './build-info.js';
-import { registerCgroupCommands } from './commands/cgroups.js';
-import { registerFeatures } from './commands/features.js';
-import { registerExec, registerLifecycle } from './commands/lifecycle.js';
-import { registerSpec } from './commands/spec.js';
 import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
 import { exitCodeFor, messageOf, UsageError } from './errors.js';
 import { formatHelp } from './help.js';
@@ -46,12 +41,52 @@ function validateGlobals(raw: RawGlobals): GlobalOptions {
   };
 }
 
-export function buildProgram(context: CliContext): Command {
+type Register = (program: Command, context: CliContext) => void;
+
+/**
+ * Every command, in `runc --help` order, with the module that defines it.
+ * A command line loads only its command's module (and what that imports):
+ * `state` never initialises the planner, seccomp or the executor protocol.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  create: async () => (await import('./commands/lifecycle.js')).registerCreate,
+  start: async () => (await import('./commands/lifecycle.js')).registerStart,
+  run: async () => (await import('./commands/lifecycle.js')).registerRun,
+  state: async () => (await import('./commands/lifecycle.js')).registerState,
+  list: async () => (await import('./commands/lifecycle.js')).registerList,
+  kill: async () => (await import('./commands/lifecycle.js')).registerKill,
+  delete: async () => (await import('./commands/lifecycle.js')).registerDelete,
+  exec: async () => (await import('./commands/exec.js')).registerExec,
+  update: async () => (await import('./commands/cgroups.js')).registerUpdate,
+  pause: async () => (await import('./commands/cgroups.js')).registerPause,
+  resume: async () => (await import('./commands/cgroups.js')).registerResume,
+  events: async () => (await import('./commands/cgroups.js')).registerEvents,
+  ps: async () => (await import('./commands/cgroups.js')).registerPs,
+  spec: async () => (await import('./commands/spec.js')).registerSpec,
+  features: async () => (await import('./commands/features.js')).registerFeatures,
+};
+
+/** The names of runc-ts's commands (and `help`), in help order. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+/**
+ * The program with `commands` defined (all of them when undefined: help
+ * and parse errors that list them).
+ */
+export async function buildProgram(
+  context: CliContext,
+  commands: readonly string[] = COMMAND_NAMES,
+  version?: string,
+): Promise<Command> {
+  const registers = await Promise.all(
+    commands.flatMap((name) => (Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]!()] : [])),
+  );
+
   const program = new Command('runc')
     .usage('[global options] command [command options] [arguments...]')
     .summary('Open Container Initiative runtime')
     .description(DESCRIPTION)
-    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, versionText()) })
+    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, version ?? '') })
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
@@ -77,7 +112,6 @@ export function buildProgram(context: CliContext): Command {
       "ignore cgroup permission errors ('true', 'false', or 'auto')",
       'auto',
     )
-    .version(versionText(), '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .argument('[command]')
     .action((command: string | undefined) => {
@@ -94,22 +128,17 @@ export function buildProgram(context: CliContext): Command {
       }
     });
 
-  registerLifecycle(program, context);
-  registerExec(program, context);
-  registerCgroupCommands(program, context);
-  registerSpec(program, context);
-  registerFeatures(program, context);
+  // Only where it can be asked for (before the command): it reads the
+  // libseccomp version, which no other command needs.
+  if (version !== undefined) program.version(version, '-v, --version', 'print the version');
+  for (const register of registers) register(program, context);
   return program;
 }
 
 /** Maps commander's own parse errors to runc-style usage errors. */
-function fromCommander(
-  error: CommanderError,
-  argv: readonly string[],
-  program: Command,
-): UsageError {
+function fromCommander(error: CommanderError, argv: readonly string[]): UsageError {
   const message = error.message.replace(/^error: /, '');
-  const names = new Set(program.commands.map((command) => command.name()));
+  const names = new Set(COMMAND_NAMES);
   const command = argv.find((arg) => names.has(arg));
   const hint = command ? `runc ${command} --help` : 'runc --help';
   return new UsageError(`${message} (see '${hint}')`);
@@ -135,17 +164,28 @@ function commandWord(argv: readonly string[]): string | undefined {
 /** Runs the CLI on `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const context = new CliContext(io);
-  const program = buildProgram(context);
+  let program: Command | undefined;
   try {
     // An unknown command fails even with --help after it, as in runc.
     const command = commandWord(argv);
-    const known = new Set(['help', ...program.commands.map((c) => c.name())]);
-    if (command !== undefined && !known.has(command)) throw unknownCommand(command);
+    if (command !== undefined && command !== 'help' && !Object.hasOwn(COMMANDS, command)) {
+      throw unknownCommand(command);
+    }
+    // Only the command that runs is defined; `help`, no command and global
+    // --help/--version (before the command) define all, with the version.
+    const before = command === undefined ? argv : argv.slice(0, argv.indexOf(command));
+    const all =
+      command === undefined ||
+      command === 'help' ||
+      before.some((arg) => ['-v', '--version', '-h', '--help'].includes(arg));
+    program = all
+      ? await buildProgram(context, COMMAND_NAMES, (await import('./build-info.js')).versionText())
+      : await buildProgram(context, [command]);
     await program.parseAsync(argv, { from: 'user' });
     return context.exitCode;
   } catch (caught) {
     if (caught instanceof CommanderError && caught.exitCode === 0) return 0; // --help, --version
-    const error = caught instanceof CommanderError ? fromCommander(caught, argv, program) : caught;
+    const error = caught instanceof CommanderError ? fromCommander(caught, argv) : caught;
     reportError(context, error);
     return exitCodeFor(error);
   } finally {

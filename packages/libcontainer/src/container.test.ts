@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import { describe, expect, it } from 'vitest';
-import { killAndDestroy } from './container.js';
+import { killAndDestroy } from './process-control.js';
 
 function busy(): Error {
   return Object.assign(new Error('remove /sys/fs/cgroup/x: Device or resource busy'), {
@@ -42,5 +42,13 @@ describe('killAndDestroy (delete)', () => {
     });
     await expect(killAndDestroy(other.cgroup)).rejects.toMatchObject({ code: 'CGROUP_REMOVE' });
     expect(other.calls.destroy).toBe(1);
+  });
+});
+
+describe('OCI_VERSION', () => {
+  it("is the spec package's version", async () => {
+    const { OCI_VERSION } = await import('./container.js');
+    const spec = await import('@runc-ts/spec');
+    expect(OCI_VERSION).toBe(spec.OCI_VERSION);
   });
 });

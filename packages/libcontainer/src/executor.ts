@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import {
   encodeFrame,
@@ -132,11 +132,13 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
   const stdio: (number | 'pipe')[] = [...options.stdio];
   for (let fd = 3; fd < socketFd; fd++) stdio.push(fd);
   stdio.push('pipe');
-  const child = spawn(options.initPath, [String(socketFd)], {
-    stdio,
-    detached: true,
-    env: {},
-  });
+  const child = process
+    .getBuiltinModule('node:child_process')
+    .spawn(options.initPath, [String(socketFd)], {
+      stdio,
+      detached: true,
+      env: {},
+    });
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (error) =>
       reject(
@@ -146,7 +148,10 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
       ),
     );
   });
-  const socket = child.stdio[socketFd] as Socket;
+  const socket = child.stdio[socketFd] as Socket | null;
+  // Bun fails a spawn it cannot start without making the pipes (Node makes
+  // them and reports the error later): only the error remains to report.
+  if (child.pid === undefined || !socket) return spawnError;
   const reader = new FrameReader(socket);
   socket.write(encodeFrame(MessageType.PLAN, encodePlan(options.plan)));
 

@@ -1,6 +1,6 @@
 import { FeaturesSchema, parseFeatures } from '@runc-ts/spec';
 import { describe, expect, it } from 'vitest';
-import { runtimeFeatures } from './index.js';
+import { runtimeFeatures } from './features.js';
 
 describe('runtimeFeatures', () => {
   const features = runtimeFeatures({ version: '1.2.3', commit: 'abc' });

@@ -1,6 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import type { Hook, State } from '@runc-ts/spec';
 import { ContainerError } from './errors.js';
+
+// child_process loads only when a process is spawned (start-up cost).
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export type HookPhase =
   | 'prestart'
@@ -18,7 +20,7 @@ export type HookPhase =
 export function runHooks(phase: HookPhase, hooks: readonly Hook[] | undefined, state: State): void {
   (hooks ?? []).forEach((hook, index) => {
     const args = hook.args ?? [hook.path];
-    const result = spawnSync(hook.path, args.slice(1), {
+    const result = childProcess().spawnSync(hook.path, args.slice(1), {
       argv0: args[0] ?? hook.path,
       env: Object.fromEntries(
         (hook.env ?? []).map((entry) => {

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isCgroup2UnifiedMode } from './spec-file.js';
+import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import type { Process } from '@runc-ts/spec';
+import { ContainerError } from './errors.js';
 
 export interface HostCgroupLayout {
   v2: boolean;
@@ -49,4 +50,31 @@ export function apparmorEnabled(): boolean {
 /** SELinux is enabled on the host (selinuxfs is mounted). */
 export function selinuxEnabled(): boolean {
   return existsSync('/sys/fs/selinux/enforce');
+}
+
+/** A label for a security module the host does not run cannot be honoured. */
+export function checkSecurityModules(process: Process | undefined, where: string): void {
+  if (process?.apparmorProfile && !apparmorEnabled()) {
+    throw new ContainerError(
+      'PLAN',
+      `${where}.apparmorProfile: AppArmor is not enabled on this host, so profile ${JSON.stringify(process.apparmorProfile)} cannot be applied`,
+    );
+  }
+  if (process?.selinuxLabel && !selinuxEnabled()) {
+    throw new ContainerError(
+      'PLAN',
+      `${where}.selinuxLabel: SELinux is not enabled on this host, so label ${JSON.stringify(process.selinuxLabel)} cannot be applied`,
+    );
+  }
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** True when /sys/fs/cgroup is a pure cgroup v2 (unified) hierarchy. */
+export function isCgroup2UnifiedMode(mountpoint = '/sys/fs/cgroup'): boolean {
+  try {
+    return statfsSync(mountpoint).type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }

@@ -17,9 +17,11 @@ export {
   describeSystemError,
 } from './errors.js';
 export { renderExecutorError } from './executor.js';
-export { type BuildInfo, runtimeFeatures } from './features.js';
+export type { BuildInfo } from './features.js';
 export { type HookPhase, runHooks } from './hooks.js';
+export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
+export { runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
 export {
   isRootlessEuid,
   rootlessCgroupsAuto,
@@ -27,19 +29,7 @@ export {
   shouldHonorXdgRuntimeDir,
   systemdOwnerUid,
 } from './rootless.js';
-export {
-  type ContainerSeccompOptions,
-  containerSeccomp,
-  defaultSeccompCacheDir,
-  libseccompVersion,
-  seccompAgentState,
-} from './seccomp.js';
 export { parseSignal, signalName } from './signals.js';
-export {
-  isCgroup2UnifiedMode,
-  starterSpec,
-  type WriteSpecOptions,
-  writeStarterSpec,
-} from './spec-file.js';
+export type { WriteSpecOptions } from './spec-file.js';
 export { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from './state-root.js';
 export { StateStore, type StoredState } from './state-store.js';

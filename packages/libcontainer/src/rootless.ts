@@ -4,13 +4,15 @@
 // several ranges through the setuid helpers newuidmap/newgidmap, which allow
 // what /etc/subuid and /etc/subgid grant the user.
 
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { detectLayout, parseProcCgroup } from '@runc-ts/cgroups';
 import type { Process, Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
+
+// child_process loads only when a process is spawned (start-up cost).
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 export interface IdMap {
   containerID: number;
@@ -101,7 +103,7 @@ export function rootlessCgroupsAuto(options: {
 
 /** OwnerUID of the user's systemd (`busctl --user status`), or undefined when unknown. */
 export function systemdOwnerUid(): number | undefined {
-  const result = spawnSync('busctl', ['--user', '--no-pager', 'status'], {
+  const result = childProcess().spawnSync('busctl', ['--user', '--no-pager', 'status'], {
     encoding: 'utf8',
     timeout: 5000,
   });
@@ -416,7 +418,11 @@ function runTool(
   identity: RuntimeIdentity,
 ): void {
   const args = [String(pid), ...maps.flatMap((m) => [m.containerID, m.hostID, m.size].map(String))];
-  const result = spawnSync(tool, args, { encoding: 'utf8', env: {}, timeout: 10_000 });
+  const result = childProcess().spawnSync(tool, args, {
+    encoding: 'utf8',
+    env: {},
+    timeout: 10_000,
+  });
   if (result.error) {
     throw new ContainerError(
       'ID_MAPPING_TOOL_MISSING',

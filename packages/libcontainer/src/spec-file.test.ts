@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '@runc-ts/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ContainerError, defaultStateRoot, writeStarterSpec } from './index.js';
+import { type ContainerError, defaultStateRoot } from './index.js';
+import { writeStarterSpec } from './spec-file.js';
 
 let dir: string;
 beforeEach(() => {

@@ -2,17 +2,7 @@ import { closeSync, openSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
-
-const CGROUP2_SUPER_MAGIC = 0x63677270;
-
-/** True when /sys/fs/cgroup is a pure cgroup v2 (unified) hierarchy. */
-export function isCgroup2UnifiedMode(mountpoint = '/sys/fs/cgroup'): boolean {
-  try {
-    return statfsSync(mountpoint).type === CGROUP2_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
-}
+import { isCgroup2UnifiedMode } from './host.js';
 
 export interface WriteSpecOptions {
   /** Bundle directory; the config is written to `<bundle>/config.json`. */

@@ -1,22 +1,23 @@
-// koffi bindings to the system libseccomp (libseccomp.so.2, 2.5 API). Loaded
-// on first use only: koffi is a native addon whose load costs ~15 ms, which
-// a container without linux.seccomp (and `runc --version`) must not pay.
+// The system libseccomp (libseccomp.so.2, 2.5 API), loaded on first use
+// only: a container without linux.seccomp (and `runc --version`) must not
+// pay for it. Two foreign-function backends call it: koffi under Node, and
+// Bun's own bun:ffi in the compiled `runc` (a native addon cannot be loaded
+// from inside a single executable, and bun:ffi costs no addon load).
 
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { SeccompError } from './errors.js';
+import { bindWithBunFfi } from './libseccomp-bun.js';
+import { bindWithKoffi } from './libseccomp-koffi.js';
+import {
+  type ArgCompare,
+  type RawLibseccomp,
+  type RawLoader,
+  RUNNING_ON_BUN,
+} from './libseccomp-raw.js';
 import { LIBSECCOMP_ENV, LIBSECCOMP_SONAME, locateLibseccomp } from './locate.js';
 
-type Koffi = typeof import('koffi');
-
-/** One condition of a rule: struct scmp_arg_cmp. */
-export interface ArgCompare {
-  arg: number;
-  op: number;
-  datumA: bigint;
-  datumB: bigint;
-}
+export type { ArgCompare } from './libseccomp-raw.js';
 
 /** An open libseccomp filter context (scmp_filter_ctx). */
 export interface FilterContext {
@@ -60,22 +61,6 @@ export function loadLibseccomp(): Libseccomp {
   return cached;
 }
 
-function requireKoffi(): Koffi {
-  // In the CLI's CommonJS bundle `require` is the bundle's own (koffi
-  // resolves from packages/cli); in ESM (tests, dist) there is none.
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-  try {
-    return load('koffi') as Koffi;
-  } catch (error) {
-    throw new SeccompError(
-      'LIBSECCOMP_MISSING',
-      '',
-      `seccomp needs the koffi module to call libseccomp, and it cannot be loaded: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
 function errnoName(negative: number): string {
   const value = -negative;
   for (const [name, n] of Object.entries(constants.errno)) if (n === value) return name;
@@ -88,14 +73,15 @@ export function describeLibseccompError(code: number): string {
 }
 
 function bind(): Libseccomp {
-  const koffi = requireKoffi();
+  const loader: RawLoader = RUNNING_ON_BUN ? bindWithBunFfi : bindWithKoffi;
   const located = locateLibseccomp();
   // Not found on the usual paths: the dynamic linker's own search (ld.so.cache).
   const path = located?.path ?? (process.env[LIBSECCOMP_ENV] || LIBSECCOMP_SONAME);
-  let lib: ReturnType<Koffi['load']>;
+  let raw: RawLibseccomp;
   try {
-    lib = koffi.load(path);
+    raw = loader(path);
   } catch (error) {
+    if (error instanceof SeccompError) throw error;
     throw new SeccompError(
       'LIBSECCOMP_MISSING',
       '',
@@ -103,50 +89,14 @@ function bind(): Libseccomp {
       { cause: error },
     );
   }
-  const scmpVersion = koffi.struct('rts_scmp_version', {
-    major: 'uint',
-    minor: 'uint',
-    micro: 'uint',
-  });
-  koffi.struct('rts_scmp_arg_cmp', {
-    arg: 'uint',
-    op: 'int',
-    datum_a: 'uint64_t',
-    datum_b: 'uint64_t',
-  });
-  koffi.opaque('rts_scmp_filter');
-  const f = {
-    version: lib.func('const rts_scmp_version *seccomp_version(void)'),
-    init: lib.func('rts_scmp_filter *seccomp_init(uint32_t def_action)'),
-    release: lib.func('void seccomp_release(rts_scmp_filter *ctx)'),
-    archResolveName: lib.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
-    archNative: lib.func('uint32_t seccomp_arch_native(void)'),
-    archAdd: lib.func('int seccomp_arch_add(rts_scmp_filter *ctx, uint32_t arch)'),
-    resolveName: lib.func('int seccomp_syscall_resolve_name(const char *name)'),
-    resolveNameArch: lib.func(
-      'int seccomp_syscall_resolve_name_arch(uint32_t arch, const char *name)',
-    ),
-    ruleAddArray: lib.func(
-      'int seccomp_rule_add_array(rts_scmp_filter *ctx, uint32_t action, int syscall, unsigned int count, const rts_scmp_arg_cmp *conditions)',
-    ),
-    exportBpf: lib.func('int seccomp_export_bpf(rts_scmp_filter *ctx, int fd)'),
-    exportPfc: lib.func('int seccomp_export_pfc(rts_scmp_filter *ctx, int fd)'),
-    // libc, found through libseccomp's own dependencies
-    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
-    syscall: lib.func('long syscall(long number, ...)'),
-  };
-  const v = koffi.decode(f.version(), scmpVersion) as {
-    major: number;
-    minor: number;
-    micro: number;
-  };
+  const v = raw.version();
   const version = `${v.major}.${v.minor}.${v.micro}`;
 
   const exportTo = (ctx: unknown, how: (ctx: unknown, fd: number) => number, what: string) => {
     const MFD_CLOEXEC = 1;
-    const fd = f.memfdCreate(`runc-ts-seccomp-${what}`, MFD_CLOEXEC) as number;
+    const fd = raw.memfdCreate(`runc-ts-seccomp-${what}`, MFD_CLOEXEC);
     if (fd < 0) {
-      throw new SeccompError('LIBSECCOMP_ERROR', '', `memfd_create: errno ${koffi.errno()}`);
+      throw new SeccompError('LIBSECCOMP_ERROR', '', `memfd_create: ${errnoName(fd)}`);
     }
     try {
       const r = how(ctx, fd);
@@ -174,13 +124,13 @@ function bind(): Libseccomp {
   return {
     version,
     path,
-    archToken: (name) => f.archResolveName(name) as number,
-    nativeArch: () => f.archNative() as number,
+    archToken: (name) => raw.archResolveName(name),
+    nativeArch: () => raw.archNative(),
     syscallNumber: (name, token = 0) =>
-      (token === 0 ? f.resolveName(name) : f.resolveNameArch(token, name)) as number,
+      token === 0 ? raw.resolveName(name) : raw.resolveNameArch(token, name),
     withFilter(defaultAction, fn) {
-      const ctx = f.init(defaultAction >>> 0);
-      if (ctx === null || ctx === 0n) {
+      const ctx = raw.init(defaultAction >>> 0);
+      if (ctx === null) {
         throw new SeccompError(
           'LIBSECCOMP_ERROR',
           'linux.seccomp.defaultAction',
@@ -190,7 +140,7 @@ function bind(): Libseccomp {
       try {
         return fn({
           addArch(token) {
-            const r = f.archAdd(ctx, token >>> 0) as number;
+            const r = raw.archAdd(ctx, token >>> 0);
             if (r === -constants.errno.EEXIST) return false;
             if (r < 0) {
               throw new SeccompError(
@@ -201,35 +151,19 @@ function bind(): Libseccomp {
             }
             return true;
           },
-          addRule(action, syscall, conditions) {
-            const array = conditions.map((c) => ({
-              arg: c.arg,
-              op: c.op,
-              datum_a: c.datumA,
-              datum_b: c.datumB,
-            }));
-            return f.ruleAddArray(
-              ctx,
-              action >>> 0,
-              syscall,
-              array.length,
-              array.length > 0 ? array : null,
-            ) as number;
-          },
-          exportBpf: () => exportTo(ctx, f.exportBpf, 'bpf'),
-          exportPfc: () => exportTo(ctx, f.exportPfc, 'pfc').toString('utf8'),
+          addRule: (action, syscall, conditions) =>
+            raw.ruleAddArray(ctx, action >>> 0, syscall, conditions),
+          exportBpf: () => exportTo(ctx, raw.exportBpf, 'bpf'),
+          exportPfc: () => exportTo(ctx, raw.exportPfc, 'pfc').toString('utf8'),
         });
       } finally {
-        f.release(ctx);
+        raw.release(ctx);
       }
     },
     seccompSyscall(operation, flags, args) {
       const SYS_seccomp = SECCOMP_SYSCALL_NUMBERS[process.arch];
       if (SYS_seccomp === undefined) return -constants.errno.ENOSYS;
-      const r = f.syscall(SYS_seccomp, 'long', operation, 'long', flags, 'void *', args) as
-        | number
-        | bigint;
-      return Number(r) < 0 ? -koffi.errno() : Number(r);
+      return raw.syscall(SYS_seccomp, operation, flags, args);
     },
   };
 }

@@ -189,7 +189,18 @@ interface DbusNative {
 
 const SIGNAL = 4;
 
-function loadDbusNative(): DbusNative {
+/**
+ * dbus-native, only when a systemd cgroup is used. The compiled `runc` has
+ * no node_modules to resolve it from: there the bundler inlines it behind
+ * this dynamic import, which initialises it only now.
+ */
+async function loadDbusNative(): Promise<DbusNative> {
+  if (typeof process.versions.bun === 'string') {
+    const module = (await import('@homebridge/dbus-native')) as unknown as DbusNative & {
+      default?: DbusNative;
+    };
+    return module.default ?? module;
+  }
   return requireDbusNative<DbusNative>();
 }
 
@@ -246,7 +257,7 @@ export function toWire(value: DbusValue): unknown {
  * authenticated socket behind a shim that completes its handshake locally.
  */
 async function connectEndpoint(endpoint: BusEndpoint): Promise<SystemdBus> {
-  const native = loadDbusNative();
+  const native = await loadDbusNative();
   // net and stream load only here: every other command starts faster.
   const builtins = createRequire(import.meta.url);
   const { createConnection } = builtins('node:net') as typeof import('node:net');

@@ -14,13 +14,8 @@ import type {
   CgroupStats,
   FreezerState,
 } from '../types.js';
-import {
-  connectSystemdBus,
-  MANAGER_INTERFACE,
-  SYSTEMD_PATH,
-  type SystemdBusConnector,
-} from './bus.js';
-import { DBUS_ERRORS, DEFAULT_JOB_TIMEOUT_MS, SystemdClient } from './client.js';
+import type { SystemdBusConnector } from './bus.js';
+import type { SystemdClient } from './client.js';
 import { SystemdError } from './errors.js';
 import { unitPropertiesFromAnnotations } from './gvariant.js';
 import { baseProperties, resourceProperties, type UnitProperty } from './properties.js';
@@ -53,6 +48,23 @@ export {
   type UnitProperty,
 } from './properties.js';
 export { expandSlice, type SystemdPlacement, systemdPlacement } from './unit.js';
+
+/**
+ * The D-Bus client side, loaded when the driver first talks to systemd: a
+ * container loaded from state (state, list, pause, ...) never does.
+ */
+async function loadDbusSide() {
+  const [bus, client] = await Promise.all([import('./bus.js'), import('./client.js')]);
+  return {
+    connectSystemdBus: bus.connectSystemdBus,
+    MANAGER_INTERFACE: bus.MANAGER_INTERFACE,
+    SYSTEMD_PATH: bus.SYSTEMD_PATH,
+    SystemdClient: client.SystemdClient,
+    DEFAULT_JOB_TIMEOUT_MS: client.DEFAULT_JOB_TIMEOUT_MS,
+    DBUS_ERRORS: client.DBUS_ERRORS,
+  };
+}
+type DbusSide = Awaited<ReturnType<typeof loadDbusSide>>;
 
 export interface SystemdManagerOptions {
   /** Opens the connection to systemd; connectSystemdBus by default. */
@@ -214,12 +226,18 @@ export class SystemdManager implements CgroupManager {
     return new FsV2Manager(dir, options);
   }
 
-  private async withClient<T>(action: (client: SystemdClient) => Promise<T>): Promise<T> {
-    const connect = this.options.connect ?? connectSystemdBus;
+  private async withClient<T>(
+    action: (client: SystemdClient, dbus: DbusSide) => Promise<T>,
+  ): Promise<T> {
+    const dbus = await loadDbusSide();
+    const connect = this.options.connect ?? dbus.connectSystemdBus;
     const bus = await connect({ rootless: this.rootless });
-    const client = new SystemdClient(bus, this.options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS);
+    const client = new dbus.SystemdClient(
+      bus,
+      this.options.jobTimeoutMs ?? dbus.DEFAULT_JOB_TIMEOUT_MS,
+    );
     try {
-      return await action(client);
+      return await action(client, dbus);
     } finally {
       client.close();
     }
@@ -249,11 +267,11 @@ export class SystemdManager implements CgroupManager {
         `apply: ${this.unit} was loaded from state and exists already`,
       );
     }
-    await this.withClient(async (client) => {
+    await this.withClient(async (client, dbus) => {
       if (this.rootless && this.fs === undefined) {
         const managerCgroup = await client.getProperty(
-          SYSTEMD_PATH,
-          MANAGER_INTERFACE,
+          dbus.SYSTEMD_PATH,
+          dbus.MANAGER_INTERFACE,
           'ControlGroup',
         );
         this.fs = this.fsManager(this.pathsBelow({ '': String(managerCgroup || '/') }));
@@ -268,19 +286,22 @@ export class SystemdManager implements CgroupManager {
         }),
         ...this.extraProperties,
       ];
-      await this.startUnit(client, properties);
+      await this.startUnit(client, properties, dbus.DBUS_ERRORS.unitExists);
     });
     await this.requireFs('apply').apply(pid);
   }
 
-  private async startUnit(client: SystemdClient, properties: UnitProperty[]): Promise<void> {
+  private async startUnit(
+    client: SystemdClient,
+    properties: UnitProperty[],
+    unitExists: string,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await client.startTransientUnit(this.unit, properties);
         return;
       } catch (error) {
-        if (!(error instanceof SystemdError) || error.dbusError !== DBUS_ERRORS.unitExists)
-          throw error;
+        if (!(error instanceof SystemdError) || error.dbusError !== unitExists) throw error;
         if (this.unit.endsWith('.slice')) return;
         if (attempt === 2) {
           throw new SystemdError(

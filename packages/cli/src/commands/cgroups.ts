@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@runc-ts/libcontainer';
-import { type LinuxResources, parseResources } from '@runc-ts/spec';
+import type { LinuxResources } from '@runc-ts/spec';
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -115,13 +114,15 @@ export function resourcesFromFlags(flags: UpdateFlags): LinuxResources {
   return resources;
 }
 
-function readResources(path: string): LinuxResources {
+async function readResources(path: string): Promise<LinuxResources> {
   let text: string;
   try {
     text = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (error) {
     throw new UsageError(`--resources ${path}: ${describeSystemError(error)}`);
   }
+  // The validator loads only for --resources.
+  const { parseResources } = await import('../validators.js');
   return parseResources(text, { source: path === '-' ? '<stdin>' : path });
 }
 
@@ -153,7 +154,7 @@ export function parseDuration(value: string): number {
   return total;
 }
 
-export function registerCgroupCommands(program: Command, context: CommandContext): void {
+export function registerUpdate(program: Command, context: CommandContext): void {
   program
     .command('update')
     .summary('update container resource constraints')
@@ -193,10 +194,14 @@ export function registerCgroupCommands(program: Command, context: CommandContext
     .option('--mem-bw-schema <schema>', 'The string of Intel RDT/MBA memory bandwidth schema')
     .addHelpText('after', `\n${RESOURCES_HELP}`)
     .action(async (id: string, flags: UpdateFlags) => {
-      const changes = flags.resources ? readResources(flags.resources) : resourcesFromFlags(flags);
+      const changes = flags.resources
+        ? await readResources(flags.resources)
+        : resourcesFromFlags(flags);
       await runtimeOf(context).update(id, changes);
     });
+}
 
+export function registerPause(program: Command, context: CommandContext): void {
   program
     .command('pause')
     .summary('pause suspends all processes inside the container')
@@ -204,7 +209,9 @@ export function registerCgroupCommands(program: Command, context: CommandContext
     .action(async (id: string) => {
       await runtimeOf(context).pause(id);
     });
+}
 
+export function registerResume(program: Command, context: CommandContext): void {
   program
     .command('resume')
     .summary('resumes all processes that have been previously paused')
@@ -212,7 +219,9 @@ export function registerCgroupCommands(program: Command, context: CommandContext
     .action(async (id: string) => {
       await runtimeOf(context).resume(id);
     });
+}
 
+export function registerEvents(program: Command, context: CommandContext): void {
   program
     .command('events')
     .summary(
@@ -253,7 +262,9 @@ export function registerCgroupCommands(program: Command, context: CommandContext
         tick();
       });
     });
+}
 
+export function registerPs(program: Command, context: CommandContext): void {
   program
     .command('ps')
     .summary('ps displays the processes running inside a container')
@@ -278,7 +289,9 @@ export function registerCgroupCommands(program: Command, context: CommandContext
 function psTable(args: string[], pids: number[]): string {
   let output: string;
   try {
-    output = execFileSync('ps', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    output = process
+      .getBuiltinModule('node:child_process')
+      .execFileSync('ps', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new UsageError(`ps ${args.join(' ')}: ${stderr.trim() || describeSystemError(error)}`);

@@ -12,7 +12,7 @@ export function registerFeatures(program: Command, context: CommandContext): voi
         'supported spec versions, hooks, mount options, namespaces, capabilities,\n' +
         'cgroup drivers and security modules. It lists only what works now.',
     )
-    .action(() => {
-      context.write(`${JSON.stringify(runtimeFeatures(buildInfo), null, 4)}\n`);
+    .action(async () => {
+      context.write(`${JSON.stringify(await runtimeFeatures(buildInfo), null, 4)}\n`);
     });
 }

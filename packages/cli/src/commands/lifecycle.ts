@@ -1,17 +1,14 @@
-import { readFileSync } from 'node:fs';
 import {
   ContainerError,
-  describeSystemError,
   parseSignal,
   Runtime,
   rootlessCgroupsAuto,
   runningInUserNamespace,
   systemdOwnerUid,
 } from '@runc-ts/libcontainer';
-import { parseProcess } from '@runc-ts/spec';
 import type { Command } from 'commander';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { ExecFailedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { renderList } from '../render.js';
 
 export function runtimeOf(context: CommandContext): Runtime {
@@ -42,7 +39,7 @@ function rootlessCgroups(globals: GlobalOptions): boolean {
   });
 }
 
-function nonNegativeInt(flag: string) {
+export function nonNegativeInt(flag: string) {
   return (value: string): number => {
     if (!/^\d+$/.test(value))
       throw new UsageError(`invalid ${flag} ${JSON.stringify(value)}: expected a number >= 0`);
@@ -59,7 +56,7 @@ function listenFds(): number {
 }
 
 /** A --pidfd-socket path: an empty one would name no socket at all. */
-function pidfdSocketPath(value: string | undefined): string | undefined {
+export function pidfdSocketPath(value: string | undefined): string | undefined {
   if (value === '') throw new ContainerError('OPTION_INVALID', '--pidfd-socket: the path is empty');
   return value;
 }
@@ -114,7 +111,7 @@ function createOptions(flags: CreateFlags) {
   };
 }
 
-export function registerLifecycle(program: Command, context: CommandContext): void {
+export function registerCreate(program: Command, context: CommandContext): void {
   withCreateFlags(
     program
       .command('create')
@@ -126,7 +123,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
   ).action(async (id: string, flags: CreateFlags) => {
     await runtimeOf(context).create(id, createOptions(flags));
   });
+}
 
+export function registerStart(program: Command, context: CommandContext): void {
   program
     .command('start')
     .summary('executes the user defined process in a created container')
@@ -134,7 +133,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .action((id: string) => {
       runtimeOf(context).start(id);
     });
+}
 
+export function registerRun(program: Command, context: CommandContext): void {
   withCreateFlags(
     program
       .command('run')
@@ -159,7 +160,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
       });
       context.exitCode = code;
     });
+}
 
+export function registerState(program: Command, context: CommandContext): void {
   program
     .command('state')
     .summary('output the state of a container')
@@ -167,7 +170,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .action((id: string) => {
       context.write(JSON.stringify(runtimeOf(context).state(id), null, 2));
     });
+}
 
+export function registerList(program: Command, context: CommandContext): void {
   program
     .command('list')
     .summary('lists containers started by runc with the given root')
@@ -181,7 +186,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
       }
       context.write(renderList(runtimeOf(context).list(), flags.format, flags.quiet === true));
     });
+}
 
+export function registerKill(program: Command, context: CommandContext): void {
   program
     .command('kill')
     .summary("send a signal (default: SIGTERM) to the container's init process")
@@ -191,7 +198,9 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .action(async (id: string, signal: string, flags: { all?: boolean }) => {
       await runtimeOf(context).kill(id, parseSignal(signal), { all: flags.all === true });
     });
+}
 
+export function registerDelete(program: Command, context: CommandContext): void {
   program
     .command('delete')
     .summary('delete a container and the resources it holds')
@@ -199,134 +208,5 @@ export function registerLifecycle(program: Command, context: CommandContext): vo
     .option('-f, --force', 'forcibly delete the container if it is still running (uses SIGKILL)')
     .action(async (id: string, flags: { force?: boolean }) => {
       await runtimeOf(context).delete(id, { force: flags.force === true });
-    });
-}
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function parseUser(value: string): { uid: number; gid?: number } {
-  const match = /^(\d+)(?::(\d+))?$/.exec(value);
-  if (!match) throw new UsageError(`invalid --user ${JSON.stringify(value)}: expected UID[:GID]`);
-  return { uid: Number(match[1]), gid: match[2] === undefined ? undefined : Number(match[2]) };
-}
-
-function parseGids(values: string[]): number[] {
-  return values
-    .flatMap((value) => value.split(','))
-    .map((gid) => {
-      if (!/^\d+$/.test(gid))
-        throw new UsageError(`invalid --additional-gids ${JSON.stringify(gid)}`);
-      return Number(gid);
-    });
-}
-
-interface ExecFlags {
-  consoleSocket?: string;
-  pidfdSocket?: string;
-  cwd?: string;
-  env?: string[];
-  tty?: boolean;
-  user?: string;
-  additionalGids?: string[];
-  process?: string;
-  detach?: boolean;
-  pidFile?: string;
-  processLabel?: string;
-  apparmor?: string;
-  newPrivs?: boolean;
-  cap?: string[];
-  preserveFds: number;
-  cgroup?: string[];
-  ignorePaused?: boolean;
-}
-
-export function registerExec(program: Command, context: CommandContext): void {
-  program
-    .command('exec')
-    .summary('execute new process inside the container')
-    .description(
-      'Run a command in the container <container-id>, in all its namespaces, with its\n' +
-        'process settings (user, capabilities, rlimits, ...) changed by the options. In the\n' +
-        "foreground it exits with the command's status; with --detach it returns once it runs.",
-    )
-    .argument('<container-id>')
-    .argument('[command...]', 'the command and its arguments (not with --process)')
-    .passThroughOptions()
-    .option('--console-socket <path>', 'AF_UNIX socket that receives the master end of the pty')
-    .option(
-      '--pidfd-socket <path>',
-      'AF_UNIX socket that receives a pidfd (pidfd_open(2)) of the new process',
-    )
-    .option('--cwd <dir>', 'current working directory in the container')
-    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect)
-    .option('-t, --tty', 'allocate a pseudo-TTY')
-    .option('-u, --user <uid[:gid]>', 'UID (format: <uid>[:<gid>])')
-    .option(
-      '-g, --additional-gids <gid>',
-      'additional gids (repeatable, or comma-separated)',
-      collect,
-    )
-    .option('-p, --process <file>', 'path to the process.json')
-    .option('-d, --detach', "detach from the container's process")
-    .option('--pid-file <file>', 'write the process id to this file')
-    .option('--process-label <label>', 'set the SELinux label of the process')
-    .option('--apparmor <profile>', 'set the AppArmor profile of the process')
-    .option('--no-new-privs', 'set no_new_privs for the process')
-    .option('-c, --cap <capability>', 'add a capability to the process (repeatable)', collect)
-    .option(
-      '--preserve-fds <n>',
-      'pass N additional file descriptors to the process',
-      nonNegativeInt('--preserve-fds'),
-      0,
-    )
-    .option(
-      '--cgroup <[controller:]path>',
-      'run the process in an (existing) sub-cgroup of the container (repeatable)',
-      collect,
-    )
-    .option('--ignore-paused', 'allow exec in a paused container')
-    .action(async (id: string, command: string[], flags: ExecFlags) => {
-      if (flags.process && command.length > 0) {
-        throw new UsageError('exec: give either --process or a command, not both');
-      }
-      try {
-        let process: ReturnType<typeof parseProcess> | undefined;
-        if (flags.process) {
-          let text: string;
-          try {
-            text = readFileSync(flags.process, 'utf8');
-          } catch (error) {
-            throw new ContainerError(
-              'OPTION_INVALID',
-              `--process ${flags.process}: ${describeSystemError(error)}`,
-            );
-          }
-          process = parseProcess(text, { source: flags.process });
-          if (flags.tty) process.terminal = true;
-        }
-        context.exitCode = await runtimeOf(context).exec(id, {
-          process,
-          args: command,
-          env: flags.env,
-          cwd: flags.cwd,
-          user: flags.user === undefined ? undefined : parseUser(flags.user),
-          additionalGids: flags.additionalGids ? parseGids(flags.additionalGids) : undefined,
-          capabilities: flags.cap,
-          // commander turns --no-new-privs into newPrivs: false
-          noNewPrivileges: flags.newPrivs === false,
-          apparmorProfile: flags.apparmor,
-          selinuxLabel: flags.processLabel,
-          tty: flags.tty === true,
-          consoleSocket: flags.consoleSocket,
-          pidfdSocket: pidfdSocketPath(flags.pidfdSocket),
-          detach: flags.detach === true,
-          pidFile: flags.pidFile,
-          preserveFds: flags.preserveFds,
-          cgroups: flags.cgroup,
-          ignorePaused: flags.ignorePaused === true,
-        });
-      } catch (error) {
-        throw new ExecFailedError(error);
-      }
     });
 }

@@ -17,8 +17,8 @@ export function registerSpec(program: Command, context: CommandContext): void {
     )
     .option('-b, --bundle <dir>', 'path to the root of the bundle directory', '.')
     .option('--rootless', 'generate a configuration for a rootless container', false)
-    .action((options: { bundle: string; rootless: boolean }) => {
-      const path = writeStarterSpec({ bundle: options.bundle, rootless: options.rootless });
+    .action(async (options: { bundle: string; rootless: boolean }) => {
+      const path = await writeStarterSpec({ bundle: options.bundle, rootless: options.rootless });
       context.logger().debug(`spec: wrote ${path}`);
     });
 }

@@ -1,3 +1,55 @@
-export * from './config.js';
-export * from './features.js';
-export * from './state.js';
+// Named re-exports, not `export *`: Bun's bundler cannot tree-shake through
+// a star re-export in a lazily loaded module, and would pull in zod.
+export {
+  BlockIoSchema,
+  CapabilitiesSchema,
+  ConfigSchema,
+  ConsoleSizeSchema,
+  CpuSchema,
+  DeviceCgroupSchema,
+  DeviceSchema,
+  ExecCpuAffinitySchema,
+  HookSchema,
+  HooksSchema,
+  HugepageLimitSchema,
+  IdMappingSchema,
+  IntelRdtSchema,
+  IoPrioritySchema,
+  LinuxSchema,
+  MemoryPolicySchema,
+  MemorySchema,
+  MountSchema,
+  NamespaceSchema,
+  NamespaceTypeSchema,
+  NetDeviceSchema,
+  NetworkSchema,
+  PersonalitySchema,
+  PidsSchema,
+  ProcessSchema,
+  RdmaSchema,
+  ResourcesSchema,
+  RlimitSchema,
+  RootSchema,
+  SchedulerFlagSchema,
+  SchedulerPolicySchema,
+  SchedulerSchema,
+  SeccompActionSchema,
+  SeccompArchSchema,
+  SeccompFlagSchema,
+  SeccompOperatorSchema,
+  SeccompSchema,
+  SyscallArgSchema,
+  SyscallSchema,
+  ThrottleDeviceSchema,
+  TimeOffsetSchema,
+  UserSchema,
+  WeightDeviceSchema,
+} from './config.js';
+export {
+  FeaturesSchema,
+  LinuxFeaturesSchema,
+} from './features.js';
+export {
+  StateSchema,
+  StatusSchema,
+} from './state.js';

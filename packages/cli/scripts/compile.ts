@@ -1,0 +1,133 @@
+// Build step (run by Bun): compiles the CLI into bin/runc, a single
+// executable with Bun's runtime and the program as bytecode, and puts the
+// executor beside it. Same sources as the Node bundle (tsup.config.ts).
+//   bun scripts/compile.ts
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+declare const Bun: {
+  build(options: Record<string, unknown>): Promise<{
+    success: boolean;
+    logs: unknown[];
+  }>;
+};
+
+interface ResolveArgs {
+  path: string;
+  importer: string;
+}
+interface PluginBuilder {
+  onResolve(
+    options: { filter: RegExp },
+    callback: (args: ResolveArgs) => { path: string } | undefined,
+  ): void;
+}
+
+const cli = join(import.meta.dir, '..');
+const bin = join(cli, 'bin');
+
+function gitCommit(): string {
+  try {
+    const git = (args: string[]) =>
+      execFileSync('git', args, { cwd: cli, encoding: 'utf8' }).trim();
+    const sha = git(['rev-parse', '--short=12', 'HEAD']);
+    return git(['status', '--porcelain', '--untracked-files=no']) ? `${sha}-dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const { version } = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+// child_process (with net, dgram and streams behind it) loads only when a
+// process is spawned: commander requires it at load time for executable
+// subcommands runc has none of. (Our packages get it through
+// process.getBuiltinModule where they spawn.) The Node bundle does the same.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build: PluginBuilder) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
+      if (args.importer.includes('/commander/')) {
+        return { path: join(cli, 'build/lazy-child-process.cjs') };
+      }
+      return undefined;
+    });
+  },
+};
+
+const options = {
+  entrypoints: [join(cli, 'src/main.ts')],
+  format: 'esm',
+  target: 'bun',
+  conditions: ['source'],
+  // Loaded by the Node build only (never under Bun): see libseccomp-koffi.ts.
+  external: ['koffi'],
+  define: {
+    __RUNC_TS_VERSION__: JSON.stringify(version),
+    __RUNC_TS_COMMIT__: JSON.stringify(gitCommit()),
+    __RUNC_TS_COMPILED__: 'true',
+  },
+};
+
+/**
+ * Test build (`--trace-modules DIR`): a plain bundle in DIR whose every
+ * module records, when its top level runs, that it was initialised; at exit
+ * the list goes to $RUNC_TS_TRACE_MODULES. Same bundler, same lazy
+ * boundaries as the executable (startup-graph.test.ts reads it).
+ */
+const traceModules = {
+  name: 'trace-modules',
+  setup(
+    build: PluginBuilder & {
+      onLoad(
+        options: { filter: RegExp },
+        callback: (args: { path: string }) => { contents: string; loader: string } | undefined,
+      ): void;
+    },
+  ) {
+    build.onLoad({ filter: /\.(ts|js|cjs|mjs)$/ }, ({ path }) => {
+      const source = readFileSync(path, 'utf8');
+      const record = `\n;(globalThis.__runcTsModules ??= []).push(${JSON.stringify(path)});\n`;
+      const loader = path.endsWith('.ts') ? 'ts' : 'js';
+      if (path.endsWith('/src/main.ts')) {
+        const exit = `process.on('exit', () => require('node:fs').writeFileSync(process.env.RUNC_TS_TRACE_MODULES, JSON.stringify(globalThis.__runcTsModules)));\n`;
+        return { contents: exit + record + source, loader };
+      }
+      // After an ES module's body; a CommonJS module's body runs when required.
+      return { contents: source + record, loader };
+    });
+  },
+};
+
+const traceIndex = process.argv.indexOf('--trace-modules');
+if (traceIndex >= 0) {
+  const outdir = process.argv[traceIndex + 1];
+  if (!outdir) throw new Error('--trace-modules needs a directory');
+  const result = await Bun.build({ ...options, outdir, plugins: [lazyChildProcess, traceModules] });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+const outfile = join(bin, 'runc.new');
+const result = await Bun.build({
+  ...options,
+  compile: { outfile },
+  bytecode: true,
+  minify: true,
+  plugins: [lazyChildProcess],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  rmSync(outfile, { force: true });
+  process.exit(1);
+}
+renameSync(outfile, join(bin, 'runc'));
+chmodSync(join(bin, 'runc'), 0o755);
+copyFileSync(join(cli, '../../native/build/runc-ts-init'), join(bin, 'runc-ts-init'));
+chmodSync(join(bin, 'runc-ts-init'), 0o755);

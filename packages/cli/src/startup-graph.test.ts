@@ -1,0 +1,119 @@
+// What each command initialises at start-up, measured on the bundler that
+// builds the compiled `runc`: scripts/compile.ts --trace-modules makes the
+// same bundle (same lazy boundaries) with every module recording when its
+// top level runs, and each command line below runs it under Bun.
+//
+// Bun initialises, with a package's index, every module that index
+// re-exports and that the bundle uses anywhere; so heavy parts are reached
+// through dynamic import() inside their package (Runtime.create/exec,
+// lazy-exports.ts, the systemd driver's D-Bus side), never re-exported for
+// eager use. This test is what keeps it so.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const cli = join(fileURLToPath(import.meta.url), '../..');
+const repo = join(cli, '../..');
+const bun = join(repo, 'node_modules/@oven/bun-linux-x64/bin/bun');
+const haveBun = existsSync(bun);
+if (!haveBun) {
+  console.warn(
+    `startup-graph tests skipped: no Bun at ${bun} (the @oven/bun-linux-x64 package installs only on x86_64 Linux)`,
+  );
+}
+
+/** Modules the commands that read or signal containers must not initialise. */
+const HEAVY: { pattern: RegExp; what: string }[] = [
+  { pattern: /\/koffi\//, what: 'koffi' },
+  { pattern: /^packages\/seccomp\/src\/(libseccomp|compile|enosys|bpf)/, what: 'seccomp compiler' },
+  { pattern: /\/dbus-native\//, what: 'D-Bus (dbus-native)' },
+  { pattern: /^packages\/cgroups\/src\/systemd\/(bus|client)\.ts$/, what: 'D-Bus client' },
+  { pattern: /\/zod\//, what: 'zod' },
+  { pattern: /^packages\/spec\/src\/(generated|validate|parse\.ts|schema)/, what: 'validators' },
+  { pattern: /^packages\/namespaces\/src\//, what: 'the planner' },
+  {
+    pattern: /^packages\/libcontainer\/src\/(create|exec|executor|seccomp|features)\.ts$/,
+    what: 'create/exec',
+  },
+];
+
+let work: string;
+let bundle: string;
+
+beforeAll(() => {
+  if (!haveBun) return;
+  work = mkdtempSync(join(tmpdir(), 'runc-ts-startup-graph-'));
+  bundle = join(work, 'bundle');
+  mkdirSync(join(work, 'root'), { mode: 0o700 });
+  const built = spawnSync(bun, [join(cli, 'scripts/compile.ts'), '--trace-modules', bundle], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (built.status !== 0) throw new Error(`trace build failed: ${built.stderr}`);
+}, 90_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Repo-relative paths of the modules `runc <args>` initialised. */
+function modulesOf(args: string[]): string[] {
+  const trace = join(work, `trace-${args[0]}.json`);
+  const run = spawnSync(bun, [join(bundle, 'main.js'), '--root', join(work, 'root'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, RUNC_TS_TRACE_MODULES: trace },
+    timeout: 30_000,
+  });
+  if (!existsSync(trace)) throw new Error(`no trace from runc ${args.join(' ')}: ${run.stderr}`);
+  return (JSON.parse(readFileSync(trace, 'utf8')) as string[]).map((path) => relative(repo, path));
+}
+
+function heavyIn(modules: string[]): string[] {
+  return modules.flatMap((path) =>
+    HEAVY.filter((h) => h.pattern.test(path)).map((h) => `${h.what}: ${path}`),
+  );
+}
+
+// Containers that do not exist: the command fails after loading what it loads.
+const LIGHT: string[][] = [
+  ['state', 'c'],
+  ['list'],
+  ['list', '--format', 'json'],
+  ['start', 'c'],
+  ['kill', 'c', 'KILL'],
+  ['delete', '-f', 'c'],
+  ['pause', 'c'],
+  ['resume', 'c'],
+  ['ps', 'c'],
+  ['events', '--stats', 'c'],
+];
+
+describe.skipIf(!haveBun)('start-up module graph (compiled runc)', () => {
+  it.each(LIGHT)('`runc %s` initialises no planner, seccomp, D-Bus or validators', (...args) => {
+    const modules = modulesOf(args);
+    expect(modules).toContain('packages/libcontainer/src/container.ts');
+    expect(heavyIn(modules)).toEqual([]);
+  });
+
+  it('create initialises the planner and seccomp, but neither D-Bus nor zod', () => {
+    const modules = modulesOf(['create', '--bundle', join(work, 'no-bundle'), 'c']);
+    expect(modules).toContain('packages/namespaces/src/plan-create.ts');
+    expect(modules).toContain('packages/seccomp/src/compile.ts');
+    expect(heavyIn(modules).filter((h) => /^(D-Bus|zod|koffi)/.test(h))).toEqual([]);
+  });
+
+  it('exec initialises the exec planner, not the create path', () => {
+    const modules = modulesOf(['exec', 'c', 'true']);
+    expect(modules).toContain('packages/libcontainer/src/exec.ts');
+    expect(modules).not.toContain('packages/libcontainer/src/create.ts');
+  });
+
+  it('--version reads the libseccomp version without loading it', () => {
+    expect(heavyIn(modulesOf(['--version'])).filter((h) => /^(koffi|D-Bus|zod)/.test(h))).toEqual(
+      [],
+    );
+  });
+});

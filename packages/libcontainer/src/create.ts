@@ -1,0 +1,274 @@
+// `runc create`: bundle -> plan -> executor, the container's cgroup, hooks.
+// Loaded only by create and run: the planner, seccomp and the executor
+// protocol stay out of every other command.
+
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { CgroupManager } from '@runc-ts/cgroups';
+import { type PlanContext, planCreate, SyncKind } from '@runc-ts/namespaces';
+import { parseConfig, type Spec } from '@runc-ts/spec';
+import {
+  applyCgroup,
+  createCgroupManager,
+  effectiveResources,
+  setContainerResources,
+} from './cgroup.js';
+import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
+import { ContainerError, describeSystemError } from './errors.js';
+import { runExecutor } from './executor.js';
+import { runHooks } from './hooks.js';
+import { checkSecurityModules, hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import { validateContainerId } from './id.js';
+import { readProcessStat } from './proc.js';
+import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
+import {
+  checkRootlessConfig,
+  checkRootlessRlimits,
+  checkUserNamespacesEnabled,
+  type IdMappingPlan,
+  isRootlessEuid,
+  planIdMapping,
+  type RuntimeIdentity,
+  rootlessCgroupDirs,
+  runtimeCgroupDirs,
+  runtimeIdentity,
+  writeIdMappings,
+} from './rootless.js';
+import { containerSeccomp, seccompAgentState } from './seccomp.js';
+import type { StoredState } from './state-store.js';
+
+/**
+ * `runc create` (and the first half of `run`): sets the container up and
+ * leaves its init waiting on exec.fifo (or, with `waitForInit`, the executor
+ * waiting for it). A failure removes everything it made.
+ */
+export async function createContainer(
+  runtime: Runtime,
+  id: string,
+  options: CreateOptions,
+  waitForInit: boolean,
+): Promise<{ stored: StoredState; executor: ChildProcess }> {
+  validateContainerId(id);
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  checkSecurityModules(spec.process, 'process');
+  const { rootless, idMapping } = prepareUserNamespace(spec);
+  const listenFds = options.listenFds ?? 0;
+  const preserveFds = listenFds + (options.preserveFds ?? 0);
+  if (listenFds > 0 && spec.process) {
+    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  }
+  if (!spec.process?.terminal && options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
+    );
+  }
+  return runtime.store.withLockAsync(id, async () => {
+    runtime.store.createContainerDir(id);
+    const stored: StoredState = {
+      id,
+      pid: 0,
+      pidStartTime: '',
+      bundle,
+      rootfs,
+      created: timestamp(),
+      owner: '',
+      config: spec,
+    };
+    let initPid = 0;
+    let cgroup: CgroupManager | undefined;
+    try {
+      const manager = createCgroupManager(id, spec, {
+        systemd: runtime.options.systemdCgroup === true,
+        rootless: runtime.options.rootlessCgroups === true,
+      });
+      checkCgroupUnused(manager, runtime.options.warn);
+      // From here on a failure removes the cgroup: it is the container's.
+      cgroup = manager;
+      const containerCgroup = cgroup;
+      const seccomp = containerSeccomp(spec);
+      const plan = planCreate(spec, {
+        seccomp,
+        rootfs,
+        fifoPath: runtime.store.fifoPath(id),
+        containerId: id,
+        noPivot: options.noPivot ?? false,
+        noNewKeyring: options.noNewKeyring ?? false,
+        preserveFds,
+        consoleSocket: options.consoleSocket,
+        pidfdSocket: options.pidfdSocket,
+        bundle,
+        sourceIsFile: isFile,
+        ...cgroupContext(spec, cgroup),
+        hostHasKcore: hostHasKcore(),
+        waitForInit,
+        rootless,
+      });
+      const run = await runExecutor({
+        initPath: runtime.options.initPath,
+        plan,
+        stdio: [0, 1, 2],
+        preserveFds,
+        onPid: (pid) => {
+          initPid = pid;
+          stored.pid = pid;
+          stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+        },
+        onSync: (kind, pid) => {
+          if (kind === SyncKind.USERNS) writeIdMappings(pid, spec, idMapping);
+          else if (kind === SyncKind.CGROUP) {
+            // The init, before it runs anything of the container's.
+            return applyCgroup(containerCgroup, initPid || pid)
+              .then(() =>
+                setContainerResources(
+                  containerCgroup,
+                  effectiveResources(spec),
+                  runtime.options.rootlessCgroups === true,
+                ),
+              )
+              .then((devicesSkipped) => {
+                stored.cgroup = containerCgroup.state();
+                // Recorded now, not only at the end: should this process be
+                // killed before it returns, `delete --force` still finds
+                // the init and its cgroup.
+                runtime.store.write(stored);
+                reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
+                return undefined;
+              });
+          } else if (kind === SyncKind.HOOKS) {
+            const state = runtime.ociState(stored, 'creating');
+            runHooks('prestart', spec.hooks?.prestart, state);
+            runHooks('createRuntime', spec.hooks?.createRuntime, state);
+          } else if (kind === SyncKind.STATE) {
+            // For the createContainer/startContainer hooks the executor runs.
+            return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
+          } else if (kind === SyncKind.SECCOMP) {
+            // What the seccomp agent gets with the listener fd.
+            return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
+          }
+          return undefined;
+        },
+      });
+      runtime.store.write(stored);
+      if (options.pidFile) writePidFile(options.pidFile, stored.pid);
+      return { stored, executor: run.child };
+    } catch (error) {
+      if (initPid > 0) killAndReap(initPid);
+      await destroyQuietly(cgroup);
+      runtime.store.removeContainerDir(id);
+      throw normalizeError(error);
+    }
+  });
+}
+
+function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {
+  const bundle = resolve(bundleDir);
+  const configPath = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch (error) {
+    throw new ContainerError(
+      'BUNDLE_INVALID',
+      `cannot read ${configPath}: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+  const spec = parseConfig(text, { source: configPath, forCreate: true });
+  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : join(bundle, spec.root.path);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(rootfs).isDirectory();
+  } catch (error) {
+    throw new ContainerError(
+      'BUNDLE_INVALID',
+      `root.path: rootfs ${rootfs}: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+  if (!isDirectory) {
+    throw new ContainerError('BUNDLE_INVALID', `root.path: rootfs ${rootfs} is not a directory`);
+  }
+  return { bundle, spec, rootfs };
+}
+
+/** RFC 3339 in UTC with the fraction trimmed as Go's RFC3339Nano does. */
+function timestamp(date = new Date()): string {
+  return date.toISOString().replace(/\.?0+Z$/, 'Z');
+}
+
+/**
+ * The checks a create needs before anything is made, and how it writes the
+ * maps of a new user namespace: without root (runc's RootlessEUID) the config
+ * must have a user namespace with mappings the user may write.
+ */
+function prepareUserNamespace(spec: Spec): {
+  rootless: boolean;
+  idMapping?: { plan: IdMappingPlan; identity: RuntimeIdentity };
+} {
+  const rootless = isRootlessEuid();
+  if (rootless) {
+    checkRootlessConfig(spec);
+    checkRootlessRlimits(spec.process, 'process');
+  }
+  const userns = (spec.linux?.namespaces ?? []).find((ns) => ns.type === 'user');
+  if (!userns || userns.path) return { rootless };
+  checkUserNamespacesEnabled(rootless);
+  if (!rootless) return { rootless };
+  const identity = runtimeIdentity();
+  return { rootless, idMapping: { plan: planIdMapping(spec, identity), identity } };
+}
+
+/**
+ * --debug: the cgroups a rootless runtime could not create or write (not
+ * delegated to the user, as on any cgroup v1 host), and what that means.
+ */
+function reportSkippedCgroups(
+  options: RuntimeOptions,
+  cgroup: CgroupManager,
+  devicesSkipped?: string,
+): void {
+  const skipped = [...((cgroup as { skipped?: readonly string[] }).skipped ?? [])];
+  if (devicesSkipped) skipped.push(`device rules: ${devicesSkipped}`);
+  if (!options.debug || skipped.length === 0) return;
+  options.debug(
+    `rootless: skipped ${skipped.length} cgroup operation(s) this user may not do (not delegated): ${skipped.join('; ')}; where its cgroup could not be made, the container stays in the caller's cgroup, without limits of its own`,
+  );
+}
+
+/**
+ * A frozen cgroup cannot be the container's (its init would hang there):
+ * refused before anything is created. One that already holds processes is
+ * only warned about, as runc does (containers may share a cgroup).
+ */
+function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
+  if (!cgroup.exists()) return;
+  const pids = cgroup.pids();
+  if (pids.length > 0) {
+    warn?.(`container's cgroup is not empty: ${pids.length} process(es) found`);
+  }
+  if (cgroup.freezerState() === 'frozen') {
+    throw new ContainerError(
+      'CGROUP',
+      "container's cgroup unexpectedly frozen (thaw it or choose another linux.cgroupsPath)",
+    );
+  }
+}
+
+function cgroupContext(
+  spec: Spec,
+  cgroup: CgroupManager,
+): Pick<PlanContext, 'cgroupV2' | 'cgroupV1Controllers' | 'cgroupPaths'> {
+  if (!(spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) return {};
+  const layout = hostCgroupLayout();
+  const { paths, rootless } = cgroup.state();
+  // Rootless: where the container's cgroup cannot be made (not delegated),
+  // the init stays in the runtime's own, and that is what it gets to see.
+  const binds = rootless ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
+  return {
+    cgroupV2: layout.v2,
+    cgroupV1Controllers: layout.v1Hierarchies,
+    ...(Object.keys(binds).length > 0 ? { cgroupPaths: binds } : {}),
+  };
+}

@@ -1,0 +1,177 @@
+// `runc exec`: the process of the command line planned and run by the
+// executor in the container's namespaces and cgroup. Loaded only by exec.
+
+import { readlinkSync } from 'node:fs';
+import { planExec, SyncKind } from '@runc-ts/namespaces';
+import type { Process } from '@runc-ts/spec';
+import { joinCgroup, parseExecCgroups } from './cgroup.js';
+import type { ExecOptions, Runtime } from './container.js';
+import { ContainerError } from './errors.js';
+import { runExecutor } from './executor.js';
+import { checkSecurityModules } from './host.js';
+import { validateContainerId } from './id.js';
+import { isProcessAlive } from './proc.js';
+import { normalizeError, waitForExit, writePidFile } from './process-control.js';
+import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
+import { containerSeccomp, seccompAgentState } from './seccomp.js';
+import type { StoredState } from './state-store.js';
+
+/** The process `runc exec` runs: the container's, with the command line's changes. */
+function execProcess(base: Process | undefined, options: ExecOptions): Process {
+  if (options.process) return options.process;
+  if (!options.args || options.args.length === 0) {
+    throw new ContainerError('OPTION_INVALID', 'exec: the command to run is missing');
+  }
+  const process: Process = structuredClone(base ?? { cwd: '/' });
+  process.args = options.args;
+  process.terminal = options.tty === true;
+  delete process.consoleSize;
+  if (options.env?.length) {
+    const keys = new Set(options.env.map((entry) => entry.split('=')[0]));
+    process.env = [
+      ...(process.env ?? []).filter((entry) => !keys.has(entry.split('=')[0])),
+      ...options.env,
+    ];
+  }
+  if (options.cwd) process.cwd = options.cwd;
+  if (options.user) {
+    process.user = { ...process.user, uid: options.user.uid, gid: options.user.gid ?? 0 };
+  }
+  if (options.additionalGids) {
+    process.user = { ...process.user, additionalGids: options.additionalGids };
+  }
+  if (options.capabilities?.length) {
+    const caps = { ...process.capabilities };
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) {
+      caps[set] = [...new Set([...(caps[set] ?? []), ...options.capabilities])];
+    }
+    process.capabilities = caps;
+  }
+  if (options.noNewPrivileges) process.noNewPrivileges = true;
+  if (options.apparmorProfile) process.apparmorProfile = options.apparmorProfile;
+  if (options.selinuxLabel) process.selinuxLabel = options.selinuxLabel;
+  return process;
+}
+
+/**
+ * `runc exec`: runs another process in a created or running container,
+ * in all its namespaces. Returns its exit status (128 + signal), or 0 once
+ * it runs with `detach`.
+ */
+export async function execInContainer(
+  runtime: Runtime,
+  id: string,
+  options: ExecOptions,
+): Promise<number> {
+  validateContainerId(id);
+  const stored = runtime.store.read(id);
+  const status = runtime.status(stored);
+  if (status === 'stopped') {
+    throw new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
+  }
+  if (status === 'paused' && !options.ignorePaused) {
+    throw new ContainerError(
+      'BAD_STATUS',
+      'cannot exec in a paused container (use --ignore-paused to override)',
+    );
+  }
+  const subCgroups =
+    options.cgroups?.length && stored.cgroup
+      ? parseExecCgroups(options.cgroups, stored.cgroup)
+      : undefined;
+  if (options.cgroups?.length && !stored.cgroup) {
+    throw new ContainerError('OPTION_INVALID', '--cgroup: the container has no cgroup');
+  }
+  const process = execProcess(stored.config.process, options);
+  checkSecurityModules(process, options.process ? 'process.json' : 'process');
+  const rootless = isRootlessEuid();
+  if (rootless) checkRootlessRlimits(process, options.process ? 'process.json' : 'process');
+  if (!process.terminal && options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'cannot use console socket if runc will not detach or allocate tty',
+    );
+  }
+  if (process.terminal && options.detach && !options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'cannot allocate tty if runc will detach without setting console socket',
+    );
+  }
+  let plan: ReturnType<typeof planExec>;
+  try {
+    plan = planExec(stored.config, process, {
+      initPid: stored.pid,
+      detach: options.detach === true,
+      consoleSocket: options.consoleSocket,
+      pidfdSocket: options.pidfdSocket,
+      preserveFds: options.preserveFds ?? 0,
+      joinCgroup: stored.cgroup !== undefined,
+      seccomp: containerSeccomp(stored.config),
+      rootless,
+    });
+  } catch (error) {
+    throw normalizeError(error);
+  }
+  let pid = 0;
+  // The stage names of runc's debug log, which its users and tests grep for.
+  const debug = runtime.options.debug;
+  debug?.(
+    `exec: nsexec container setup: ${plan.length} executor operations, joining the namespaces of pid ${stored.pid}`,
+  );
+  const initAlive = () => initRunning(stored);
+  const stopped = () => new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
+  let run: Awaited<ReturnType<typeof runExecutor>>;
+  try {
+    run = await runExecutor({
+      initPath: runtime.options.initPath,
+      plan,
+      stdio: [0, 1, 2],
+      preserveFds: options.preserveFds ?? 0,
+      onPid: (child) => {
+        pid = child;
+        debug?.(`exec: child process in init(): pid ${child}`);
+        debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
+      },
+      onSync: (kind) => {
+        if (kind === SyncKind.CGROUP && stored.cgroup) {
+          joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
+          // The namespaces were joined through /proc/<init pid> before this:
+          // the init still alive now means they were its, not those of a
+          // process that reused the pid. A `delete` that already made its
+          // last kill pass over the cgroup has killed the init, so a process
+          // joining after that pass stops here instead of outliving it.
+          if (!initAlive()) throw stopped();
+        }
+        if (kind === SyncKind.SECCOMP) {
+          return seccompAgentState(stored.config, pid, runtime.ociState(stored, 'running'));
+        }
+        return undefined;
+      },
+    });
+  } catch (error) {
+    // The init died meanwhile: whatever step failed, say it as runc does
+    // when it sees the container stopped.
+    if (!initAlive()) throw stopped();
+    throw normalizeError(error);
+  }
+  if (options.pidFile) writePidFile(options.pidFile, pid);
+  if (options.detach) return 0;
+  return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
+}
+
+/**
+ * The init still runs and is not exiting: an exiting process drops its
+ * namespaces before it becomes a zombie, and a pid namespace's init stays in
+ * between until every other process of its namespace is gone.
+ */
+function initRunning(stored: StoredState): boolean {
+  if (!isProcessAlive(stored.pid, stored.pidStartTime)) return false;
+  try {
+    readlinkSync(`/proc/${stored.pid}/ns/mnt`);
+    return true;
+  } catch (error) {
+    // EACCES (a non-dumpable init, to a rootless caller) tells nothing.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
