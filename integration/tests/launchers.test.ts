@@ -4,7 +4,7 @@
 // also behind bin/runc.cjs with a code cache). Both run the same sources;
 // here both run real containers, seccomp included (bun:ffi in one, koffi in
 // the other).
-import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCaptured, runcTs } from '../support/runc.js';
@@ -74,6 +74,31 @@ describe('the compiled runc', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('found\n');
+  });
+
+  it('ignores .env and bunfig.toml in its working directory (the bundle, as containerd runs it)', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sh', '-c', 'mkdir /tmp/x 2>&1; echo status=$?'];
+      spec.linux!.seccomp = mkdirDenied;
+    });
+    const marker = join(sandbox.dir, 'preloaded');
+    // Were they read, seccomp would load a library that does not exist,
+    // and the preload script would leave its marker.
+    writeFileSync(join(bundle, '.env'), 'RUNC_TS_LIBSECCOMP=/nonexistent/libseccomp.so.2\n');
+    writeFileSync(
+      join(bundle, 'preload.js'),
+      `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n`,
+    );
+    writeFileSync(join(bundle, 'bunfig.toml'), 'preload = ["./preload.js"]\n');
+    const result = runCaptured(runcTs, ['--root', sandbox.root, 'run', sandbox.id('cwd')], {
+      dir: sandbox.dir,
+      cwd: bundle,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(
+      "mkdir: can't create directory '/tmp/x': Operation not permitted\nstatus=1\n",
+    );
+    expect(existsSync(marker)).toBe(false);
   });
 });
 

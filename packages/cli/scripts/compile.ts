@@ -117,7 +117,14 @@ if (traceIndex >= 0) {
 const outfile = join(bin, 'runc.new');
 const result = await Bun.build({
   ...options,
-  compile: { outfile },
+  compile: {
+    outfile,
+    // A Bun executable reads .env and bunfig.toml from its working directory
+    // by default; runc runs in the bundle directory (containerd's choice),
+    // whose contents must never set our environment or preload code.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+  },
   bytecode: true,
   minify: true,
   plugins: [lazyChildProcess],
