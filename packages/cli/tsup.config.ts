@@ -18,10 +18,11 @@ function gitCommit(): string {
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-// The `runc` binary is one self-contained file: workspace packages are
+// The Node.js build of `runc` (dist/runc.cjs; the compiled executable is
+// scripts/compile.ts's) is one self-contained file: workspace packages are
 // inlined from their TypeScript sources (the "source" export condition, with
-// module-level tree shaking that keeps zod out), and so is commander, so a
-// start-up reads one file and resolves no packages.
+// module-level tree shaking that keeps zod out), so a start-up reads one
+// file and resolves no packages.
 export default defineConfig({
   entry: { runc: 'src/main.ts', index: 'src/index.ts' },
   // CommonJS on purpose: Node 20's ESM loader costs ~8 ms more per start.
@@ -51,19 +52,6 @@ export default defineConfig({
     options.conditions = ['source'];
     options.legalComments = 'none';
   },
-  esbuildPlugins: [
-    {
-      name: 'lazy-child-process',
-      setup(build) {
-        build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
-          if (args.importer.includes('/commander/')) {
-            return { path: new URL('./build/lazy-child-process.cjs', import.meta.url).pathname };
-          }
-          return undefined;
-        });
-      },
-    },
-  ],
   define: {
     __RUNC_TS_VERSION__: JSON.stringify(version),
     __RUNC_TS_COMMIT__: JSON.stringify(gitCommit()),

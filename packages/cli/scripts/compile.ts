@@ -13,14 +13,10 @@ declare const Bun: {
   }>;
 };
 
-interface ResolveArgs {
-  path: string;
-  importer: string;
-}
 interface PluginBuilder {
-  onResolve(
+  onLoad(
     options: { filter: RegExp },
-    callback: (args: ResolveArgs) => { path: string } | undefined,
+    callback: (args: { path: string }) => { contents: string; loader: string } | undefined,
   ): void;
 }
 
@@ -40,22 +36,6 @@ function gitCommit(): string {
 
 const { version } = JSON.parse(readFileSync(join(cli, 'package.json'), 'utf8')) as {
   version: string;
-};
-
-// child_process (with net, dgram and streams behind it) loads only when a
-// process is spawned: commander requires it at load time for executable
-// subcommands runc has none of. (Our packages get it through
-// process.getBuiltinModule where they spawn.) The Node bundle does the same.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
-  setup(build: PluginBuilder) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) => {
-      if (args.importer.includes('/commander/')) {
-        return { path: join(cli, 'build/lazy-child-process.cjs') };
-      }
-      return undefined;
-    });
-  },
 };
 
 const options = {
@@ -106,7 +86,7 @@ const traceIndex = process.argv.indexOf('--trace-modules');
 if (traceIndex >= 0) {
   const outdir = process.argv[traceIndex + 1];
   if (!outdir) throw new Error('--trace-modules needs a directory');
-  const result = await Bun.build({ ...options, outdir, plugins: [lazyChildProcess, traceModules] });
+  const result = await Bun.build({ ...options, outdir, plugins: [traceModules] });
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     process.exit(1);
@@ -127,7 +107,6 @@ const result = await Bun.build({
   },
   bytecode: true,
   minify: true,
-  plugins: [lazyChildProcess],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -1,4 +1,4 @@
-import type { Command, Help } from 'commander';
+import type { Command, Option } from './args.js';
 
 function indent(text: string, by = '   '): string {
   return text
@@ -12,11 +12,17 @@ function table(rows: [string, string][]): string {
   return rows.map(([term, text]) => `${term.padEnd(width)}  ${text}`.trimEnd()).join('\n');
 }
 
+/** An option's help text, with its default when it has a shown one. */
+function optionDescription(option: Option): string {
+  if (option.defaultValue === undefined || option.negate) return option.description;
+  return `${option.description} (default: ${JSON.stringify(option.defaultValue)})`;
+}
+
 /**
  * Help in runc's layout (NAME, USAGE, VERSION, DESCRIPTION, COMMANDS,
  * OPTIONS): scripts and runc's own test suite read its first lines.
  */
-export function formatHelp(cmd: Command, helper: Help, version: string): string {
+export function formatHelp(cmd: Command, version: string): string {
   const sections: string[] = [];
   const isRoot = cmd.parent === null;
   const path = isRoot ? cmd.name() : `${cmd.parent!.name()} ${cmd.name()}`;
@@ -32,17 +38,17 @@ export function formatHelp(cmd: Command, helper: Help, version: string): string 
   if (description && description !== cmd.summary()) {
     sections.push(`DESCRIPTION:\n${indent(description)}`);
   }
-  const commands = helper.visibleCommands(cmd);
+  const commands = cmd.commands;
   if (commands.length > 0) {
     sections.push(
-      `COMMANDS:\n${indent(table(commands.map((sub) => [sub.name(), helper.subcommandDescription(sub)])))}`,
+      `COMMANDS:\n${indent(table(commands.map((sub) => [sub.name(), sub.summary() || sub.description()])))}`,
     );
   }
-  const options = helper.visibleOptions(cmd);
+  const options = cmd.visibleOptions();
   if (options.length > 0) {
     const heading = isRoot ? 'GLOBAL OPTIONS' : 'OPTIONS';
     sections.push(
-      `${heading}:\n${indent(table(options.map((option) => [helper.optionTerm(option), helper.optionDescription(option)])))}`,
+      `${heading}:\n${indent(table(options.map((option) => [option.flags, optionDescription(option)])))}`,
     );
   }
   return `${sections.join('\n\n')}\n`;

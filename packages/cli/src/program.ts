@@ -1,5 +1,5 @@
 import { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from '@runc-ts/libcontainer';
-import { Command, CommanderError } from 'commander';
+import { Command, ParseError } from './args.js';
 import { CliContext, type CliIo, type GlobalOptions, type RootlessMode } from './context.js';
 import { exitCodeFor, messageOf, UsageError } from './errors.js';
 import { formatHelp } from './help.js';
@@ -86,14 +86,10 @@ export async function buildProgram(
     .usage('[global options] command [command options] [arguments...]')
     .summary('Open Container Initiative runtime')
     .description(DESCRIPTION)
-    .configureHelp({ formatHelp: (cmd, helper) => formatHelp(cmd, helper, version ?? '') })
-    .enablePositionalOptions()
-    .exitOverride()
+    .configureHelp((cmd) => formatHelp(cmd, version ?? ''))
     .configureOutput({
       writeOut: (text) => context.io.stdout(text),
       writeErr: (text) => context.io.stderr(text),
-      // Parse errors are logged by the top-level handler, in the log format.
-      outputError: () => {},
     })
     .option('--debug', 'enable debug logging')
     .option('--log <file>', "set the log file to write runc logs to (default is '/dev/stderr')")
@@ -113,10 +109,16 @@ export async function buildProgram(
       'auto',
     )
     .helpOption('-h, --help', 'show help')
-    .argument('[command]')
-    .action((command: string | undefined) => {
-      if (command !== undefined) throw unknownCommand(command);
-      program.outputHelp();
+    .argument('[command...]')
+    .action((words: string[]) => {
+      // `runc`, `runc help` and `runc help COMMAND` print help, as runc's do.
+      const [word, topic, ...more] = words;
+      if (word !== undefined && word !== 'help') throw unknownCommand(word);
+      if (more.length > 0) throw new UsageError('help: give one command at most');
+      if (topic === undefined) return program.outputHelp();
+      const command = program.commands.find((c) => c.name() === topic);
+      if (!command) throw unknownCommand(topic);
+      command.outputHelp();
     })
     .hook('preAction', (thisCommand) => {
       const globals = validateGlobals(thisCommand.opts<RawGlobals>());
@@ -135,9 +137,9 @@ export async function buildProgram(
   return program;
 }
 
-/** Maps commander's own parse errors to runc-style usage errors. */
-function fromCommander(error: CommanderError, argv: readonly string[]): UsageError {
-  const message = error.message.replace(/^error: /, '');
+/** A parse error as runc reports usage errors: with the help to read. */
+function fromParseError(error: ParseError, argv: readonly string[]): UsageError {
+  const message = error.message;
   const names = new Set(COMMAND_NAMES);
   const command = argv.find((arg) => names.has(arg));
   const hint = command ? `runc ${command} --help` : 'runc --help';
@@ -164,7 +166,7 @@ function commandWord(argv: readonly string[]): string | undefined {
 /** Runs the CLI on `argv` (without node and script), returning the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const context = new CliContext(io);
-  let program: Command | undefined;
+  let program: Command;
   try {
     // An unknown command fails even with --help after it, as in runc.
     const command = commandWord(argv);
@@ -181,11 +183,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     program = all
       ? await buildProgram(context, COMMAND_NAMES, (await import('./build-info.js')).versionText())
       : await buildProgram(context, [command]);
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv);
     return context.exitCode;
   } catch (caught) {
-    if (caught instanceof CommanderError && caught.exitCode === 0) return 0; // --help, --version
-    const error = caught instanceof CommanderError ? fromCommander(caught, argv) : caught;
+    // --help and --version: their text, to stdout.
+    if (caught instanceof ParseError && caught.exitCode === 0) {
+      io.stdout(caught.message);
+      return 0;
+    }
+    const error = caught instanceof ParseError ? fromParseError(caught, argv) : caught;
     reportError(context, error);
     return exitCodeFor(error);
   } finally {

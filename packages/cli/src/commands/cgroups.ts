@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describeSystemError } from '@runc-ts/libcontainer';
 import type { LinuxResources } from '@runc-ts/spec';
-import type { Command } from 'commander';
+import type { Command } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderEvent } from '../render.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ContainerError, describeSystemError } from '@runc-ts/libcontainer';
 import type { Process } from '@runc-ts/spec';
-import type { Command } from 'commander';
+import type { Command } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { ExecFailedError, UsageError } from '../errors.js';
 import { nonNegativeInt, pidfdSocketPath, runtimeOf } from './lifecycle.js';
@@ -118,7 +118,7 @@ export function registerExec(program: Command, context: CommandContext): void {
           user: flags.user === undefined ? undefined : parseUser(flags.user),
           additionalGids: flags.additionalGids ? parseGids(flags.additionalGids) : undefined,
           capabilities: flags.cap,
-          // commander turns --no-new-privs into newPrivs: false
+          // --no-new-privs sets newPrivs: false
           noNewPrivileges: flags.newPrivs === false,
           apparmorProfile: flags.apparmor,
           selinuxLabel: flags.processLabel,

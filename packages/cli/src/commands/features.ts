@@ -1,5 +1,5 @@
 import { runtimeFeatures } from '@runc-ts/libcontainer';
-import type { Command } from 'commander';
+import type { Command } from '../args.js';
 import { buildInfo } from '../build-info.js';
 import type { CommandContext } from '../context.js';
 

@@ -6,7 +6,7 @@ import {
   runningInUserNamespace,
   systemdOwnerUid,
 } from '@runc-ts/libcontainer';
-import type { Command } from 'commander';
+import type { Command } from '../args.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
 import { renderList } from '../render.js';
@@ -103,7 +103,7 @@ function createOptions(flags: CreateFlags) {
     consoleSocket: flags.consoleSocket,
     pidfdSocket: pidfdSocketPath(flags.pidfdSocket),
     pidFile: flags.pidFile,
-    // commander turns --no-pivot into pivot: false
+    // --no-pivot sets pivot: false
     noPivot: (flags as { pivot?: boolean }).pivot === false,
     noNewKeyring: (flags as { newKeyring?: boolean }).newKeyring === false,
     preserveFds: flags.preserveFds,

@@ -1,5 +1,5 @@
 import { writeStarterSpec } from '@runc-ts/libcontainer';
-import type { Command } from 'commander';
+import type { Command } from '../args.js';
 import type { CommandContext } from '../context.js';
 
 export function registerSpec(program: Command, context: CommandContext): void {
