@@ -7,12 +7,10 @@ import {
   readSync,
   watch,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CgroupError, errnoOf } from './errors.js';
 import { parseKeyValues, readCgroupFile, writeCgroupFile } from './fsutil.js';
-
-type Koffi = typeof import('koffi');
+import { type Libc, loadLibc } from './libc.js';
 
 // eventfd(2) flags (asm-generic/fcntl.h values, which x86-64 and arm64 share).
 const EFD_CLOEXEC = 0o2000000;
@@ -21,30 +19,19 @@ const EFD_NONBLOCK = 0o4000;
 /** How often a listener looks at its eventfd or events file when nothing wakes it. */
 const POLL_INTERVAL_MS = 100;
 
-let eventfdCall: ((initval: number, flags: number) => number) | undefined;
-let koffiErrno: (() => number) | undefined;
-
-/** koffi is a native addon: loaded on the first OOM listener, never at start-up. */
-function eventfd(): (initval: number, flags: number) => number {
-  if (eventfdCall) return eventfdCall;
-  let koffi: Koffi;
+/** eventfd(2) through libc (a foreign-function call, loaded on the first OOM listener). */
+function eventfd(initval: number, flags: number): number {
+  let libc: Libc;
   try {
-    // The CLI bundle is CommonJS and has `require`; the ESM build creates one.
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-    koffi = load('koffi') as Koffi;
-    eventfdCall = koffi.load('libc.so.6').func('int eventfd(unsigned int initval, int flags)') as (
-      initval: number,
-      flags: number,
-    ) => number;
+    libc = loadLibc();
   } catch (error) {
     throw new CgroupError(
       'UNSUPPORTED',
-      `OOM notification needs eventfd(2), but koffi or libc.so.6 cannot be loaded: ${(error as Error).message}`,
+      `OOM notification needs eventfd(2), but libc.so.6 cannot be called: ${(error as Error).message}`,
       { cause: error },
     );
   }
-  koffiErrno = () => koffi.errno();
-  return eventfdCall;
+  return libc.eventfd(initval, flags);
 }
 
 /**
@@ -54,12 +41,9 @@ function eventfd(): (initval: number, flags: number) => number {
  * the listening.
  */
 export function watchV1Oom(memoryDir: string, listener: () => void): () => void {
-  const efd = eventfd()(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  const efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (efd < 0) {
-    throw new CgroupError(
-      'UNSUPPORTED',
-      `eventfd(2) failed with errno ${koffiErrno?.() ?? 'unknown'}`,
-    );
+    throw new CgroupError('UNSUPPORTED', `eventfd(2) failed with errno ${-efd}`);
   }
   const oomControl = join(memoryDir, 'memory.oom_control');
   try {

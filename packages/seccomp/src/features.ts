@@ -46,7 +46,7 @@ export interface SeccompFeaturesOptions {
 }
 
 /**
- * Seccomp support on this host. Loads libseccomp (through koffi): only for
+ * Seccomp support on this host. Loads libseccomp (through the FFI): only for
  * `runc features`, never on a container's path. `enabled: false` when
  * libseccomp or seccomp itself is missing.
  */

@@ -1,6 +1,7 @@
 // @runc-ts/seccomp: an OCI linux.seccomp object compiled to the BPF program
-// runc-ts-init loads, through koffi bindings to the system libseccomp.
-// Nothing here loads koffi or libseccomp until a function needs them.
+// runc-ts-init loads, through the system libseccomp (koffi under Node,
+// bun:ffi in the compiled runc).
+// Nothing here loads an FFI or libseccomp until a function needs them.
 
 export { decodeProgram, type Insn, runFilter, type SeccompData } from './bpf.js';
 export {

@@ -55,7 +55,7 @@ export const NR_SCMP_ERROR = -1;
 
 let cached: Libseccomp | undefined;
 
-/** libseccomp through koffi, loaded once; throws SeccompError('LIBSECCOMP_MISSING'). */
+/** libseccomp, loaded once; throws SeccompError('LIBSECCOMP_MISSING'). */
 export function loadLibseccomp(): Libseccomp {
   cached ??= bind();
   return cached;

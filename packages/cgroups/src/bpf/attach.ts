@@ -1,15 +1,13 @@
 /**
  * Loading and attaching device filters with the bpf(2) syscall, called
- * through koffi (loaded on first use: it is a native addon that start-up
- * must not pay for).
+ * through libc (../libc.ts: koffi or bun:ffi, loaded on first use, which
+ * start-up must not pay for).
  */
 import { closeSync, constants as fsConstants, openSync, statfsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
+import { type Libc, loadLibc } from '../libc.js';
 import { DeviceFilterError, type DeviceFilterErrorCode } from './errors.js';
 import { instructionCount } from './insn.js';
-
-type Koffi = typeof import('koffi');
 
 /** bpf(2) commands (enum bpf_cmd). */
 const BPF_PROG_LOAD = 5;
@@ -62,20 +60,13 @@ const VERIFIER_LOG_SIZE = 256 * 1024;
 const VERIFIER_LOG_IN_MESSAGE = 4000;
 
 interface Bindings {
-  koffi: Koffi;
   /** bpf(cmd, attr, ATTR_SIZE): the result, or -errno. */
   bpf(cmd: number, attr: Buffer): number;
   strerror(errno: number): string;
+  address(buffer: Buffer): bigint;
 }
 
 let bindings: Bindings | undefined;
-
-function requireKoffi(): Koffi {
-  // The CLI is bundled to CommonJS, where import.meta.url is empty but
-  // require exists; as an ES module this package has only import.meta.url.
-  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-  return load('koffi') as Koffi;
-}
 
 function loadBindings(): Bindings {
   if (bindings) return bindings;
@@ -86,31 +77,22 @@ function loadBindings(): Bindings {
       `bpf(2): no system call number known for architecture ${process.arch}`,
     );
   }
-  let koffi: Koffi;
-  let syscall: (...args: unknown[]) => number | bigint;
-  let strerror: (errno: number) => string;
+  let libc: Libc;
   try {
-    koffi = requireKoffi();
-    const libc = koffi.load('libc.so.6');
-    syscall = libc.func('long syscall(long number, ...)');
-    strerror = libc.func('const char *strerror(int errnum)');
+    libc = loadLibc();
   } catch (error) {
     throw new DeviceFilterError(
       'BPF_UNAVAILABLE',
-      `bpf(2): cannot load koffi and libc.so.6 to call it: ${(error as Error).message}`,
+      `bpf(2): cannot call libc.so.6 to make it: ${(error as Error).message}`,
       { cause: error },
     );
   }
-  const loaded: Bindings = {
-    koffi,
-    bpf(cmd, attr) {
-      const result = Number(syscall(sysBpf, 'int', cmd, 'void *', attr, 'unsigned int', ATTR_SIZE));
-      return result < 0 ? -koffi.errno() : result;
-    },
-    strerror: (errno) => strerror(errno),
+  bindings = {
+    bpf: (cmd, attr) => libc.syscallWithBuffer(sysBpf, cmd, attr, ATTR_SIZE),
+    strerror: (errno) => libc.strerror(errno),
+    address: (buffer) => libc.address(buffer),
   };
-  bindings = loaded;
-  return loaded;
+  return bindings;
 }
 
 let errnoNames: Map<number, string> | undefined;
@@ -155,7 +137,7 @@ function newAttr(): Buffer {
 }
 
 function putPointer(lib: Bindings, attr: Buffer, offset: number, target: Buffer): void {
-  attr.writeBigUInt64LE(lib.koffi.address(target), offset);
+  attr.writeBigUInt64LE(lib.address(target), offset);
 }
 
 /** Opens a cgroup v2 directory; the caller closes the fd. */

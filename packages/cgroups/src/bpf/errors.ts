@@ -3,7 +3,7 @@ export type DeviceFilterErrorCode =
   | 'DEVICE_RULE_INVALID'
   /** The buffer handed to attach is not a sequence of 8-byte instructions. */
   | 'BPF_PROGRAM_INVALID'
-  /** koffi or libc could not be loaded. */
+  /** libc could not be called (no foreign-function interface for it). */
   | 'BPF_UNAVAILABLE'
   /** The cgroup directory could not be opened. */
   | 'BPF_CGROUP_OPEN'

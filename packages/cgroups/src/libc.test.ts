@@ -1,0 +1,58 @@
+// Both FFI backends of libc.ts, on the same calls: koffi here under Node,
+// bun:ffi in a Bun child running the same module (as the compiled runc does).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadLibc } from './libc.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const bun = join(here, '../../../node_modules/@oven/bun-linux-x64/bin/bun');
+
+const SYS_BPF = 321; // x86_64
+const BPF_PROG_GET_FD_BY_ID = 13;
+
+/** What a backend answers: eventfd works, errors come back as -errno, strerror text. */
+const probe = `
+  const { closeSync } = require('node:fs');
+  const libc = loadLibc();
+  const fd = libc.eventfd(0, 0o2000000);
+  if (fd >= 0) closeSync(fd);
+  const attr = Buffer.alloc(128);
+  attr.writeUInt32LE(0xfffffff0, 0); // a program id that does not exist
+  return {
+    eventfd: fd >= 0,
+    bpf: libc.syscallWithBuffer(${SYS_BPF}, ${BPF_PROG_GET_FD_BY_ID}, attr, 128),
+    strerror: libc.strerror(2),
+    address: libc.address(attr) > 0n,
+  };
+`;
+
+function underNode(): unknown {
+  return new Function('loadLibc', 'require', probe)(loadLibc, (id: string) =>
+    process.getBuiltinModule(id),
+  );
+}
+
+describe.skipIf(process.arch !== 'x64')('libc through the FFI', () => {
+  it('koffi (Node): eventfd, bpf errors as -errno, strerror, buffer addresses', () => {
+    const result = underNode() as { bpf: number };
+    expect(result).toMatchObject({
+      eventfd: true,
+      strerror: 'No such file or directory',
+      address: true,
+    });
+    // ENOENT as root, EPERM without CAP_SYS_ADMIN: a negative errno either way.
+    expect([-2, -1]).toContain(result.bpf);
+  });
+
+  it.skipIf(!existsSync(bun))('bun:ffi (the compiled runc) answers the same', () => {
+    const script = `import { loadLibc } from ${JSON.stringify(join(here, 'libc.ts'))};
+      const run = new Function('loadLibc', 'require', ${JSON.stringify(probe)});
+      console.log(JSON.stringify(run(loadLibc, require)));`;
+    const child = spawnSync(bun, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual(underNode());
+  });
+});
