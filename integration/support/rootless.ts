@@ -1,6 +1,9 @@
 // Rootless test support: an unprivileged test user (created when missing,
 // with /etc/subuid and /etc/subgid ranges) and a sandbox whose files it owns,
-// to run the built runc as that user.
+// to run the built runc as that user. The user runs a copy of the built runc
+// in the sandbox (scripts/stage-runtime.mjs), not the checkout's: the
+// checkout may be out of its reach (under root's 0700 home, say), and is
+// never opened up for it.
 
 import { spawnSync } from 'node:child_process';
 import {
@@ -15,9 +18,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
-import { type RunResult, repoRoot, runCaptured, runcTs } from './runc.js';
+import { type RunResult, repoRoot, runCaptured } from './runc.js';
 
 /** The unprivileged user the rootless tests (and `ROOTLESS=1 scripts/runc-suite`) use. */
 export const ROOTLESS_USER = 'runc-ts-test';
@@ -150,6 +153,37 @@ export interface RunAsOptions {
 
 let counter = 0;
 
+/**
+ * Copies the built runc to `dir` (scripts/stage-runtime.mjs): every user may
+ * read and run the copy, `<dir>/packages/cli/bin/runc`, and
+ * `<dir>/scripts/make-busybox-bundle`.
+ */
+export function stageRuntime(dir: string): { runc: string; makeBusyboxBundle: string } {
+  const staged = spawnSync(process.execPath, [join(repoRoot, 'scripts/stage-runtime.mjs'), dir], {
+    encoding: 'utf8',
+  });
+  if (staged.status !== 0) {
+    throw new Error(`scripts/stage-runtime.mjs ${dir} failed: ${staged.stderr || staged.error}`);
+  }
+  return {
+    runc: join(dir, 'packages/cli/bin/runc'),
+    makeBusyboxBundle: join(dir, 'scripts/make-busybox-bundle'),
+  };
+}
+
+/** The directories of the user's PATH: a login's, and the one of the node running the tests. */
+const USER_PATH = [
+  ...new Set([
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+    dirname(process.execPath),
+  ]),
+].join(':');
+
 /** setpriv by absolute path: a test may give the user a PATH without it. */
 const SETPRIV =
   spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim() || 'setpriv';
@@ -157,13 +191,17 @@ const SETPRIV =
 /**
  * A private directory owned by the test user (mode 0700 under /tmp, which
  * every user can traverse) holding busybox bundles, --root, $HOME and
- * $XDG_RUNTIME_DIR, and a way to run commands as that user.
+ * $XDG_RUNTIME_DIR and the user's copy of the built runc, and a way to run
+ * commands as that user.
  */
 export class RootlessSandbox {
   readonly dir: string;
   readonly root: string;
   readonly home: string;
   readonly xdg: string;
+  /** The copy of the built runc the user runs (the checkout's may be out of its reach). */
+  readonly runcBinary: string;
+  private readonly makeBusyboxBundle: string;
   private readonly prefix = `rl${process.pid}x`;
   private template: string | undefined;
 
@@ -175,6 +213,15 @@ export class RootlessSandbox {
     for (const dir of [this.home, this.xdg]) mkdirSync(dir, { mode: 0o700 });
     for (const dir of [this.dir, this.home, this.xdg]) chownSync(dir, user.uid, user.gid);
     chmodSync(this.dir, 0o700);
+    const staged = stageRuntime(join(this.dir, 'runtime'));
+    this.runcBinary = staged.runc;
+    this.makeBusyboxBundle = staged.makeBusyboxBundle;
+    const version = this.run([this.runcBinary, '--version']);
+    if (version.status !== 0) {
+      throw new Error(
+        `${user.name} cannot run its copy of runc ${this.runcBinary} (exit ${version.status}): ${version.stderr}`,
+      );
+    }
   }
 
   id(label = 'c'): string {
@@ -185,7 +232,7 @@ export class RootlessSandbox {
   /** The environment the user's commands get: a login-like one in the sandbox. */
   environment(changes: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      PATH: USER_PATH,
       HOME: this.home,
       USER: this.user.name,
       LOGNAME: this.user.name,
@@ -237,7 +284,7 @@ export class RootlessSandbox {
   /** Our runc as the user, with the sandbox's --root unless `root` is null (the default root). */
   runc(args: readonly string[], options: RunAsOptions & { root?: string | null } = {}): RunResult {
     const root = options.root === null ? [] : ['--root', options.root ?? this.root];
-    return this.run([runcTs, ...root, ...args], options);
+    return this.run([this.runcBinary, ...root, ...args], options);
   }
 
   state(id: string): any {
@@ -251,7 +298,7 @@ export class RootlessSandbox {
     const bundle = join(this.dir, name);
     if (!this.template) {
       const template = join(this.dir, '.template');
-      const made = this.run([join(repoRoot, 'scripts/make-busybox-bundle'), template]);
+      const made = this.run([this.makeBusyboxBundle, template]);
       if (made.status !== 0) throw new Error(`make-busybox-bundle failed: ${made.stderr}`);
       this.template = template;
     }

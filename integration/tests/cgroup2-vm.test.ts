@@ -4,7 +4,15 @@
 // path. Skipped with RUNC_TS_VM_TESTS=0 (quick local runs), inside the VM
 // itself, and when the VM cannot start (exit 125, reason printed).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,10 +43,15 @@ interface VmResult {
  * Runs the VM script with its own TMPDIR, which must be empty again afterwards;
  * `signalAfterMs` sends it SIGTERM that long after the start.
  */
-function runVm(args: readonly string[], tmp: string, signalAfterMs?: number): Promise<VmResult> {
+function runVm(
+  args: readonly string[],
+  tmp: string,
+  signalAfterMs?: number,
+  cwd = repoRoot,
+): Promise<VmResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(script, args, {
-      cwd: repoRoot,
+      cwd,
       env: { ...process.env, TMPDIR: tmp },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,8 +98,11 @@ function processesMentioning(path: string): string[] {
   return found;
 }
 
+const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+
 // Prints key=value facts; the exit status 3 and the stderr line check that
-// both come back to the host unchanged and apart.
+// both come back to the host unchanged and apart. It runs in a directory
+// under /tmp, which the guest mounts afresh: the script binds it back.
 const SELF_CHECK = String.raw`
 cg=/sys/fs/cgroup
 fstype_of() { awk '{ i = 7; while ($i != "-") i++; print $5, $(i + 1) }' /proc/self/mountinfo; }
@@ -113,6 +129,10 @@ sh -c "echo \$\$ >$parent/hog/cgroup.procs && echo moved_to=\$(cat /proc/self/cg
 echo "hog_status=$?"
 echo "oom_kills=$(awk '$1 == "oom_kill" { print $2 }' $parent/hog/memory.events)"
 rmdir $parent/hog $parent && echo removed=yes
+echo "cwd=$(pwd -P)"
+echo "marker=$(cat marker 2>&1)"
+echo guest >written && echo wrote=yes
+test -f ${quote(join(repoRoot, 'package.json'))} && echo checkout=visible
 echo 'self-check on stderr' >&2
 exit 3
 `;
@@ -121,15 +141,20 @@ describe.skipIf(disabledBecause)(
   'cgroup2-vm: a cgroup v2 only guest on the host root (skipped with RUNC_TS_VM_TESTS=0, inside the VM, or when it cannot start)',
   () => {
     let tmp: string;
+    let workDir: string;
     let result: VmResult;
     let facts: Map<string, string>;
     let skip: string | undefined;
 
     beforeAll(async () => {
       tmp = mkdtempSync(join(tmpdir(), 'runc-ts-it-vm-'));
+      workDir = mkdtempSync('/tmp/runc-ts-it-vm-cwd-');
+      writeFileSync(join(workDir, 'marker'), 'from the host\n');
       result = await runVm(
         ['--quiet', '--timeout', String(VM_TIMEOUT_S), '--', 'sh', '-c', SELF_CHECK],
         tmp,
+        undefined,
+        workDir,
       );
       skip = cannotStart(result);
       facts = new Map(
@@ -141,6 +166,7 @@ describe.skipIf(disabledBecause)(
     }, TEST_TIMEOUT_MS);
     afterAll(() => {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
     });
 
     it("returns the command's exit status, stdout and stderr apart", (context) => {
@@ -176,6 +202,15 @@ describe.skipIf(disabledBecause)(
       expect(facts.get('hog_status')).toBe('137'); // SIGKILL from the OOM killer
       expect(Number(facts.get('oom_kills'))).toBeGreaterThanOrEqual(1);
       expect(facts.get('removed')).toBe('yes');
+    });
+
+    it('runs in the working directory and sees this checkout, under /tmp too; writes stay in the guest', (context) => {
+      if (skip) context.skip(skip);
+      expect(facts.get('cwd')).toBe(realpathSync(workDir));
+      expect(facts.get('marker')).toBe('from the host');
+      expect(facts.get('wrote')).toBe('yes');
+      expect(existsSync(join(workDir, 'written'))).toBe(false);
+      expect(facts.get('checkout')).toBe('visible');
     });
 
     it('leaves no temporary file and no process behind', (context) => {

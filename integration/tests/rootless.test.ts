@@ -16,7 +16,6 @@ import {
   shellQuote,
   type TestUser,
 } from '../support/rootless.js';
-import { runcTs } from '../support/runc.js';
 import { leftovers } from '../support/sandbox.js';
 
 const unavailable = rootlessUnavailable();
@@ -197,7 +196,7 @@ describe.skipIf(unavailable)(title('terminals as an unprivileged user'), () => {
       `runc --root ${shellQuote(root)} run mycontainerid`,
     ].join(' && ');
     const command = sandbox.shellAsUser(`${script}; echo "exit=$?" > ${shellQuote(status)}`, {
-      PATH: `${dirname(runcTs)}:/usr/local/bin:/usr/bin:/bin`,
+      PATH: `${dirname(sandbox.runcBinary)}:/usr/local/bin:/usr/bin:/bin`,
       TERM: 'xterm',
     });
     const started = tmux(
@@ -397,7 +396,7 @@ describe.skipIf(unavailable)(title('errors that say what to fix'), () => {
       '-c',
       'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"',
       'sh',
-      runcTs,
+      sandbox.runcBinary,
       '--root',
       root,
       'run',

@@ -3,11 +3,12 @@
 // stack's default profile and the ENOSYS rule, compared with runc 1.1.5
 // where it runs the same bundle.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { LinuxSeccomp, Spec } from '@runc-ts/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runcTs } from '../support/runc.js';
+import { repoRoot, runcTs } from '../support/runc.js';
 import { Sandbox } from '../support/sandbox.js';
 import {
   type Agent,
@@ -21,11 +22,15 @@ const sandbox = new Sandbox();
 afterAll(() => sandbox.cleanup());
 
 const SIGSYS_STATUS = 128 + 31;
-const sharedDir = process.env.RUNC_TS_SHARED ?? join(import.meta.dirname, '../../../shared');
-const podmanProfile = (): LinuxSeccomp =>
-  JSON.parse(
-    readFileSync(join(sharedDir, 'fixtures/seccomp/podman-default-amd64.oci.json'), 'utf8'),
-  );
+// This machine's /usr/share/containers/seccomp.json (Debian's
+// golang-github-containers-common, installed by scripts/setup), resolved as
+// podman does for a container with its default capabilities by the seccomp
+// package's test support (imported at run time: this project compiles only
+// its own files).
+const { containersDefaultProfile } = (await import(
+  pathToFileURL(join(repoRoot, 'packages/seccomp/src/test-profile.ts')).href
+)) as { containersDefaultProfile: () => LinuxSeccomp };
+const podmanProfile = (): LinuxSeccomp => containersDefaultProfile();
 
 type Rule = NonNullable<LinuxSeccomp['syscalls']>[number];
 

@@ -2,13 +2,43 @@
 
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const isRoot = process.getuid?.() === 0;
 
 /** A cgroup name no other test or container uses. */
 export function uniqueCgroupName(): string {
   return `runc-ts-test-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Which of `files` (in that order of preference) the kernel gives a new
+ * cgroup of the v1 hierarchy mounted at `mount`, probed in a throwaway child
+ * cgroup as runc's own tests probe for optional files; undefined when it
+ * gives none of them. blkio.weight, for one, exists only with the BFQ (or the
+ * old CFQ) I/O scheduler, not with mq-deadline.
+ */
+export function probeV1File(mount: string, files: readonly string[]): string | undefined {
+  const probe = join(mount, uniqueCgroupName());
+  mkdirSync(probe);
+  try {
+    return files.find((file) => existsSync(join(probe, file)));
+  } finally {
+    rmdirSync(probe);
+  }
+}
+
+/** blkio's weight file on this kernel, or why there is none (for the skip message). */
+export function blkioWeightFile(
+  blkioMount: string | undefined,
+): { file: string; why?: undefined } | { file?: undefined; why: string } {
+  if (!blkioMount) return { why: 'no blkio hierarchy is mounted' };
+  const file = probeV1File(blkioMount, ['blkio.bfq.weight', 'blkio.weight']);
+  if (file) return { file };
+  return {
+    why: `this kernel gives blkio cgroups no weight file (blkio.bfq.weight, blkio.weight: the block devices' I/O scheduler is not BFQ); runc fails a blockIO.weight here too`,
+  };
 }
 
 /**

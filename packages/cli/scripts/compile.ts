@@ -73,7 +73,14 @@ const traceModules = {
       const record = `\n;(globalThis.__runcTsModules ??= []).push(${JSON.stringify(path)});\n`;
       const loader = path.endsWith('.ts') ? 'ts' : 'js';
       if (path.endsWith('/src/main.ts')) {
-        const exit = `process.on('exit', () => require('node:fs').writeFileSync(process.env.RUNC_TS_TRACE_MODULES, JSON.stringify(globalThis.__runcTsModules)));\n`;
+        // Written at exit, and before src/main.ts's reallyExit (which skips 'exit').
+        const exit = [
+          'const __runcTsTrace = () => require("node:fs").writeFileSync(process.env.RUNC_TS_TRACE_MODULES, JSON.stringify(globalThis.__runcTsModules));',
+          'process.on("exit", __runcTsTrace);',
+          'const __runcTsReallyExit = process.reallyExit;',
+          'process.reallyExit = (code) => { __runcTsTrace(); __runcTsReallyExit.call(process, code); };',
+          '',
+        ].join('\n');
         return { contents: exit + record + source, loader };
       }
       // After an ES module's body; a CommonJS module's body runs when required.
@@ -87,6 +94,29 @@ if (traceIndex >= 0) {
   const outdir = process.argv[traceIndex + 1];
   if (!outdir) throw new Error('--trace-modules needs a directory');
   const result = await Bun.build({ ...options, outdir, plugins: [traceModules] });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+
+/**
+ * Timing build (`--timing FILE`): the executable with scripts/timing/main.ts
+ * as its entry, which prints where a command's time went (see
+ * scripts/profile-startup). Never the shipped `runc`.
+ */
+const timingIndex = process.argv.indexOf('--timing');
+if (timingIndex >= 0) {
+  const timingOut = process.argv[timingIndex + 1];
+  if (!timingOut) throw new Error('--timing needs an output file');
+  const result = await Bun.build({
+    ...options,
+    entrypoints: [join(cli, 'scripts/timing/main.ts')],
+    compile: { outfile: timingOut, autoloadDotenv: false, autoloadBunfig: false },
+    bytecode: true,
+    minify: true,
+  });
   if (!result.success) {
     for (const log of result.logs) console.error(log);
     process.exit(1);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
