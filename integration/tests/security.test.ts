@@ -101,3 +101,58 @@ describe('security invariants', () => {
     expect(sandbox.runc(['delete', '-f', id]).status).toBe(0);
   });
 });
+
+describe('container ids', () => {
+  it('every id-taking command refuses an id that leaves --root, touching nothing there', () => {
+    // A prepared container beside --root, whose hook would leave a marker
+    // were its state read and its hooks run.
+    const probe = join(sandbox.dir, 'probe');
+    const marker = join(sandbox.dir, 'hook-ran');
+    mkdirSync(probe);
+    const hook = { path: '/bin/sh', args: ['sh', '-c', `touch ${marker}`] };
+    writeFileSync(
+      join(probe, 'state.json'),
+      JSON.stringify({
+        id: 'probe',
+        pid: process.pid,
+        pidStartTime: '0',
+        bundle: probe,
+        rootfs: probe,
+        created: '2026-01-01T00:00:00Z',
+        owner: '',
+        config: {
+          ociVersion: '1.3.0',
+          root: { path: 'rootfs' },
+          hooks: { poststart: [hook], poststop: [hook] },
+        },
+      }),
+    );
+    const bundle = sandbox.bundle();
+    const id = '/../probe';
+    const commands: string[][] = [
+      ['start', id],
+      ['state', id],
+      ['kill', id, 'KILL'],
+      ['delete', id],
+      ['delete', '--force', id],
+      ['pause', id],
+      ['resume', id],
+      ['update', '--pids-limit', '10', id],
+      ['events', '--stats', id],
+      ['ps', id],
+      ['exec', id, 'true'],
+      ['create', '--bundle', bundle, id],
+      ['run', '--bundle', bundle, id],
+    ];
+    for (const command of commands) {
+      const result = sandbox.runc(command);
+      const exec = command[0] === 'exec';
+      expect(result.status, command.join(' ')).toBe(exec ? 255 : 1);
+      expect(result.stderr, command.join(' ')).toContain(
+        `${exec ? 'exec failed: ' : ''}invalid container ID format: \\"/../probe\\"`,
+      );
+    }
+    expect(readdirSync(probe)).toEqual(['state.json']);
+    expect(readdirSync(sandbox.dir)).not.toContain('hook-ran');
+  });
+});

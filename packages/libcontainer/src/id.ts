@@ -7,10 +7,15 @@ const ID_PATTERN = /^[\w+\-.]+$/;
  * or `..` (the id names a directory under --root).
  */
 export function validateContainerId(id: string): void {
-  if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
+  if (!isValidContainerId(id)) {
     throw new ContainerError(
       'ID_INVALID',
       `invalid container ID format: ${JSON.stringify(id)} (use letters, digits, "_", "+", "-" and ".")`,
     );
   }
+}
+
+/** Whether `id` follows runc's container id rule (see validateContainerId). */
+export function isValidContainerId(id: string): boolean {
+  return ID_PATTERN.test(id) && id !== '.' && id !== '..';
 }

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,6 +50,32 @@ describe('StateStore', () => {
     writeFileSync(join(store.root, '.b.lock'), '1 1');
     expect(store.list()).toEqual(['b']);
     expect(() => store.read('missing')).toThrow('container does not exist: missing');
+  });
+
+  it('refuses an id that is not one before building any path: nothing outside --root is touched', () => {
+    // A prepared state file beside --root, where `../probe` would lead.
+    mkdirSync(join(dir, 'probe'));
+    writeFileSync(join(dir, 'probe', 'state.json'), JSON.stringify(state('probe')));
+    const refused = /^invalid container ID format: /;
+    for (const id of ['../probe', '/../probe', 'a/b', '.', '..', '', 'a b']) {
+      expect(() => store.read(id), id).toThrow(refused);
+      expect(() => store.exists(id), id).toThrow(refused);
+      expect(() => store.dir(id), id).toThrow(refused);
+      expect(() => store.fifoPath(id), id).toThrow(refused);
+      expect(() => store.createContainerDir(id), id).toThrow(refused);
+      expect(() => store.removeContainerDir(id), id).toThrow(refused);
+      expect(() => store.withLock(id, () => 0), id).toThrow(refused);
+    }
+    expect(readdirSync(join(dir, 'probe'))).toEqual(['state.json']);
+    expect(readdirSync(dir)).toEqual(['probe']);
+  });
+
+  it('lists only entries named like ids', () => {
+    store.createContainerDir('c');
+    store.write(state('c'));
+    mkdirSync(join(store.root, 'not an id'));
+    writeFileSync(join(store.root, 'not an id', 'state.json'), '{}');
+    expect(store.list()).toEqual(['c']);
   });
 
   it('holds a lock while running and releases it after, even on throw', () => {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { CgroupState } from '@runc-ts/cgroups';
 import type { Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
+import { isValidContainerId, validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
 
 /** What runc-ts keeps about a container in <root>/<id>/state.json. */
@@ -51,7 +52,13 @@ function stateRootHint(error: unknown): string {
 export class StateStore {
   constructor(readonly root: string) {}
 
+  /**
+   * The container's directory. Every path of a container is built here, so
+   * the id is checked here, before any path exists: an id like `../x` can
+   * never name a file outside --root, whichever command or method passes it.
+   */
   dir(id: string): string {
+    validateContainerId(id);
     return join(this.root, id);
   }
 
@@ -64,6 +71,7 @@ export class StateStore {
   }
 
   private lockPath(id: string): string {
+    validateContainerId(id);
     return join(this.root, `.${id}.lock`);
   }
 
@@ -86,10 +94,11 @@ export class StateStore {
    * stays root's, and --root itself is 0700.
    */
   createContainerDir(id: string): void {
+    const dir = this.dir(id);
     this.ensureRoot();
     try {
-      mkdirSync(this.dir(id), { mode: 0o711 });
-      chmodSync(this.dir(id), 0o711);
+      mkdirSync(dir, { mode: 0o711 });
+      chmodSync(dir, 0o711);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new ContainerError('EXISTS', `container with given ID already exists: ${id}`);
@@ -107,8 +116,9 @@ export class StateStore {
   }
 
   exists(id: string): boolean {
+    const dir = this.dir(id);
     try {
-      return statSync(this.dir(id)).isDirectory();
+      return statSync(dir).isDirectory();
     } catch {
       return false;
     }
@@ -149,7 +159,8 @@ export class StateStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return entries.filter((name) => this.exists(name)).sort();
+    // Anything else in --root (a stray file named unlike an id) is not a container.
+    return entries.filter((name) => isValidContainerId(name) && this.exists(name)).sort();
   }
 
   /**
@@ -177,8 +188,8 @@ export class StateStore {
   }
 
   private acquire(id: string): () => void {
-    this.ensureRoot();
     const path = this.lockPath(id);
+    this.ensureRoot();
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
     const me = `${process.pid} ${readProcessStat(process.pid)?.startTime ?? ''}`;
     for (;;) {
