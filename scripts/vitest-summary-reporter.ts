@@ -12,10 +12,13 @@ export default class SummaryReporter implements Reporter {
     const skipped: string[] = [];
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
-        const state = test.result().state;
-        if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
-        else skipped.push(`${module.project.name} > ${test.fullName}`);
+        const result = test.result();
+        if (result.state === 'passed') passed++;
+        else if (result.state === 'failed') failed++;
+        else {
+          const note = result.state === 'skipped' ? result.note : undefined;
+          skipped.push(`${module.project.name} > ${test.fullName}${note ? ` (${note})` : ''}`);
+        }
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
     }

@@ -168,8 +168,7 @@ export class Runtime {
    * exec.fifo. A failure removes everything it made.
    */
   async create(id: string, options: CreateOptions): Promise<StoredState> {
-    const { createContainer } = await import('./create.js');
-    const { stored } = await createContainer(this, id, options, false);
+    const { stored } = await this.createInternal(id, options, false);
     return stored;
   }
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { compileSeccomp, seccompFeatures } from './index.js';
 import { locateLibseccomp } from './locate.js';
 
@@ -24,12 +24,18 @@ const profile = {
   ],
 } as const;
 
-const available = process.arch === 'x64' && existsSync(bun) && locateLibseccomp() !== undefined;
-if (!available) {
-  console.warn('bun:ffi seccomp test skipped: needs x86_64, the Bun package and libseccomp.so.2');
-}
+const unavailable =
+  process.arch !== 'x64' || !existsSync(bun)
+    ? `needs x86_64 and Bun at ${bun} (@oven/bun-linux-x64)`
+    : locateLibseccomp() === undefined
+      ? 'needs libseccomp.so.2 (libseccomp2)'
+      : undefined;
 
-describe.skipIf(!available)('libseccomp through bun:ffi', () => {
+describe('libseccomp through bun:ffi', () => {
+  beforeEach((context) => {
+    if (unavailable) context.skip(unavailable);
+  });
+
   it('compiles the same program and sees the same kernel features as koffi', () => {
     const script = `import { compileSeccomp, seccompFeatures } from ${JSON.stringify(join(here, 'index.ts'))};
       const compiled = compileSeccomp(${JSON.stringify(profile)});

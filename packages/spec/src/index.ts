@@ -19,6 +19,9 @@ export {
   parseState,
   validateConfig,
 } from './parse.js';
+// The zod schemas, named one by one from their modules (not `export *`):
+// Bun's bundler cannot tree-shake through a star re-export in lazily loaded
+// code, and the compiled runc would initialise zod for every command.
 export {
   BlockIoSchema,
   CapabilitiesSchema,
@@ -28,14 +31,12 @@ export {
   DeviceCgroupSchema,
   DeviceSchema,
   ExecCpuAffinitySchema,
-  FeaturesSchema,
   HookSchema,
   HooksSchema,
   HugepageLimitSchema,
   IdMappingSchema,
   IntelRdtSchema,
   IoPrioritySchema,
-  LinuxFeaturesSchema,
   LinuxSchema,
   MemoryPolicySchema,
   MemorySchema,
@@ -59,15 +60,21 @@ export {
   SeccompFlagSchema,
   SeccompOperatorSchema,
   SeccompSchema,
-  StateSchema,
-  StatusSchema,
   SyscallArgSchema,
   SyscallSchema,
   ThrottleDeviceSchema,
   TimeOffsetSchema,
   UserSchema,
   WeightDeviceSchema,
-} from './schema/index.js';
+} from './schema/config.js';
+export {
+  FeaturesSchema,
+  LinuxFeaturesSchema,
+} from './schema/features.js';
+export {
+  StateSchema,
+  StatusSchema,
+} from './schema/state.js';
 export { SECCOMP_ARCHITECTURES } from './seccomp-architectures.js';
 export {
   type ExampleSpecOptions,
