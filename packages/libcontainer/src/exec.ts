@@ -7,10 +7,10 @@ import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
 import type { ExecOptions, Runtime } from './container.js';
 import { ContainerError } from './errors.js';
-import { runExecutor } from './executor.js';
+import { ExecutorVanishedError, runExecutor } from './executor.js';
 import { checkSecurityModules } from './host.js';
 import { validateContainerId } from './id.js';
-import { isProcessAlive } from './proc.js';
+import { isProcessAlive, sleepSync } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
 import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
@@ -151,13 +151,25 @@ export async function execInContainer(
     });
   } catch (error) {
     // The init died meanwhile: whatever step failed, say it as runc does
-    // when it sees the container stopped.
+    // when it sees the container stopped. An executor killed from outside
+    // is most likely a `delete --force` whose kill pass reached it before
+    // the init: give the init a moment to be seen dying too.
     if (!initAlive()) throw stopped();
+    if (error instanceof ExecutorVanishedError && initDiesWithin(stored, 1000)) throw stopped();
     throw normalizeError(error);
   }
   if (options.pidFile) writePidFile(options.pidFile, pid);
   if (options.detach) return 0;
   return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
+}
+
+function initDiesWithin(stored: StoredState, ms: number): boolean {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    sleepSync(5);
+    if (!initRunning(stored)) return true;
+  }
+  return false;
 }
 
 /**

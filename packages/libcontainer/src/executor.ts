@@ -96,6 +96,16 @@ class FrameReader {
   }
 }
 
+/**
+ * The executor ended without READY or ERROR: killed from outside (a
+ * `delete --force` or OOM kill racing with the setup) or crashed.
+ */
+export class ExecutorVanishedError extends ContainerError {
+  constructor(message: string) {
+    super('EXECUTOR', message);
+  }
+}
+
 function exitDescription(child: ChildProcess): Promise<string> {
   return new Promise((resolve) => {
     const describe = () =>
@@ -160,10 +170,14 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
     for (;;) {
       const frame = await reader.next();
       if (!frame) {
-        throw new ContainerError(
-          'EXECUTOR',
-          `runc-ts-init ${await exitDescription(child)} before the container was created`,
-        );
+        // After a FORK the process we started exits 0 by design: the one
+        // that vanished is the forked one, which only its PID names.
+        const exit = await exitDescription(child);
+        const who =
+          initPid && exit === 'exited with status 0'
+            ? `runc-ts-init (pid ${initPid}) ended without a report`
+            : `runc-ts-init ${exit}`;
+        throw new ExecutorVanishedError(`${who} before the container was created`);
       }
       switch (frame.type) {
         case MessageType.SYNC: {
