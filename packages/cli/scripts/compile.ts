@@ -45,6 +45,10 @@ const options = {
   conditions: ['source'],
   // Loaded by the Node build only (never under Bun): see libseccomp-koffi.ts.
   external: ['koffi'],
+  // Each lazily imported part (create, exec, seccomp, D-Bus...) becomes its
+  // own chunk: Bun then loads at start-up only the chunks a command imports,
+  // not the bytecode of the whole CLI (~1 ms of every call).
+  splitting: true,
   define: {
     __RUNC_TS_VERSION__: JSON.stringify(version),
     __RUNC_TS_COMMIT__: JSON.stringify(gitCommit()),
@@ -113,7 +117,13 @@ if (timingIndex >= 0) {
   const result = await Bun.build({
     ...options,
     entrypoints: [join(cli, 'scripts/timing/main.ts')],
-    compile: { outfile: timingOut, autoloadDotenv: false, autoloadBunfig: false },
+    compile: {
+      outfile: timingOut,
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      autoloadTsconfig: false,
+      autoloadPackageJson: false,
+    },
     bytecode: true,
     minify: true,
   });
@@ -130,10 +140,13 @@ const result = await Bun.build({
   compile: {
     outfile,
     // A Bun executable reads .env and bunfig.toml from its working directory
-    // by default; runc runs in the bundle directory (containerd's choice),
-    // whose contents must never set our environment or preload code.
+    // (and may read tsconfig.json and package.json there) by default; runc
+    // runs in the bundle directory (containerd's choice), whose contents
+    // must never set our environment, preload code or change resolution.
     autoloadDotenv: false,
     autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
   },
   bytecode: true,
   minify: true,
