@@ -25,7 +25,7 @@ export function zoneIsUtc(tz: string | undefined, localtimeLink: () => string | 
     return name === '' || name === 'UTC0' || UTC_ZONES.has(zoneName(name));
   }
   const target = localtimeLink();
-  return target !== undefined && target.includes('zoneinfo/') && UTC_ZONES.has(zoneName(target));
+  return target?.includes('zoneinfo/') === true && UTC_ZONES.has(zoneName(target));
 }
 
 let hostUtc: boolean | undefined;
