@@ -143,9 +143,23 @@ static int hook_wait(pid_t pid, int wfd, const uint8_t *data, size_t len, long l
 	return rc;
 }
 
+static int hook_run(struct ex *ex, const struct rts_value *v, const char *label, char **env);
+
 int op_hook(struct ex *ex, const struct rts_value *v)
 {
-	const char *label = v[0].str, *path = v[1].str;
+	const char *label = v[0].str;
+	/* after DEFAULT_HOME (startContainer hooks), HOME as the process gets it */
+	char **env;
+	if (env_with_home(ex, v[3].strs, &env) < 0)
+		return ex_fail(ex, ENOMEM, "%s: environment", label);
+	int r = hook_run(ex, v, label, env);
+	env_free(env, v[3].strs);
+	return r;
+}
+
+static int hook_run(struct ex *ex, const struct rts_value *v, const char *label, char **env)
+{
+	const char *path = v[1].str;
 	uint64_t timeout = v[4].u64;
 	int in[2], ep[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -173,7 +187,7 @@ int op_hook(struct ex *ex, const struct rts_value *v)
 	long long deadline = timeout && timeout <= INT_MAX ? mono_ms() + (long long)timeout * 1000 : 0;
 	pid_t pid = fork();
 	if (pid == 0)
-		hook_child(in[0], ep[1], &old, path, v[2].strs, v[3].strs);
+		hook_child(in[0], ep[1], &old, path, v[2].strs, env);
 	int fe = errno;
 	close(in[0]);
 	close(ep[1]);

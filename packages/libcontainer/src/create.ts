@@ -16,7 +16,7 @@ import {
 } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { runExecutor } from './executor.js';
+import { runTracedExecutor } from './executor-trace.js';
 import { runHooks } from './hooks.js';
 import { checkSecurityModules, hostCgroupLayout, hostHasKcore, isFile } from './host.js';
 import { validateContainerId } from './id.js';
@@ -104,8 +104,9 @@ export async function createContainer(
         hostHasKcore: hostHasKcore(),
         waitForInit,
         rootless,
+        warn: runtime.options.warn,
       });
-      const run = await runExecutor({
+      const run = await runTracedExecutor(runtime.options.debug, 'create', {
         initPath: runtime.options.initPath,
         plan,
         stdio: [0, 1, 2],

@@ -59,3 +59,11 @@ describe('capabilities', () => {
     expect(() => capabilityMask(['CHOWN'], 'p')).toThrow('p[0]: unknown capability "CHOWN"');
   });
 });
+
+describe('capabilityMask with a set for unknown names', () => {
+  it('leaves unknown names out and collects them instead of throwing', () => {
+    const unknown = new Set<string>();
+    expect(capabilityMask(['CAP_KILL', 'CAP_FUTURE', 'CAP_FUTURE'], 'p', unknown)).toBe(0x20n);
+    expect([...unknown]).toEqual(['CAP_FUTURE']);
+  });
+});
