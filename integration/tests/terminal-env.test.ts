@@ -145,11 +145,14 @@ describe('4. startContainer hooks', () => {
       };
     });
     const script = join(bundle, 'rootfs/check-env.sh');
-    writeFileSync(script, '#!/bin/sh\necho "${1:-inherited} ONE=$ONE FOO=$FOO" >> /hooks.out\n');
+    writeFileSync(
+      script,
+      '#!/bin/sh\n[ -n "$1" ] || set -- inherited\necho "$1 ONE=$ONE FOO=$FOO HOME=$HOME" >> /hooks.out\n',
+    );
     chmodSync(script, 0o755);
     expect(sandbox.runc(['run', '-b', bundle, sandbox.id('hookenv')]).status).toBe(0);
     expect(readFileSync(join(bundle, 'rootfs/hooks.out'), 'utf8')).toBe(
-      'inherited ONE=two FOO=bar\nown ONE=mine FOO=\n',
+      'inherited ONE=two FOO=bar HOME=/root\nown ONE=mine FOO= HOME=\n',
     );
   });
 });

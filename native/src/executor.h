@@ -39,6 +39,7 @@ struct ex {
 	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
 	char *resolved;    /* RESOLVE_EXEC's result */
 	char *home;        /* DEFAULT_HOME's result: HOME for EXEC and later HOOKs without one */
+	char **exec_env;   /* the env of the plan's EXEC op (HOOKs with that env get `home` too) */
 	int err;           /* errno of the failing op */
 	int exit_code;     /* exit status when the op fails (1, EXEC: 127) */
 	int quiet;         /* fail without an ERROR message (ABORT / EOF in SYNC) */
@@ -136,8 +137,10 @@ int op_winsize(struct ex *ex, uint64_t rows, uint64_t cols);
 int op_default_home(struct ex *ex, uint64_t uid);
 int op_tty_owner(struct ex *ex, uint64_t uid);
 /* `env` with HOME=<DEFAULT_HOME's result> in place of an empty HOME= (or
- * appended) unless it has a non-empty HOME; *out is `env` itself when
- * nothing changes. -1 (ENOMEM) on error. Free with env_free(*out, env). */
+ * appended) unless it has a non-empty HOME or there was no DEFAULT_HOME;
+ * *out is `env` itself when nothing changes. -1 (ENOMEM) on error. Free
+ * with env_free(*out, env). EXEC applies it, and HOOK when its env is
+ * EXEC's (a startContainer hook given the process' environment). */
 int env_with_home(struct ex *ex, char **env, char ***out);
 void env_free(char **env, char **orig);
 /* EXEC's execve failed with `e`: "exec <path>: <reason>" on stderr, exit

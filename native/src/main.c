@@ -747,6 +747,9 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 		report(ex, ex->idmap_last, OP_MOUNT_IDMAPPED);
 		return 1;
 	}
+	for (uint32_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].code == OP_EXEC)
+			ex->exec_env = plan->ops[i].v[1].strs;
 	for (uint32_t i = 0; i < plan->nops; i++) {
 		if (run_op(ex, &plan->ops[i], i) < 0) {
 			if (!ex->quiet)

@@ -145,12 +145,24 @@ static int hook_wait(pid_t pid, int wfd, const uint8_t *data, size_t len, long l
 
 static int hook_run(struct ex *ex, const struct rts_value *v, const char *label, char **env);
 
+static int strlist_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	size_t i = 0;
+	for (; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return a[i] == NULL && b[i] == NULL;
+}
+
 int op_hook(struct ex *ex, const struct rts_value *v)
 {
 	const char *label = v[0].str;
-	/* after DEFAULT_HOME (startContainer hooks), HOME as the process gets it */
-	char **env;
-	if (env_with_home(ex, v[3].strs, &env) < 0)
+	/* a hook given the process' environment (a startContainer hook without
+	 * one of its own) gets it as the process does: with DEFAULT_HOME's HOME */
+	char **env = v[3].strs;
+	if (strlist_equal(v[3].strs, ex->exec_env) && env_with_home(ex, v[3].strs, &env) < 0)
 		return ex_fail(ex, ENOMEM, "%s: environment", label);
 	int r = hook_run(ex, v, label, env);
 	env_free(env, v[3].strs);

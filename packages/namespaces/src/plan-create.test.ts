@@ -1419,11 +1419,12 @@ describe('planCreate: environment, HOME, capabilities', () => {
     const spec = minimal();
     spec.process!.env = ['PATH=/bin', 'ONE=1', 'ONE=two'];
     spec.hooks = {
-      startContainer: [{ path: '/a' }, { path: '/b', env: ['X=1'] }],
+      startContainer: [{ path: '/a' }, { path: '/b', env: ['X=1'] }, { path: '/d', env: [] }],
       createContainer: [{ path: '/c' }],
     };
     const hooks = find(planCreate(spec, ctx), 'HOOK').map((hook) => hook.args[3]);
-    expect(hooks).toEqual([[], ['PATH=/bin', 'ONE=two'], ['X=1']]);
+    // An explicit empty env stays empty (Go's exec: only a nil Env inherits).
+    expect(hooks).toEqual([[], ['PATH=/bin', 'ONE=two'], ['X=1'], []]);
   });
 
   it('gives the pty to a process user other than root', () => {

@@ -911,7 +911,7 @@ function hookOps(
       `${phase} hook #${index} (${hook.path})`,
       hook.path,
       hook.args ?? [hook.path],
-      hook.env?.length ? hook.env : defaultEnv,
+      hook.env ?? defaultEnv,
       hook.timeout ?? 0,
     ),
   );
