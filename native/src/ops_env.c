@@ -13,18 +13,22 @@
 
 /* Longest /etc/passwd line considered; longer ones are skipped. */
 #define PASSWD_LINE_MAX 4096
+/* How much of /etc/passwd is read at most (the container owns the file). */
+#define PASSWD_READ_MAX (16L << 20)
 
 /* The home directory field of `uid`'s entry in the open passwd stream, or
  * NULL (none, or an empty field). The result is malloc'd. */
 static char *passwd_home(FILE *f, uint64_t uid)
 {
 	char line[PASSWD_LINE_MAX];
-	while (fgets(line, sizeof(line), f) != NULL) {
+	long seen = 0;
+	while (seen < PASSWD_READ_MAX && fgets(line, sizeof(line), f) != NULL) {
 		size_t n = strlen(line);
+		seen += (long)n;
 		if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
 			int c; /* too long: skip to the end of the line */
-			while ((c = fgetc(f)) != EOF && c != '\n')
-				;
+			while (seen < PASSWD_READ_MAX && (c = fgetc(f)) != EOF && c != '\n')
+				seen++;
 			continue;
 		}
 		if (n > 0 && line[n - 1] == '\n')
@@ -162,5 +166,5 @@ int exec_failed(struct ex *ex, const char *path, int e)
 	ex->exit_code = e == ENOENT ? 127 : 126;
 	if (ex->sock < 0)
 		ex->quiet = 1; /* reported on stderr */
-	return ex_fail(ex, e, "exec %s", path);
+	return ex_fail(ex, e, "%s", path);
 }
