@@ -129,6 +129,19 @@ describe('3. repeated environment keys', () => {
     const theirs = reference(['run', '-b', bundle, sandbox.id('env-ref')]);
     expect(theirs.stdout).toBe(ours.stdout);
   });
+
+  it('an entry without "=" fails the create, as runc', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.env = ['PATH=/bin', 'NOEQ'];
+    });
+    const ours = sandbox.runc(['run', '-b', bundle, sandbox.id('noeq')]);
+    expect(ours.status).toBe(1);
+    expect(ours.stderr).toContain('invalid environment variable: \\"NOEQ\\"');
+    const theirs = reference(['run', '-b', bundle, sandbox.id('noeq-ref')]);
+    expect(theirs.status).toBe(1);
+    expect(theirs.stderr).toContain('invalid environment variable: \\"NOEQ\\"');
+    expect(sandbox.runc(['list', '-q']).stdout).not.toContain('noeq');
+  });
 });
 
 describe('4. startContainer hooks', () => {

@@ -1393,10 +1393,26 @@ describe('planCreate: environment, HOME, capabilities', () => {
 
   it('passes a repeated key once, where it first appears, with its last value', () => {
     const spec = minimal();
-    spec.process!.env = ['A=1', 'HOME=/h', 'A=2', 'B=x\ny', 'A=3', 'NOEQ', 'NOEQ'];
+    spec.process!.env = ['A=1', 'HOME=/h', 'A=2', 'B=x\ny', 'A=3', 'E=', 'E=a=b'];
     expect(find(planCreate(spec, ctx), 'EXEC')).toEqual([
-      op('EXEC', ['/bin/true'], ['A=3', 'HOME=/h', 'B=x\ny', 'NOEQ']),
+      op('EXEC', ['/bin/true'], ['A=3', 'HOME=/h', 'B=x\ny', 'E=a=b']),
     ]);
+  });
+
+  it('refuses an entry without "=" or with an empty name, as runc', () => {
+    const spec = minimal();
+    spec.process!.env = ['PATH=/bin', 'NOEQ'];
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PROCESS_INVALID',
+      'process.env[1]: invalid environment variable: "NOEQ"',
+    );
+    spec.process!.env = ['=x'];
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PROCESS_INVALID',
+      `process.env[0]: environment variable name can't be empty: "=x"`,
+    );
   });
 
   it.each([

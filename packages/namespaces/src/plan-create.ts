@@ -666,14 +666,29 @@ export function seccompOps(spec: Spec, seccomp: SeccompPlan | undefined): Op[] {
 /**
  * process.env as the process gets it: a key given more than once appears
  * once, where it first appears, with its last value (runc sets the entries
- * in order). Values are passed unchanged, newlines included.
+ * in order). Values are passed unchanged, newlines included. An entry
+ * without `=` or with an empty name is refused, as runc refuses it.
  */
 export function processEnv(env: readonly string[] | undefined): string[] {
   const result: string[] = [];
   const slot = new Map<string, number>();
-  for (const entry of env ?? []) {
+  (env ?? []).forEach((entry, index) => {
     const eq = entry.indexOf('=');
-    const key = eq < 0 ? entry : entry.slice(0, eq);
+    if (eq < 0) {
+      throw new PlanError(
+        'PROCESS_INVALID',
+        `process.env[${index}]`,
+        `invalid environment variable: ${JSON.stringify(entry)}`,
+      );
+    }
+    if (eq === 0) {
+      throw new PlanError(
+        'PROCESS_INVALID',
+        `process.env[${index}]`,
+        `environment variable name can't be empty: ${JSON.stringify(entry)}`,
+      );
+    }
+    const key = entry.slice(0, eq);
     const at = slot.get(key);
     if (at === undefined) {
       slot.set(key, result.length);
@@ -681,7 +696,7 @@ export function processEnv(env: readonly string[] | undefined): string[] {
     } else {
       result[at] = entry;
     }
-  }
+  });
   return result;
 }
 
