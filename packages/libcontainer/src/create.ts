@@ -18,7 +18,13 @@ import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runTracedExecutor } from './executor-trace.js';
 import { runHooks } from './hooks.js';
-import { checkSecurityModules, hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import {
+  checkSecurityModules,
+  hostCapLast,
+  hostCgroupLayout,
+  hostHasKcore,
+  isFile,
+} from './host.js';
 import { validateContainerId } from './id.js';
 import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
@@ -105,6 +111,7 @@ export async function createContainer(
         waitForInit,
         rootless,
         warn: runtime.options.warn,
+        lastCap: hostCapLast(),
       });
       const run = await runTracedExecutor(runtime.options.debug, 'create', {
         initPath: runtime.options.initPath,

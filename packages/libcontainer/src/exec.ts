@@ -9,7 +9,7 @@ import type { ExecOptions, Runtime } from './container.js';
 import { ContainerError } from './errors.js';
 import { ExecutorVanishedError } from './executor.js';
 import { runTracedExecutor } from './executor-trace.js';
-import { checkSecurityModules } from './host.js';
+import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, sleepSync } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
@@ -111,6 +111,7 @@ export async function execInContainer(
       seccomp: containerSeccomp(stored.config),
       rootless,
       warn: runtime.options.warn,
+      lastCap: hostCapLast(),
     });
   } catch (error) {
     throw normalizeError(error);

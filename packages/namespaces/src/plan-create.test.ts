@@ -1385,6 +1385,14 @@ describe('planCreate: environment, HOME, capabilities', () => {
     const ops = planCreate(spec, { ...ctx, warn: (message) => warnings.push(message) });
     expect(find(ops, 'CAPS')).toEqual([op('CAPS', 0x20n, 0x21n, 0x21n, 0n, 0n)]);
     expect(warnings).toEqual(['ignoring unknown or unavailable capabilities: [CAP_FOO CAP_X]']);
+    // Known here but not to an older kernel (cap_last_cap 39): skipped too.
+    warnings.length = 0;
+    spec.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'] };
+    const older = planCreate(spec, { ...ctx, lastCap: 39, warn: (m) => warnings.push(m) });
+    expect(find(older, 'CAPS')).toEqual([op('CAPS', 0x20n, 0n, 0n, 0n, 0n)]);
+    expect(warnings).toEqual([
+      'ignoring unknown or unavailable capabilities: [CAP_CHECKPOINT_RESTORE]',
+    ]);
     // No warning without unknown names.
     warnings.length = 0;
     planCreate(minimal(), { ...ctx, warn: (message) => warnings.push(message) });

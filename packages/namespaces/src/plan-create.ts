@@ -105,6 +105,8 @@ export interface PlanContext {
   seccomp?: SeccompPlan;
   /** Receives what runc logs as warnings (unknown capability names, which are skipped). */
   warn?: (message: string) => void;
+  /** The kernel's last capability number: names above it are skipped as unavailable. */
+  lastCap?: number;
 }
 
 /** A compiled linux.seccomp, as the plan carries it. */
@@ -603,15 +605,20 @@ export function credentialOps(
 }
 
 /**
- * The CAPS op of process.capabilities. Names this runtime does not know are
- * skipped, with one warning that lists them (runc >= 1.2: a config written
- * for a newer kernel still runs).
+ * The CAPS op of process.capabilities. Names this runtime does not know, or
+ * the kernel does not (above `lastCap`), are skipped, with one warning that
+ * lists them (as runc: a config written for a newer kernel still runs).
  */
-export function capsOp(process: Process, warn?: (message: string) => void): Op {
+export function capsOp(process: Process, warn?: (message: string) => void, lastCap?: number): Op {
   const caps = process.capabilities ?? {};
   const unknown = new Set<string>();
   const mask = (set: keyof typeof caps & string) =>
-    capabilityMask(caps[set] as string[] | undefined, `process.capabilities.${set}`, unknown);
+    capabilityMask(
+      caps[set] as string[] | undefined,
+      `process.capabilities.${set}`,
+      unknown,
+      lastCap,
+    );
   const permitted = mask('permitted');
   const inheritable = mask('inheritable');
   const bounding = mask('bounding');
@@ -882,7 +889,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
   // KEEPCAPS keeps the permitted set across setuid away from 0; CAPS then
   // sets the final sets (ambient must come after setuid, which clears it).
-  const caps = capsOp(process, ctx.warn);
+  const caps = capsOp(process, ctx.warn, ctx.lastCap);
   // chdir while still root with every capability: a cwd the user may not
   // search (runc's "exec --user with no access to cwd") still works.
   const env = processEnv(process.env);

@@ -38,6 +38,8 @@ export interface ExecPlanContext {
   seccomp?: SeccompPlan;
   /** Receives what runc logs as warnings (unknown capability names, which are skipped). */
   warn?: (message: string) => void;
+  /** The kernel's last capability number: names above it are skipped as unavailable. */
+  lastCap?: number;
 }
 
 /** /proc/<pid>/ns/<file> names of the namespace types. */
@@ -108,7 +110,7 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
     op('KEEPCAPS', 0),
-    capsOp(process, ctx.warn),
+    capsOp(process, ctx.warn, ctx.lastCap),
   );
   if (nnp) ops.push(op('NO_NEW_PRIVS'));
   const args = process.args ?? [];
