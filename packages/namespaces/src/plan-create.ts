@@ -19,7 +19,8 @@
 //   PIVOT_ROOT | MOVE_ROOT
 //   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
 //   KEYRING, CONSOLE | SETSID, limits, LSM labels, creds, caps,
-//   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (CHDIR before the credentials)
+//   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (DEFAULT_HOME, CHDIR before
+//                               the credentials; TTY_OWNER after CONSOLE)
 //   SECCOMP | SYNC(SECCOMP) SECCOMP_NOTIFY: before the credentials without
 //   no_new_privs, else right before READY (see seccompOps)
 
