@@ -1145,6 +1145,22 @@ static void test_e2e_errors(void)
 	      "noexec: status 0x%x stderr '%s'", oc.status, oc.stderr_text);
 	b_free(&pl.b);
 
+	/* TTY_OWNER without a terminal on fd 0 (no CONSOLE before): ENOTTY. The
+	 * executor inherits our stdin: from a terminal there is nothing to test. */
+	if (isatty(0)) {
+		printf("skip: TTY_OWNER without a tty (stdin is a terminal)\n");
+	} else {
+		p_init(&pl);
+		p_op(&pl, OP_TTY_OWNER, 1);
+		v_u64(&pl, 1000);
+		CHECK(run_plan(&pl, &oc, 0) == 0, "run TTY_OWNER plan");
+		CHECK(oc.frames_error == 1 && oc.index == 0 && oc.opcode == OP_TTY_OWNER &&
+			      oc.err == ENOTTY,
+		      "TTY_OWNER without a tty: errors %d opcode %u errno %d '%s'", oc.frames_error,
+		      oc.opcode, oc.err, oc.detail);
+		b_free(&pl.b);
+	}
+
 	/* DEFAULT_HOME: an empty HOME= is replaced in place, a missing one
 	 * appended, a non-empty one kept; a uid without an entry gets "/" */
 	struct passwd *pw = getpwuid(0);
