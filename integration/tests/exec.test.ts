@@ -83,7 +83,7 @@ describe('runc exec', () => {
 
   it('--tty gives the command a terminal', () => {
     const result = sandbox.runc(['exec', '-t', id, 'tty']);
-    expect(result).toMatchObject({ status: 0, stdout: '/dev/pts/0\r\n' });
+    expect(result).toMatchObject({ status: 0, stdout: '/dev/pts/0\n' });
   });
 
   it('--detach returns at once and writes the pid file', () => {

@@ -167,7 +167,7 @@ describe.skipIf(unavailable)(title('terminals as an unprivileged user'), () => {
     });
     const result = sandbox.runc(['run', '--bundle', bundle, sandbox.id('tty')]);
     expect(result.status).toBe(4);
-    expect(result.stdout).toBe('/dev/pts/0\r\n');
+    expect(result.stdout).toBe('/dev/pts/0\n');
   });
 
   it('exec --tty relays a pty of the container', () => {
@@ -178,7 +178,7 @@ describe.skipIf(unavailable)(title('terminals as an unprivileged user'), () => {
     expect(sandbox.runc(['run', '-d', '--bundle', bundle, id]).status).toBe(0);
     const result = sandbox.runc(['exec', '--tty', id, 'sh', '-c', 'tty; exit 5']);
     expect(result.status).toBe(5);
-    expect(result.stdout).toMatch(/^\/dev\/pts\/\d+\r\n$/);
+    expect(result.stdout).toMatch(/^\/dev\/pts\/\d+\n$/);
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
   });
 

@@ -89,7 +89,7 @@ describe('foreground run with a terminal', () => {
     });
     const result = sandbox.runc(['run', '-b', bundle, sandbox.id('ttypipe')]);
     expect(result.status).toBe(4);
-    expect(result.stdout).toBe('/dev/pts/0\r\n');
+    expect(result.stdout).toBe('/dev/pts/0\n');
   });
 
   it('gives an interactive shell: `runc spec && runc run` under tmux', async () => {

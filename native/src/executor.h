@@ -38,6 +38,8 @@ struct ex {
 	size_t nsources;
 	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
 	char *resolved;    /* RESOLVE_EXEC's result */
+	char *home;        /* DEFAULT_HOME's result: HOME for EXEC and later HOOKs without one */
+	char **exec_env;   /* the env of the plan's EXEC op (HOOKs with that env get `home` too) */
 	int err;           /* errno of the failing op */
 	int exit_code;     /* exit status when the op fails (1, EXEC: 127) */
 	int quiet;         /* fail without an ERROR message (ABORT / EOF in SYNC) */
@@ -130,6 +132,20 @@ int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int sock)
 /* ---- hooks, window size, console proxy (ops_hook.c, proxy.c) ---- */
 int op_hook(struct ex *ex, const struct rts_value *v);
 int op_winsize(struct ex *ex, uint64_t rows, uint64_t cols);
+
+/* ---- environment and terminal (ops_env.c) ---- */
+int op_default_home(struct ex *ex, uint64_t uid);
+int op_tty_owner(struct ex *ex, uint64_t uid);
+/* `env` with HOME=<DEFAULT_HOME's result> in place of an empty HOME= (or
+ * appended) unless it has a non-empty HOME or there was no DEFAULT_HOME;
+ * *out is `env` itself when nothing changes. -1 (ENOMEM) on error. Free
+ * with env_free(*out, env). EXEC applies it, and HOOK when its env is
+ * EXEC's (a startContainer hook given the process' environment). */
+int env_with_home(struct ex *ex, char **env, char ***out);
+void env_free(char **env, char **orig);
+/* EXEC's execve failed with `e`: "exec <path>: <reason>" on stderr, exit
+ * status 127 (ENOENT) or 126. Returns -1. */
+int exec_failed(struct ex *ex, const char *path, int e);
 /* FORK 2 parent after PID: receives the pty master on chan, proxies stdio
  * until the child is done, never returns (exits with the child's status). */
 __attribute__((noreturn)) void console_proxy(int chan, pid_t child);

@@ -648,14 +648,18 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			ex->exit_code = 127;
 			return ex_fail(ex, ENOENT, "no RESOLVE_EXEC before EXEC");
 		}
-		execve(path, v[0].strs, v[1].strs);
+		char **env;
+		if (env_with_home(ex, v[1].strs, &env) < 0)
+			return ex_fail(ex, ENOMEM, "environment");
+		execve(path, v[0].strs, env);
 		int e = errno;
-		fprintf(stderr, "runc-ts-init: exec %s: %s\n", path, strerror(e));
-		ex->exit_code = 127;
-		if (ex->sock < 0)
-			ex->quiet = 1; /* already reported on stderr */
-		return ex_fail(ex, e, "%s", path);
+		env_free(env, v[1].strs);
+		return exec_failed(ex, path, e);
 	}
+	case OP_DEFAULT_HOME:
+		return op_default_home(ex, v[0].u64);
+	case OP_TTY_OWNER:
+		return op_tty_owner(ex, v[0].u64);
 	case OP_PERSONALITY:
 		if (personality((unsigned long)v[0].u64) == -1)
 			return ex_fail(ex, errno, "0x%llx", (unsigned long long)v[0].u64);
@@ -743,6 +747,9 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 		report(ex, ex->idmap_last, OP_MOUNT_IDMAPPED);
 		return 1;
 	}
+	for (uint32_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].code == OP_EXEC)
+			ex->exec_env = plan->ops[i].v[1].strs;
 	for (uint32_t i = 0; i < plan->nops; i++) {
 		if (run_op(ex, &plan->ops[i], i) < 0) {
 			if (!ex->quiet)
@@ -841,6 +848,7 @@ int main(int argc, char **argv)
 	int rc = run_plan(&ex, &plan);
 	rts_plan_free(&plan);
 	free(ex.resolved);
+	free(ex.home);
 	free(ex.state);
 	free(ex.notify_state);
 	if (ex.notify_sock >= 0)

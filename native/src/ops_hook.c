@@ -143,9 +143,35 @@ static int hook_wait(pid_t pid, int wfd, const uint8_t *data, size_t len, long l
 	return rc;
 }
 
+static int hook_run(struct ex *ex, const struct rts_value *v, const char *label, char **env);
+
+static int strlist_equal(char **a, char **b)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	size_t i = 0;
+	for (; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return a[i] == NULL && b[i] == NULL;
+}
+
 int op_hook(struct ex *ex, const struct rts_value *v)
 {
-	const char *label = v[0].str, *path = v[1].str;
+	const char *label = v[0].str;
+	/* a hook given the process' environment (a startContainer hook without
+	 * one of its own) gets it as the process does: with DEFAULT_HOME's HOME */
+	char **env = v[3].strs;
+	if (strlist_equal(v[3].strs, ex->exec_env) && env_with_home(ex, v[3].strs, &env) < 0)
+		return ex_fail(ex, ENOMEM, "%s: environment", label);
+	int r = hook_run(ex, v, label, env);
+	env_free(env, v[3].strs);
+	return r;
+}
+
+static int hook_run(struct ex *ex, const struct rts_value *v, const char *label, char **env)
+{
+	const char *path = v[1].str;
 	uint64_t timeout = v[4].u64;
 	int in[2], ep[2];
 	if (pipe2(in, O_CLOEXEC) < 0)
@@ -173,7 +199,7 @@ int op_hook(struct ex *ex, const struct rts_value *v)
 	long long deadline = timeout && timeout <= INT_MAX ? mono_ms() + (long long)timeout * 1000 : 0;
 	pid_t pid = fork();
 	if (pid == 0)
-		hook_child(in[0], ep[1], &old, path, v[2].strs, v[3].strs);
+		hook_child(in[0], ep[1], &old, path, v[2].strs, env);
 	int fe = errno;
 	close(in[0]);
 	close(ep[1]);

@@ -446,11 +446,9 @@ int op_resolve_exec(struct ex *ex, const char *file, const char *path_env)
 	if (*file == '\0')
 		return ex_fail(ex, ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
 	if (strchr(file, '/')) {
-		if (is_exec_file(file) == 0)
-			found = strdup(file);
-		else if (errno == EACCES)
-			denied = 1;
-		if (found == NULL && !denied && errno == ENOMEM)
+		/* no search and no check of ours: whether the program may run is
+		 * the kernel's call at EXEC, which reports its answer */
+		if ((found = strdup(file)) == NULL)
 			return ex_fail(ex, ENOMEM, "%s", file);
 	} else {
 		const char *p = path_env;

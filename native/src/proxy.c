@@ -37,6 +37,18 @@ static void warn(const char *what)
 	fprintf(stderr, "runc-ts-init: console proxy: %s: %s\n", what, strerror(errno));
 }
 
+static void clear_onlcr(int master)
+{
+	struct termios t;
+	if (tcgetattr(master, &t) < 0) {
+		warn("tcgetattr of the pty");
+		return;
+	}
+	t.c_oflag &= ~(tcflag_t)ONLCR;
+	if (tcsetattr(master, TCSANOW, &t) < 0)
+		warn("clear ONLCR on the pty");
+}
+
 /* The pty master from the channel: its fd, -2 at EOF (the child ended
  * before CONSOLE), -1 on error. The data (the pty name) is ignored. */
 static int recv_master(int chan)
@@ -289,6 +301,10 @@ void console_proxy(int chan, pid_t child)
 				warn("raw mode");
 			copy_winsize(px.master);
 		}
+		/* Output captured by a pipe or file gets plain \n line ends, as
+		 * runc's does: no terminal on our side turns \r\n back into \n. */
+		if (!isatty(1))
+			clear_onlcr(px.master);
 		/* acknowledge: the child's later WINSIZE ops now win */
 		if (send(chan, "1", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
 			warn("acknowledge the pty master");

@@ -196,6 +196,7 @@ export class Runtime {
         throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
       }
       releaseInit(this.store.fifoPath(id), stored);
+      this.options.debug?.(`start: released the init (pid ${stored.pid}) through exec.fifo`);
       return stored;
     });
     try {
@@ -399,6 +400,7 @@ export class Runtime {
       throw error;
     }
     const code = await exited;
+    this.options.debug?.(`run: process exited: pid ${stored.pid}, status ${code}`);
     if (!options.keep) await this.delete(id, { force: true });
     return code;
   }

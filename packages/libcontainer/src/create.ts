@@ -16,9 +16,15 @@ import {
 } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { runExecutor } from './executor.js';
+import { runTracedExecutor } from './executor-trace.js';
 import { runHooks } from './hooks.js';
-import { checkSecurityModules, hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import {
+  checkSecurityModules,
+  hostCapLast,
+  hostCgroupLayout,
+  hostHasKcore,
+  isFile,
+} from './host.js';
 import { validateContainerId } from './id.js';
 import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
@@ -104,8 +110,10 @@ export async function createContainer(
         hostHasKcore: hostHasKcore(),
         waitForInit,
         rootless,
+        warn: runtime.options.warn,
+        lastCap: hostCapLast(),
       });
-      const run = await runExecutor({
+      const run = await runTracedExecutor(runtime.options.debug, 'create', {
         initPath: runtime.options.initPath,
         plan,
         stdio: [0, 1, 2],

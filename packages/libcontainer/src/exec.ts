@@ -7,8 +7,9 @@ import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
 import type { ExecOptions, Runtime } from './container.js';
 import { ContainerError } from './errors.js';
-import { ExecutorVanishedError, runExecutor } from './executor.js';
-import { checkSecurityModules } from './host.js';
+import { ExecutorVanishedError } from './executor.js';
+import { runTracedExecutor } from './executor-trace.js';
+import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, sleepSync } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
@@ -109,28 +110,26 @@ export async function execInContainer(
       joinCgroup: stored.cgroup !== undefined,
       seccomp: containerSeccomp(stored.config),
       rootless,
+      warn: runtime.options.warn,
+      lastCap: hostCapLast(),
     });
   } catch (error) {
     throw normalizeError(error);
   }
   let pid = 0;
-  // The stage names of runc's debug log, which its users and tests grep for.
   const debug = runtime.options.debug;
-  debug?.(
-    `exec: nsexec container setup: ${plan.length} executor operations, joining the namespaces of pid ${stored.pid}`,
-  );
+  debug?.(`exec: joining the namespaces of pid ${stored.pid}`);
   const initAlive = () => initRunning(stored);
   const stopped = () => new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
-  let run: Awaited<ReturnType<typeof runExecutor>>;
+  let run: Awaited<ReturnType<typeof runTracedExecutor>>;
   try {
-    run = await runExecutor({
+    run = await runTracedExecutor(debug, 'exec', {
       initPath: runtime.options.initPath,
       plan,
       stdio: [0, 1, 2],
       preserveFds: options.preserveFds ?? 0,
       onPid: (child) => {
         pid = child;
-        debug?.(`exec: child process in init(): pid ${child}`);
         debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
       },
       onSync: (kind) => {

@@ -34,6 +34,19 @@ export function isFile(path: string): boolean {
   }
 }
 
+/**
+ * The highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap);
+ * undefined when it cannot be read (then every name runc-ts knows is taken).
+ */
+export function hostCapLast(): number | undefined {
+  try {
+    const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    return Number.isInteger(last) && last >= 0 ? last : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hostHasKcore(): boolean {
   return existsSync('/proc/kcore');
 }

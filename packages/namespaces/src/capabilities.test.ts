@@ -59,3 +59,21 @@ describe('capabilities', () => {
     expect(() => capabilityMask(['CHOWN'], 'p')).toThrow('p[0]: unknown capability "CHOWN"');
   });
 });
+
+describe('capabilityMask with a set for unknown names', () => {
+  it('leaves unknown names out and collects them instead of throwing', () => {
+    const unknown = new Set<string>();
+    expect(capabilityMask(['CAP_KILL', 'CAP_FUTURE', 'CAP_FUTURE'], 'p', unknown)).toBe(0x20n);
+    expect([...unknown]).toEqual(['CAP_FUTURE']);
+  });
+
+  it("takes names above the kernel's last capability as unavailable", () => {
+    const unknown = new Set<string>();
+    // A 5.4 kernel: cap_last_cap 39 (CAP_BPF), no CAP_CHECKPOINT_RESTORE (40).
+    expect(capabilityMask(['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'], 'p', unknown, 39)).toBe(0x20n);
+    expect([...unknown]).toEqual(['CAP_CHECKPOINT_RESTORE']);
+    expect(() => capabilityMask(['CAP_CHECKPOINT_RESTORE'], 'p', undefined, 39)).toThrow(
+      'p[0]: unavailable (not in this kernel) capability "CAP_CHECKPOINT_RESTORE"',
+    );
+  });
+});

@@ -54,15 +54,27 @@ export const CAPABILITIES: ReadonlyMap<string, number> = new Map(
 
 /**
  * The bit mask (bit n = capability n) of a list of names. `path` is the JSON
- * path of the list, e.g. `process.capabilities.bounding`; an unknown name is
- * a PlanError naming its element.
+ * path of the list, e.g. `process.capabilities.bounding`. An unknown name,
+ * or one whose number is above `lastCap` (the kernel's last capability), is
+ * added to `unknown` and left out when that set is given (a config written
+ * for a newer kernel), and is otherwise a PlanError naming its element.
  */
-export function capabilityMask(names: readonly string[] | undefined, path: string): bigint {
+export function capabilityMask(
+  names: readonly string[] | undefined,
+  path: string,
+  unknown?: Set<string>,
+  lastCap?: number,
+): bigint {
   let mask = 0n;
   (names ?? []).forEach((name, i) => {
     const bitNumber = CAPABILITIES.get(name);
-    if (bitNumber === undefined) {
-      throw new PlanError('CAPABILITY_UNKNOWN', `${path}[${i}]`, `unknown capability "${name}"`);
+    if (bitNumber === undefined || (lastCap !== undefined && bitNumber > lastCap)) {
+      if (unknown) {
+        unknown.add(name);
+        return;
+      }
+      const what = bitNumber === undefined ? 'unknown' : 'unavailable (not in this kernel)';
+      throw new PlanError('CAPABILITY_UNKNOWN', `${path}[${i}]`, `${what} capability "${name}"`);
     }
     mask |= 1n << BigInt(bitNumber);
   });

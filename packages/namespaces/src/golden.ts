@@ -81,6 +81,13 @@ export const goldenPlans: Record<string, Op[]> = {
     ),
     op('MOUNT_IDMAPPED', '/srv/one', '/one', 0, '', '', '/proc/42/ns/user', 2),
   ],
+  environment: [
+    op('CONSOLE', ''),
+    op('TTY_OWNER', 1000),
+    op('DEFAULT_HOME', 1000),
+    op('HOOK', 'startContainer hook #0 (/bin/hook)', '/bin/hook', ['hook'], ['A=1', 'HOME='], 0),
+    op('EXEC', ['sh'], ['HOME=', 'PATH=/bin']),
+  ],
   noPivot: [
     op('FORK', 2),
     op('CONSOLE', ''),

@@ -128,6 +128,7 @@ describe('planCreate: runc spec template', () => {
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
       RLIMIT 7 1024 1024
+      DEFAULT_HOME 0
       CHDIR "/"
       KEEPCAPS 1
       SETGROUPS []
@@ -286,6 +287,7 @@ describe('planCreate: rootless template', () => {
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
       RLIMIT 7 1024 1024
+      DEFAULT_HOME 0
       CHDIR "/"
       KEEPCAPS 1
       SETGID 0
@@ -1114,7 +1116,7 @@ describe('planCreate: process', () => {
     expect(at('SYNC 4')).toBeLessThan(at('HOOK "createContainer'));
     expect(at('HOOK "createContainer')).toBeLessThan(at('PIVOT_ROOT'));
     expect(lines[at('HOOK "startContainer')]).toBe(
-      'HOOK "startContainer hook #0 (/bin/refresh)" "/bin/refresh" ["/bin/refresh"] [] 0',
+      `HOOK "startContainer hook #0 (/bin/refresh)" "/bin/refresh" ["/bin/refresh"] ${JSON.stringify(spec.process!.env)} 0`,
     );
     expect(at('WAIT_FIFO')).toBeLessThan(at('HOOK "startContainer'));
     expect(at('HOOK "startContainer')).toBeLessThan(at('CLOSE_FDS'));
@@ -1196,7 +1198,7 @@ describe('planCreate: process', () => {
       op('RESOLVE_EXEC', 'app', '/b:/c'),
     ]);
     expect(find(planCreate(spec, ctx), 'EXEC')).toEqual([
-      op('EXEC', ['app', '--flag'], ['PATH=/a', 'X=1', 'PATH=/b:/c', 'PATHX=/nope']),
+      op('EXEC', ['app', '--flag'], ['PATH=/b:/c', 'X=1', 'PATHX=/nope']),
     ]);
   });
 
@@ -1227,7 +1229,7 @@ describe('planCreate: process', () => {
       `IOPRIO ${(2 << 13) | 4}`,
       'APPARMOR "runc-ts-default"',
       'SELINUX_LABEL "system_u:system_r:container_t:s0"',
-      'CHDIR "/"',
+      'DEFAULT_HOME 0',
     ]);
   });
 
@@ -1361,26 +1363,106 @@ describe('planCreate: process', () => {
         'RLIMIT_INVALID',
         'process.rlimits[0].type: unknown rlimit "RLIMIT_NOPE"',
       ],
-      [
-        (s) => {
-          s.process!.capabilities = { bounding: ['CAP_KILL'], ambient: ['CAP_KILL', 'CAP_FOO'] };
-        },
-        'CAPABILITY_UNKNOWN',
-        'process.capabilities.ambient[1]: unknown capability "CAP_FOO"',
-      ],
-      [
-        (s) => {
-          s.process!.capabilities = { effective: ['CAP_CHOWN', 'CAP_KILL', 'CAP_X'] };
-        },
-        'CAPABILITY_UNKNOWN',
-        'process.capabilities.effective[2]: unknown capability "CAP_X"',
-      ],
     ];
     for (const [mutate, code, message] of cases) {
       const spec = minimal();
       mutate(spec);
       expectPlanError(() => planCreate(spec, ctx), code, message);
     }
+  });
+});
+
+describe('planCreate: environment, HOME, capabilities', () => {
+  it('skips unknown capability names with one warning that lists them (runc >= 1.2)', () => {
+    const spec = minimal();
+    spec.process!.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_FOO'],
+      effective: ['CAP_CHOWN', 'CAP_KILL', 'CAP_X'],
+      permitted: ['CAP_KILL', 'CAP_CHOWN'],
+      ambient: ['CAP_KILL', 'CAP_FOO'],
+    };
+    const warnings: string[] = [];
+    const ops = planCreate(spec, { ...ctx, warn: (message) => warnings.push(message) });
+    expect(find(ops, 'CAPS')).toEqual([op('CAPS', 0x20n, 0x21n, 0x21n, 0n, 0n)]);
+    expect(warnings).toEqual(['ignoring unknown or unavailable capabilities: [CAP_FOO CAP_X]']);
+    // Known here but not to an older kernel (cap_last_cap 39): skipped too.
+    warnings.length = 0;
+    spec.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHECKPOINT_RESTORE'] };
+    const older = planCreate(spec, { ...ctx, lastCap: 39, warn: (m) => warnings.push(m) });
+    expect(find(older, 'CAPS')).toEqual([op('CAPS', 0x20n, 0n, 0n, 0n, 0n)]);
+    expect(warnings).toEqual([
+      'ignoring unknown or unavailable capabilities: [CAP_CHECKPOINT_RESTORE]',
+    ]);
+    // No warning without unknown names.
+    warnings.length = 0;
+    planCreate(minimal(), { ...ctx, warn: (message) => warnings.push(message) });
+    expect(warnings).toEqual([]);
+  });
+
+  it('passes a repeated key once, where it first appears, with its last value', () => {
+    const spec = minimal();
+    spec.process!.env = ['A=1', 'HOME=/h', 'A=2', 'B=x\ny', 'A=3', 'E=', 'E=a=b'];
+    expect(find(planCreate(spec, ctx), 'EXEC')).toEqual([
+      op('EXEC', ['/bin/true'], ['A=3', 'HOME=/h', 'B=x\ny', 'E=a=b']),
+    ]);
+  });
+
+  it('refuses an entry without "=" or with an empty name, as runc', () => {
+    const spec = minimal();
+    spec.process!.env = ['PATH=/bin', 'NOEQ'];
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PROCESS_INVALID',
+      'process.env[1]: invalid environment variable: "NOEQ"',
+    );
+    spec.process!.env = ['=x'];
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PROCESS_INVALID',
+      `process.env[0]: environment variable name can't be empty: "=x"`,
+    );
+  });
+
+  it.each([
+    [[], 0, true],
+    [['HOME='], 0, true],
+    [['HOME=/x'], 0, false],
+    [['HOME=/x', 'HOME='], 1000, true],
+    [['HOME=', 'HOME=/x'], 1000, false],
+  ])('env %j, uid %i: DEFAULT_HOME %s (before the credentials)', (env, uid, expected) => {
+    const spec = minimal();
+    spec.process!.env = env;
+    spec.process!.user = { uid, gid: uid };
+    const lines = dump(planCreate(spec, ctx));
+    const at = lines.indexOf(`DEFAULT_HOME ${uid}`);
+    expect(at >= 0).toBe(expected);
+    if (expected) expect(at).toBeLessThan(lines.indexOf(`SETUID ${uid}`));
+  });
+
+  it('gives startContainer hooks without an env the process environment', () => {
+    const spec = minimal();
+    spec.process!.env = ['PATH=/bin', 'ONE=1', 'ONE=two'];
+    spec.hooks = {
+      startContainer: [{ path: '/a' }, { path: '/b', env: ['X=1'] }, { path: '/d', env: [] }],
+      createContainer: [{ path: '/c' }],
+    };
+    const hooks = find(planCreate(spec, ctx), 'HOOK').map((hook) => hook.args[3]);
+    // An explicit empty env stays empty (Go's exec: only a nil Env inherits).
+    expect(hooks).toEqual([[], ['PATH=/bin', 'ONE=two'], ['X=1'], []]);
+  });
+
+  it('gives the pty to a process user other than root', () => {
+    const spec = minimal();
+    spec.process!.terminal = true;
+    spec.process!.user = { uid: 1000, gid: 1000 };
+    const lines = dump(planCreate(spec, { ...ctx, consoleSocket: '/tmp/c.sock' }));
+    expect(lines[lines.indexOf('CONSOLE "/tmp/c.sock"') + 1]).toBe('TTY_OWNER 1000');
+    spec.process!.user = { uid: 0, gid: 0 };
+    expect(
+      dump(planCreate(spec, { ...ctx, consoleSocket: '/tmp/c.sock' })).some((line) =>
+        line.startsWith('TTY_OWNER'),
+      ),
+    ).toBe(false);
   });
 });
 

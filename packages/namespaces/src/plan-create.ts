@@ -19,7 +19,8 @@
 //   PIVOT_ROOT | MOVE_ROOT
 //   HOSTNAME DOMAINNAME SYSCTL… READONLY… MASK… REMOUNT(/ ro) UMASK
 //   KEYRING, CONSOLE | SETSID, limits, LSM labels, creds, caps,
-//   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (CHDIR before the credentials)
+//   RESOLVE_EXEC READY WAIT_FIFO CLOSE_FDS EXEC (DEFAULT_HOME, CHDIR before
+//                               the credentials; TTY_OWNER after CONSOLE)
 //   SECCOMP | SYNC(SECCOMP) SECCOMP_NOTIFY: before the credentials without
 //   no_new_privs, else right before READY (see seccompOps)
 
@@ -103,6 +104,10 @@ export interface PlanContext {
    * when the config has linux.seccomp. The planner only places it.
    */
   seccomp?: SeccompPlan;
+  /** Receives what runc logs as warnings (unknown capability names, which are skipped). */
+  warn?: (message: string) => void;
+  /** The kernel's last capability number: names above it are skipped as unavailable. */
+  lastCap?: number;
 }
 
 /** A compiled linux.seccomp, as the plan carries it. */
@@ -537,7 +542,7 @@ export function ioprioOp(process: Process): Op | undefined {
   return op('IOPRIO', (IOPRIO_CLASSES[io.class] << 13) | priority);
 }
 
-function personalityOp(spec: Spec): Op | undefined {
+export function personalityOp(spec: Spec): Op | undefined {
   const personality = spec.linux?.personality;
   if (personality === undefined) return undefined;
   return op('PERSONALITY', PERSONALITY_DOMAINS[personality.domain ?? 'LINUX']);
@@ -600,23 +605,33 @@ export function credentialOps(
   return ops;
 }
 
-export function capsOp(process: Process): Op {
+/**
+ * The CAPS op of process.capabilities. Names this runtime does not know, or
+ * the kernel does not (above `lastCap`), are skipped, with one warning that
+ * lists them (as runc: a config written for a newer kernel still runs).
+ */
+export function capsOp(process: Process, warn?: (message: string) => void, lastCap?: number): Op {
   const caps = process.capabilities ?? {};
+  const unknown = new Set<string>();
   const mask = (set: keyof typeof caps & string) =>
-    capabilityMask(caps[set] as string[] | undefined, `process.capabilities.${set}`);
+    capabilityMask(
+      caps[set] as string[] | undefined,
+      `process.capabilities.${set}`,
+      unknown,
+      lastCap,
+    );
   const permitted = mask('permitted');
   const inheritable = mask('inheritable');
+  const bounding = mask('bounding');
+  const effective = mask('effective');
+  const ambient = mask('ambient');
+  if (unknown.size > 0) {
+    warn?.(`ignoring unknown or unavailable capabilities: [${[...unknown].sort().join(' ')}]`);
+  }
   // The kernel raises an ambient capability only if it is permitted and
   // inheritable; runc skips the others (its 1.1 template lists ambient
   // capabilities without inheritable ones), and so do we.
-  return op(
-    'CAPS',
-    mask('bounding'),
-    mask('effective'),
-    permitted,
-    inheritable,
-    mask('ambient') & permitted & inheritable,
-  );
+  return op('CAPS', bounding, effective, permitted, inheritable, ambient & permitted & inheritable);
 }
 
 /**
@@ -654,6 +669,62 @@ export function seccompOps(spec: Spec, seccomp: SeccompPlan | undefined): Op[] {
     op('SYNC', SyncKind.SECCOMP),
     op('SECCOMP_NOTIFY', seccomp.program, seccomp.flags, seccomp.listenerPath),
   ];
+}
+
+/**
+ * process.env as the process gets it: a key given more than once appears
+ * once, where it first appears, with its last value (runc sets the entries
+ * in order). Values are passed unchanged, newlines included. An entry
+ * without `=` or with an empty name is refused, as runc refuses it.
+ */
+export function processEnv(env: readonly string[] | undefined): string[] {
+  const result: string[] = [];
+  const slot = new Map<string, number>();
+  (env ?? []).forEach((entry, index) => {
+    const eq = entry.indexOf('=');
+    if (eq < 0) {
+      throw new PlanError(
+        'PROCESS_INVALID',
+        `process.env[${index}]`,
+        `invalid environment variable: ${JSON.stringify(entry)}`,
+      );
+    }
+    if (eq === 0) {
+      throw new PlanError(
+        'PROCESS_INVALID',
+        `process.env[${index}]`,
+        `environment variable name can't be empty: ${JSON.stringify(entry)}`,
+      );
+    }
+    const key = entry.slice(0, eq);
+    const at = slot.get(key);
+    if (at === undefined) {
+      slot.set(key, result.length);
+      result.push(entry);
+    } else {
+      result[at] = entry;
+    }
+  });
+  return result;
+}
+
+/**
+ * Without a non-empty HOME the process gets its user's home directory from
+ * the container's /etc/passwd ("/" when it has none), as runc does. The
+ * executor reads it in the container's root, before the credentials change.
+ */
+export function homeOps(process: Process, env: readonly string[]): Op[] {
+  if (env.some((entry) => entry.startsWith('HOME=') && entry.length > 'HOME='.length)) return [];
+  return [op('DEFAULT_HOME', process.user?.uid ?? 0)];
+}
+
+/**
+ * After CONSOLE: the pty belongs to the process' user (its group stays
+ * devpts' gid=, the tty group), so the user may use its own terminal.
+ */
+export function consoleOwnerOps(process: Process): Op[] {
+  const uid = process.user?.uid ?? 0;
+  return uid === 0 ? [] : [op('TTY_OWNER', uid)];
 }
 
 /** The PATH the process will see: the last PATH= of process.env, as getenv after setenv in order. */
@@ -773,7 +844,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // createContainer hooks: in the container's namespaces, before pivot_root
   // (their path resolves on the host). The parent sends the state first.
   const createHooks = hookOps('createContainer', spec.hooks?.createContainer);
-  const startHooks = hookOps('startContainer', spec.hooks?.startContainer);
+  // startContainer hooks without an env of their own get the process' (runc).
+  const startHooks = hookOps('startContainer', spec.hooks?.startContainer, processEnv(process.env));
   if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
   ops.push(...createHooks);
   ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
@@ -796,7 +868,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // /dev/ptmx; the executor connects to the (host) socket path when it
   // reads the plan. It makes its own session; otherwise SETSID does.
   if (terminal) {
-    ops.push(op('CONSOLE', consoleProxy ? '' : (ctx.consoleSocket ?? '')));
+    ops.push(
+      op('CONSOLE', consoleProxy ? '' : (ctx.consoleSocket ?? '')),
+      ...consoleOwnerOps(process),
+    );
     const size = process.consoleSize;
     if (size) ops.push(op('WINSIZE', size.height, size.width));
   } else {
@@ -815,10 +890,11 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
   // KEEPCAPS keeps the permitted set across setuid away from 0; CAPS then
   // sets the final sets (ambient must come after setuid, which clears it).
-  const caps = capsOp(process);
+  const caps = capsOp(process, ctx.warn, ctx.lastCap);
   // chdir while still root with every capability: a cwd the user may not
   // search (runc's "exec --user with no access to cwd") still works.
-  ops.push(op('CHDIR', process.cwd));
+  const env = processEnv(process.env);
+  ops.push(...homeOps(process, env), op('CHDIR', process.cwd));
   const filter = seccompOps(spec, ctx.seccomp);
   const nnp = process.noNewPrivileges === true;
   if (!nnp) ops.push(...filter);
@@ -829,7 +905,6 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     caps,
   );
   if (nnp) ops.push(op('NO_NEW_PRIVS'));
-  const env = process.env ?? [];
   const args = process.args ?? [];
   ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
   // Rootless: `runc exec` into the created container opens the init's
@@ -851,6 +926,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
 function hookOps(
   phase: 'createContainer' | 'startContainer',
   hooks: readonly Hook[] | undefined,
+  defaultEnv: readonly string[] = [],
 ): Op[] {
   return (hooks ?? []).map((hook, index) =>
     op(
@@ -858,7 +934,7 @@ function hookOps(
       `${phase} hook #${index} (${hook.path})`,
       hook.path,
       hook.args ?? [hook.path],
-      hook.env ?? [],
+      hook.env ?? defaultEnv,
       hook.timeout ?? 0,
     ),
   );

@@ -129,3 +129,51 @@ describe('planExec: seccomp', () => {
     expect(lines(planExec(spec(), proc(), base)).some((l) => l.startsWith('SECCOMP'))).toBe(false);
   });
 });
+
+describe('planExec: personality, HOME, environment, terminal owner, capabilities', () => {
+  const base = { initPid: 42, detach: false, preserveFds: 0 };
+
+  it("applies the container's linux.personality, as runc >= 1.2", () => {
+    const s = spec();
+    s.linux!.personality = { domain: 'LINUX32' };
+    const ops = lines(planExec(s, proc(), base));
+    expect(ops).toContain('PERSONALITY 8');
+    expect(ops.indexOf('PERSONALITY 8')).toBeLessThan(ops.indexOf('SETUID 0'));
+    expect(lines(planExec(spec(), proc(), base)).some((l) => l.startsWith('PERSONALITY'))).toBe(
+      false,
+    );
+  });
+
+  it('reads HOME for the exec user unless the env has a non-empty one', () => {
+    const user = { uid: 1000, gid: 1000 };
+    expect(lines(planExec(spec(), proc({ user }), base))).toContain('DEFAULT_HOME 1000');
+    expect(lines(planExec(spec(), proc({ user, env: ['HOME='] }), base))).toContain(
+      'DEFAULT_HOME 1000',
+    );
+    const kept = lines(planExec(spec(), proc({ user, env: ['HOME=/w'] }), base));
+    expect(kept.some((l) => l.startsWith('DEFAULT_HOME'))).toBe(false);
+  });
+
+  it('dedupes the environment: the last value of a key wins', () => {
+    const ops = lines(planExec(spec(), proc({ env: ['A=1', 'B=2', 'A=3'] }), base));
+    expect(ops.at(-1)).toBe('EXEC ["ls","-l"] ["A=3","B=2"]');
+  });
+
+  it('gives the pty to the exec user and skips unknown capabilities with a warning', () => {
+    const warnings: string[] = [];
+    const ops = lines(
+      planExec(
+        spec(),
+        proc({
+          terminal: true,
+          user: { uid: 7, gid: 7 },
+          capabilities: { bounding: ['CAP_KILL', 'CAP_NEW_ONE'] },
+        }),
+        { ...base, warn: (message) => warnings.push(message) },
+      ),
+    );
+    expect(ops[ops.indexOf('CONSOLE ""') + 1]).toBe('TTY_OWNER 7');
+    expect(ops).toContain('CAPS 32 0 0 0 0');
+    expect(warnings).toEqual(['ignoring unknown or unavailable capabilities: [CAP_NEW_ONE]']);
+  });
+});

@@ -3,8 +3,12 @@ import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
 import { type Op, op, SyncKind } from './plan.js';
 import {
   capsOp,
+  consoleOwnerOps,
   credentialOps,
+  homeOps,
   ioprioOp,
+  personalityOp,
+  processEnv,
   processPath,
   type SeccompPlan,
   schedOp,
@@ -32,6 +36,10 @@ export interface ExecPlanContext {
    * container's filter (as in runc; process.json has no seccomp of its own).
    */
   seccomp?: SeccompPlan;
+  /** Receives what runc logs as warnings (unknown capability names, which are skipped). */
+  warn?: (message: string) => void;
+  /** The kernel's last capability number: names above it are skipped as unavailable. */
+  lastCap?: number;
 }
 
 /** /proc/<pid>/ns/<file> names of the namespace types. */
@@ -74,7 +82,7 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   // The process opens a pidfd of itself: no pid-reuse race (see planCreate).
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'setns'));
   if (terminal) {
-    ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')));
+    ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')), ...consoleOwnerOps(process));
     if (process.consoleSize) {
       ops.push(op('WINSIZE', process.consoleSize.height, process.consoleSize.width));
     }
@@ -84,14 +92,16 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   for (const rlimit of planRlimits(process.rlimits)) {
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }
-  for (const optional of [schedOp(process), ioprioOp(process)]) {
+  // The container's execution domain (an i686 container's `uname -m`), as runc.
+  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
     if (optional) ops.push(optional);
   }
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));
   if (process.selinuxLabel) ops.push(op('SELINUX_LABEL', process.selinuxLabel));
   if (process.user?.umask !== undefined) ops.push(op('UMASK', process.user.umask));
-  // chdir while still root with every capability (see planCreate).
-  ops.push(op('CHDIR', process.cwd));
+  // HOME and chdir while still root with every capability (see planCreate).
+  const env = processEnv(process.env);
+  ops.push(...homeOps(process, env), op('CHDIR', process.cwd));
   // The filter's place depends on this process' no_new_privs (see seccompOps).
   const filter = seccompOps(spec, ctx.seccomp);
   const nnp = process.noNewPrivileges === true;
@@ -100,10 +110,9 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
     op('KEEPCAPS', 1),
     ...credentialOps(spec, process, ns, ctx.rootless === true),
     op('KEEPCAPS', 0),
-    capsOp(process),
+    capsOp(process, ctx.warn, ctx.lastCap),
   );
   if (nnp) ops.push(op('NO_NEW_PRIVS'));
-  const env = process.env ?? [];
   const args = process.args ?? [];
   ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
   if (nnp) ops.push(...filter);
