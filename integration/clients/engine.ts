@@ -1,0 +1,235 @@
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunResult, referenceRunc, repoRoot, runCaptured, runcTs } from '../support/runc.js';
+import { buildProbe } from '../support/seccomp.js';
+
+/** The two OCI runtimes every engine scenario runs with: ours and the reference. */
+export const runtimes = { 'runc-ts': runcTs, runc: referenceRunc } as const;
+export type RuntimeName = keyof typeof runtimes;
+
+/** Why an engine cannot be tested here (a missing binary), or undefined. */
+export function missingBinaries(...binaries: string[]): string | undefined {
+  const missing = binaries.filter((binary) => !findOnPath(binary));
+  if (missing.length === 0) return undefined;
+  return `${missing.join(', ')} not installed (scripts/setup installs them from Debian)`;
+}
+
+export function findOnPath(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const candidate = join(dir, binary);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `ms`. */
+export function waitFor<T>(what: string, check: () => T | undefined, ms = 15_000): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    sleep(50);
+  }
+}
+
+/**
+ * A private directory for one engine: its state, sockets, image and logs.
+ * `cleanup()` unmounts whatever the engine left mounted under it (a stopped
+ * engine can leave shm or rootfs mounts) and removes it, and the cgroup
+ * parent the engine's containers were put under.
+ */
+export class EngineDir {
+  readonly path: string;
+  readonly cgroupParent: string;
+  private readonly daemons: { name: string; pid: number }[] = [];
+
+  constructor(readonly engine: string) {
+    this.path = mkdtempSync(join(tmpdir(), `runc-ts-client-${engine}-`));
+    this.cgroupParent = `runc-ts-client-${engine}-${process.pid}`;
+  }
+
+  /**
+   * Runs a client command to its end, output through files (a detached
+   * container's processes may inherit the client's stdio and would keep a
+   * pipe open).
+   */
+  run(
+    binary: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {},
+  ): RunResult {
+    const result = runCaptured(binary, args, {
+      dir: this.path,
+      env: options.env ?? process.env,
+      input: options.input,
+      timeout: options.timeout ?? 60_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * Starts a daemon in the background, its output in `<name>.log`; it is
+   * stopped (SIGTERM, then SIGKILL) by `stopDaemon` or `cleanup`.
+   */
+  startDaemon(name: string, binary: string, args: readonly string[]): number {
+    const log = openSync(join(this.path, `${name}.log`), 'a');
+    try {
+      const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
+      child.unref();
+      if (child.pid === undefined) throw new Error(`${binary} did not start`);
+      this.daemons.push({ name, pid: child.pid });
+      return child.pid;
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  daemonLog(name: string): string {
+    try {
+      return readFileSync(join(this.path, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops a daemon started by `startDaemon` and waits for it to exit. */
+  stopDaemon(name: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+    const index = this.daemons.findIndex((daemon) => daemon.name === name);
+    if (index < 0) return;
+    const { pid } = this.daemons[index]!;
+    this.daemons.splice(index, 1);
+    if (!alive(pid)) return;
+    process.kill(pid, signal);
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) sleep(50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    while (alive(pid)) sleep(20);
+  }
+
+  cleanup(): void {
+    for (const { name } of [...this.daemons].reverse()) this.stopDaemon(name);
+    unmountUnder(this.path);
+    rmSync(this.path, { recursive: true, force: true });
+    removeCgroupTree(this.cgroupParent);
+  }
+}
+
+/** True while `pid` runs (a zombie counts as exited). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Lazily unmounts every mount at or below `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => !!point && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) spawnSync('umount', ['-l', point]);
+}
+
+/**
+ * Removes the cgroup `name` (a top-level cgroup) and its children in every
+ * hierarchy. Engines also mkdir the path under /sys/fs/cgroup/<controller>
+ * for controllers this kernel has not mounted (plain tmpfs directories,
+ * with files podman writes there): those are removed as files.
+ */
+export function removeCgroupTree(name: string): void {
+  const cgroupMounts = new Set(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((line) => / - cgroup2? /.test(line))
+      .map((line) => line.split(' ')[4]),
+  );
+  const remove = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) remove(join(dir, entry.name));
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still has processes: the engine's cleanup failed, leave it visible
+    }
+  };
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    const mount = join('/sys/fs/cgroup', hierarchy);
+    if (cgroupMounts.has(mount)) remove(join(mount, name));
+    else rmSync(join(mount, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The test image's root filesystem, as a tar for `podman import` or
+ * `docker import`: the static busybox of scripts/make-busybox-bundle, plus
+ * the static seccomp probe (integration/support/seccomp-probe.c) when a C
+ * compiler can build it. Returns the tar's path.
+ */
+export function busyboxImageTar(dir: string): { tar: string; rootfs: string; probe: boolean } {
+  const bundle = join(dir, 'image');
+  const made = spawnSync(join(repoRoot, 'scripts/make-busybox-bundle'), [bundle], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`make-busybox-bundle failed: ${made.stderr}`);
+  const rootfs = join(bundle, 'rootfs');
+  const probePath = join(dir, 'seccomp-probe');
+  const probe = buildProbe(probePath) === undefined;
+  if (probe) {
+    copyFileSync(probePath, join(rootfs, 'bin/seccomp-probe'));
+    chmodSync(join(rootfs, 'bin/seccomp-probe'), 0o755);
+  }
+  const tar = join(dir, 'rootfs.tar');
+  const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+  if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
+  return { tar, rootfs, probe };
+}
+
+/** The limits (hard) of this process, from /proc/self/limits. */
+export function hardLimit(name: 'Max open files' | 'Max processes'): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(name));
+  const hard = line?.slice(26).trim().split(/\s+/)[1];
+  return hard === 'unlimited' || hard === undefined ? Number.POSITIVE_INFINITY : Number(hard);
+}
+
+/** The first-level cgroup v1 directory of `pid` for `controller`. */
+export function cgroupFileOf(pid: number, controller: string, file: string): string {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (controllers!.split(',').includes(controller)) {
+      const mount = readdirSync('/sys/fs/cgroup').find((entry) =>
+        entry.split(',').includes(controller),
+      );
+      return readFileSync(join('/sys/fs/cgroup', mount ?? controller, path!, file), 'utf8').trim();
+    }
+    if (controllers === '' && path) {
+      return readFileSync(join('/sys/fs/cgroup', path, file), 'utf8').trim();
+    }
+  }
+  throw new Error(`process ${pid} has no ${controller} cgroup`);
+}
