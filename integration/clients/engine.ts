@@ -1,15 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
   copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   rmdirSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +113,11 @@ export class EngineDir {
     }
   }
 
+  daemonRunning(name: string): boolean {
+    const daemon = this.daemons.find((entry) => entry.name === name);
+    return daemon !== undefined && alive(daemon.pid);
+  }
+
   /** Stops a daemon started by `startDaemon` and waits for it to exit. */
   stopDaemon(name: string, signal: NodeJS.Signals = 'SIGTERM'): void {
     const index = this.daemons.findIndex((daemon) => daemon.name === name);
@@ -206,6 +214,95 @@ export function busyboxImageTar(dir: string): { tar: string; rootfs: string; pro
   const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
   if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
   return { tar, rootfs, probe };
+}
+
+/**
+ * An OCI image archive (image layout, tarred) with `layerTar` as its one
+ * uncompressed layer, named `name` for `ctr images import` (the
+ * io.containerd.image.name annotation). Returns the archive's path.
+ */
+export function ociArchive(dir: string, layerTar: string, name: string): string {
+  const layout = join(dir, 'oci-layout');
+  const blobs = join(layout, 'blobs/sha256');
+  mkdirSync(blobs, { recursive: true });
+  const blob = (content: Buffer) => {
+    const hex = createHash('sha256').update(content).digest('hex');
+    writeFileSync(join(blobs, hex), content);
+    return { digest: `sha256:${hex}`, size: content.length };
+  };
+  const layer = blob(readFileSync(layerTar));
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: arch,
+        os: 'linux',
+        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'io.containerd.image.name': name },
+        },
+      ],
+    }),
+  );
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const archive = join(dir, 'image-oci.tar');
+  const packed = spawnSync(
+    'tar',
+    ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
+  return archive;
+}
+
+/** Processes whose command line mentions `needle` (e.g. a private socket path). */
+export function processesMentioning(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle))
+        found.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return found;
+}
+
+/**
+ * Force-deletes every container a runtime still lists under `root` (what an
+ * engine that died or failed left behind).
+ */
+export function deleteRuntimeContainers(runtime: RuntimeName, root: string, dir: string): void {
+  if (!existsSync(root)) return;
+  const listed = runCaptured(runtimes[runtime], ['--root', root, 'list', '-q'], { dir });
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    runCaptured(runtimes[runtime], ['--root', root, 'delete', '--force', id], { dir });
+  }
 }
 
 /** The limits (hard) of this process, from /proc/self/limits. */
