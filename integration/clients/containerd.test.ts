@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
@@ -22,8 +22,9 @@ import {
 // container (BinaryName and Root: `--runc-binary`, `--runc-root`); every
 // scenario runs again with runc 1.1.5 and the two must agree. The one path
 // containerd 1.6 does not let a config move is the shims' socket directory
-// (/run/containerd/s): the shims remove their sockets when they exit, and the
-// directories are removed at the end when this test created them.
+// (/run/containerd/s): the shims remove their sockets when they exit, and
+// integration/support/global-setup.ts removes the directories after the run
+// when it created them.
 
 const image = 'localhost/runc-ts-busybox:latest';
 const namespace = 'runc-ts';
@@ -31,8 +32,6 @@ let dir: EngineDir;
 let skip: string | undefined;
 let configPath: string;
 let socket: string;
-const hostStateDir = '/run/containerd';
-let hostStateDirExisted = true;
 
 /** config.toml, exactly as docs/clients.md shows it (paths under the test's directory). */
 function configToml(base: string): string {
@@ -126,7 +125,6 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
       console.warn(`containerd tests skipped: ${skip}`);
       return;
     }
-    hostStateDirExisted = existsSync(hostStateDir);
     dir = new EngineDir('containerd');
     for (const sub of ['fifo', 'runc-root-runc-ts', 'runc-root-runc'])
       mkdirSync(join(dir.path, sub));
@@ -163,15 +161,6 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
       }
     }
     dir.cleanup();
-    if (!hostStateDirExisted) {
-      for (const sub of ['s', 'fifo', '']) {
-        try {
-          rmdirSync(join(hostStateDir, sub));
-        } catch {
-          // not empty: something else uses it now
-        }
-      }
-    }
   }, 120_000);
 
   it('ctr run in the foreground: stdout, stderr and exit code; --rm removes the container', (context) => {
