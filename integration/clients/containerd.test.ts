@@ -6,11 +6,11 @@ import {
   alive,
   busyboxImageTar,
   cgroupFileOf,
+  containerdConfigToml,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
   ociArchive,
-  processesMentioning,
   type RuntimeName,
   runtimes,
   waitFor,
@@ -32,27 +32,6 @@ let dir: EngineDir;
 let skip: string | undefined;
 let configPath: string;
 let socket: string;
-
-/** config.toml, exactly as docs/clients.md shows it (paths under the test's directory). */
-function configToml(base: string): string {
-  return [
-    'version = 2',
-    `root = "${base}/root"`,
-    `state = "${base}/state"`,
-    // the CRI plugin is not used by ctr (and would want CNI)
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '',
-    '[grpc]',
-    `  address = "${base}/containerd.sock"`,
-    '',
-    '[ttrpc]',
-    `  address = "${base}/containerd.sock.ttrpc"`,
-    '',
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${base}/opt"`,
-    '',
-  ].join('\n');
-}
 
 function ctr(args: readonly string[], timeout?: number): RunResult {
   return dir.run('ctr', ['--address', socket, '--namespace', namespace, ...args], { timeout });
@@ -130,7 +109,7 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
       mkdirSync(join(dir.path, sub));
     configPath = join(dir.path, 'config.toml');
     socket = join(dir.path, 'containerd.sock');
-    writeFileSync(configPath, configToml(dir.path));
+    writeFileSync(configPath, containerdConfigToml(dir.path));
     startContainerd();
     const { tar } = busyboxImageTar(dir.path);
     ok(
@@ -151,14 +130,6 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
     dir.stopDaemon('containerd');
     for (const runtime of ['runc-ts', 'runc'] as const) {
       deleteRuntimeContainers(runtime, join(dir.path, `runc-root-${runtime}`), dir.path);
-    }
-    // shims of tasks containerd could not delete: found by the private socket path they were given
-    for (const pid of processesMentioning(socket)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
     }
     dir.cleanup();
   }, 120_000);

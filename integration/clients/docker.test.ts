@@ -1,23 +1,23 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
 import {
   busyboxImageTar,
   cgroupFileOf,
+  containerdConfigToml,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
-  processesMentioning,
   type RuntimeName,
   runtimes,
   waitFor,
 } from './engine.js';
 
 // dockerd 20.10 (Debian) started by the test with private state: its own
-// --data-root, --exec-root (where it also runs its own containerd),
-// --pidfile, unix socket, daemon.json (the trust key's path) and cgroup
-// parent; no bridge, no iptables rules, containers with --network none.
+// --data-root, --exec-root, --pidfile, unix socket, daemon.json (the trust
+// key's path), cgroup parent and containerd (started by the test with the
+// containerd test's private config.toml); no bridge, no iptables rules, containers with --network none.
 // runc-ts is added with --add-runtime; the reference is docker's default
 // runtime `runc` (runc 1.1.5 from PATH). Every scenario runs with both and
 // the two must agree.
@@ -35,6 +35,8 @@ const dockerRuntime: Record<RuntimeName, string> = { 'runc-ts': 'runc-ts', runc:
 /** dockerd's arguments, exactly as docs/clients.md shows them (paths under `base`). */
 function dockerdArgs(base: string, cgroupParent: string): string[] {
   return [
+    '--containerd',
+    `${base}/containerd/containerd.sock`,
     '--config-file',
     `${base}/daemon.json`,
     '--data-root',
@@ -120,6 +122,14 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
     );
     socket = join(dir.path, 'docker.sock');
     env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir.path, 'cli') };
+    // containerd of its own: the one dockerd would start creates /opt/containerd
+    const containerdDir = join(dir.path, 'containerd');
+    mkdirSync(containerdDir);
+    writeFileSync(join(containerdDir, 'config.toml'), containerdConfigToml(containerdDir));
+    dir.startDaemon('containerd', 'containerd', ['--config', join(containerdDir, 'config.toml')]);
+    waitFor('containerd to serve', () =>
+      existsSync(join(containerdDir, 'containerd.sock')) ? true : undefined,
+    );
     dir.startDaemon('dockerd', 'dockerd', dockerdArgs(dir.path, dir.cgroupParent));
     waitFor(
       'dockerd to serve',
@@ -139,16 +149,10 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
       if (all.length > 0) docker(['rm', '--force', ...all]);
     }
     dir.stopDaemon('dockerd');
-    // what a dockerd that failed to stop its containers left: runc's state and the shims
+    dir.stopDaemon('containerd');
+    // what a dockerd that failed to stop its containers left (the shims: dir.cleanup)
     deleteRuntimeContainers('runc-ts', join(dir.path, 'exec/runtime-runc/moby'), dir.path);
     deleteRuntimeContainers('runc', join(dir.path, 'exec/runtime-runc/moby'), dir.path);
-    for (const pid of processesMentioning(dir.path)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
     dir.cleanup();
   }, 120_000);
 

@@ -134,6 +134,18 @@ export class EngineDir {
 
   cleanup(): void {
     for (const { name } of [...this.daemons].reverse()) this.stopDaemon(name);
+    // what the engine left running: shims and monitors name their state
+    // directory (and so this one) on their command line
+    const leftover = processesMentioning(this.path);
+    for (const pid of leftover) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    const deadline = Date.now() + 10_000;
+    while (leftover.some(alive) && Date.now() < deadline) sleep(20);
     unmountUnder(this.path);
     rmSync(this.path, { recursive: true, force: true });
     removeCgroupTree(this.cgroupParent);
@@ -221,8 +233,14 @@ export function busyboxImageTar(dir: string): { tar: string; rootfs: string; pro
  * uncompressed layer, named `name` for `ctr images import` (the
  * io.containerd.image.name annotation). Returns the archive's path.
  */
-export function ociArchive(dir: string, layerTar: string, name: string): string {
-  const layout = join(dir, 'oci-layout');
+export function ociArchive(
+  dir: string,
+  layerTar: string,
+  name: string,
+  cmd: readonly string[] = ['sh'],
+): string {
+  const tag = createHash('sha256').update(name).digest('hex').slice(0, 12);
+  const layout = join(dir, `oci-layout-${tag}`);
   const blobs = join(layout, 'blobs/sha256');
   mkdirSync(blobs, { recursive: true });
   const blob = (content: Buffer) => {
@@ -237,7 +255,7 @@ export function ociArchive(dir: string, layerTar: string, name: string): string 
       JSON.stringify({
         architecture: arch,
         os: 'linux',
-        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] },
+        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
         rootfs: { type: 'layers', diff_ids: [layer.digest] },
       }),
     ),
@@ -266,7 +284,7 @@ export function ociArchive(dir: string, layerTar: string, name: string): string 
     }),
   );
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const archive = join(dir, 'image-oci.tar');
+  const archive = join(dir, `image-oci-${tag}.tar`);
   const packed = spawnSync(
     'tar',
     ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs'],
@@ -276,6 +294,32 @@ export function ociArchive(dir: string, layerTar: string, name: string): string 
   );
   if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
   return archive;
+}
+
+/**
+ * containerd's config.toml with every path under `base` (root, state,
+ * sockets, the opt plugin's directory, which is /opt/containerd otherwise)
+ * and the CRI plugin off, exactly as docs/clients.md shows it; used by the
+ * containerd and docker tests.
+ */
+export function containerdConfigToml(base: string): string {
+  return [
+    'version = 2',
+    `root = "${base}/root"`,
+    `state = "${base}/state"`,
+    // the CRI plugin is not used by ctr or dockerd (and would want CNI)
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '',
+    '[grpc]',
+    `  address = "${base}/containerd.sock"`,
+    '',
+    '[ttrpc]',
+    `  address = "${base}/containerd.sock.ttrpc"`,
+    '',
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${base}/opt"`,
+    '',
+  ].join('\n');
 }
 
 /** Processes whose command line mentions `needle` (e.g. a private socket path). */
