@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
@@ -38,25 +38,28 @@ function containersConf(): string {
   ].join('\n');
 }
 
-function podman(runtime: RuntimeName, args: readonly string[], timeout?: number): RunResult {
+/** podman's command line with the private paths and `runtime` as the OCI runtime. */
+function podmanCommand(runtime: RuntimeName, args: readonly string[]): string[] {
   const state = join(dir.path, `state-${runtime}`);
-  return dir.run(
+  return [
     'podman',
-    [
-      '--root',
-      join(dir.path, 'storage'),
-      '--runroot',
-      join(dir.path, 'runroot'),
-      '--tmpdir',
-      join(dir.path, 'tmp'),
-      '--runtime',
-      runtimes[runtime],
-      '--runtime-flag',
-      `root=${state}`,
-      ...args,
-    ],
-    { env, timeout },
-  );
+    '--root',
+    join(dir.path, 'storage'),
+    '--runroot',
+    join(dir.path, 'runroot'),
+    '--tmpdir',
+    join(dir.path, 'tmp'),
+    '--runtime',
+    runtimes[runtime],
+    '--runtime-flag',
+    `root=${state}`,
+    ...args,
+  ];
+}
+
+function podman(runtime: RuntimeName, args: readonly string[], timeout?: number): RunResult {
+  const [binary, ...rest] = podmanCommand(runtime, args);
+  return dir.run(binary!, rest, { env, timeout });
 }
 
 let names = 0;
@@ -247,6 +250,117 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
         exec: { status: 0, stdout: 'alive\n', stderr: '' },
       },
       exitCode: '137',
+    });
+    expect(ours).toEqual(theirs);
+  });
+
+  it("run -it under a terminal (tmux): the shell gets a pty of the terminal's size, exit code through podman", (context) => {
+    if (skip) context.skip(skip);
+    const tmuxMissing = missingBinaries('tmux');
+    if (tmuxMissing) context.skip(tmuxMissing);
+    const { ours, theirs } = both((runtime) => {
+      const socket = join(dir.path, `tmux-${runtime}.sock`);
+      const tmux = (...args: string[]) =>
+        dir.run('tmux', ['-S', socket, '-f', '/dev/null', ...args]);
+      const screen = () => tmux('capture-pane', '-p', '-t', 'it').stdout;
+      const command = podmanCommand(runtime, [
+        'run',
+        '-it',
+        '--rm',
+        '--network',
+        'none',
+        '--cgroup-parent',
+        `/${dir.cgroupParent}`,
+        image,
+        'sh',
+      ]);
+      const quoted = command.map((arg) => `'${arg}'`).join(' ');
+      try {
+        ok(
+          tmux(
+            'new-session',
+            '-d',
+            '-s',
+            'it',
+            '-x',
+            '100',
+            '-y',
+            '30',
+            '-e',
+            `CONTAINERS_CONF=${env.CONTAINERS_CONF}`,
+            '-e',
+            `CONTAINERS_STORAGE_CONF=${env.CONTAINERS_STORAGE_CONF}`,
+            '-e',
+            `CONTAINERS_REGISTRIES_CONF=${env.CONTAINERS_REGISTRIES_CONF}`,
+            `${quoted}; echo podman-exit=$?; sleep 60`,
+          ),
+          'tmux new-session',
+        );
+        const shown = (what: string, text: string) => {
+          try {
+            waitFor(what, () => (screen().includes(text) ? true : undefined));
+          } catch (error) {
+            throw new Error(`${(error as Error).message}; the terminal shows:\n${screen()}`);
+          }
+        };
+        shown('the prompt', '/ #');
+        tmux('send-keys', '-t', 'it', 'stty size; tty; echo $TERM; exit 7', 'Enter');
+        shown('podman to exit', 'podman-exit=');
+        return screen()
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .slice(-5);
+      } finally {
+        tmux('kill-server');
+      }
+    });
+    expect(ours).toEqual([
+      '/ # stty size; tty; echo $TERM; exit 7',
+      '30 100',
+      '/dev/pts/0',
+      'xterm',
+      'podman-exit=7',
+    ]);
+    expect(ours).toEqual(theirs);
+  });
+
+  it('--uidmap/--gidmap as root: the container runs in a user namespace, host ids shifted', (context) => {
+    if (skip) context.skip(skip);
+    const { ours, theirs } = both((runtime) => {
+      const container = name('userns');
+      ok(
+        run(
+          runtime,
+          ['-d', '--name', container, '--uidmap', '0:100000:65536', '--gidmap', '0:100000:65536'],
+          ['sleep', '1000'],
+        ),
+        'podman run -d',
+      );
+      const pid = Number(inspect(runtime, container, '{{.State.Pid}}'));
+      const hostIds = readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .filter((line) => /^(Uid|Gid):/.test(line));
+      const inside = outcome(
+        podman(runtime, [
+          'exec',
+          container,
+          'sh',
+          '-c',
+          'id; cat /proc/self/uid_map /proc/self/gid_map',
+        ]),
+      );
+      podman(runtime, ['rm', '--force', '--time', '0', container]);
+      return { hostIds, inside };
+    });
+    expect(ours).toEqual({
+      hostIds: ['Uid:\t100000\t100000\t100000\t100000', 'Gid:\t100000\t100000\t100000\t100000'],
+      inside: {
+        status: 0,
+        stdout:
+          'uid=0(root) gid=0(root)\n' +
+          '         0     100000      65536\n         0     100000      65536\n',
+        stderr: '',
+      },
     });
     expect(ours).toEqual(theirs);
   });
