@@ -219,7 +219,8 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
           tty: /\/dev\/pts\/\d+/.exec(execTty.stdout)?.[0].replace(/\d+/, 'N'),
         },
         paused,
-        pids: metric('pids.current'),
+        // sh, and its sleep of the moment if any
+        pids: ['1', '2'].includes(metric('pids.current') ?? ''),
         memoryUsed: Number(metric('memory.usage_in_bytes')) > 0,
         resumed,
         // stdout and stderr reach the log through two pipes: their order is not kept
@@ -233,15 +234,13 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
       exec: { status: 4, stdout: '42\n', stderr: '' },
       execTty: { status: 2, tty: '/dev/pts/N' },
       paused: { status: 'PAUSED', freezer: 'FROZEN' },
-      // sh and its sleep
-      pids: theirs.pids,
+      pids: true,
       memoryUsed: true,
       resumed: { status: 'RUNNING', freezer: 'THAWED' },
       log: ['got-term', 'got-usr1', 'started', 'to-stderr'],
       deleted: { status: 0, exitCode: '5' },
       remains: false,
     });
-    expect(['1', '2']).toContain(ours.pids);
     expect(ours).toEqual(theirs);
   });
 

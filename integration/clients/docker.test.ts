@@ -1,16 +1,14 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
 import {
   busyboxImageTar,
   cgroupFileOf,
-  containerdConfigToml,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
   type RuntimeName,
-  runtimes,
+  startDockerd,
   waitFor,
 } from './engine.js';
 
@@ -27,40 +25,9 @@ let dir: EngineDir;
 let skip: string | undefined;
 let probe = false;
 let env: NodeJS.ProcessEnv;
-let socket: string;
 
 /** The name docker knows each runtime by. */
 const dockerRuntime: Record<RuntimeName, string> = { 'runc-ts': 'runc-ts', runc: 'runc' };
-
-/** dockerd's arguments, exactly as docs/clients.md shows them (paths under `base`). */
-function dockerdArgs(base: string, cgroupParent: string): string[] {
-  return [
-    '--containerd',
-    `${base}/containerd/containerd.sock`,
-    '--config-file',
-    `${base}/daemon.json`,
-    '--data-root',
-    `${base}/data`,
-    '--exec-root',
-    `${base}/exec`,
-    '--pidfile',
-    `${base}/docker.pid`,
-    '-H',
-    `unix://${base}/docker.sock`,
-    '--bridge',
-    'none',
-    '--iptables=false',
-    '--ip-masq=false',
-    '--storage-driver',
-    'vfs',
-    '--exec-opt',
-    'native.cgroupdriver=cgroupfs',
-    '--cgroup-parent',
-    `/${cgroupParent}`,
-    '--add-runtime',
-    `runc-ts=${runtimes['runc-ts']}`,
-  ];
-}
 
 function docker(args: readonly string[], timeout?: number): RunResult {
   return dir.run('docker', args, { env, timeout });
@@ -113,29 +80,7 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
       return;
     }
     dir = new EngineDir('docker');
-    mkdirSync(join(dir.path, 'cli'));
-    // without a config file of its own dockerd reads /etc/docker/daemon.json
-    // and writes its trust key to /etc/docker/key.json
-    writeFileSync(
-      join(dir.path, 'daemon.json'),
-      `${JSON.stringify({ 'deprecated-key-path': join(dir.path, 'key.json') }, null, 2)}\n`,
-    );
-    socket = join(dir.path, 'docker.sock');
-    env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir.path, 'cli') };
-    // containerd of its own: the one dockerd would start creates /opt/containerd
-    const containerdDir = join(dir.path, 'containerd');
-    mkdirSync(containerdDir);
-    writeFileSync(join(containerdDir, 'config.toml'), containerdConfigToml(containerdDir));
-    dir.startDaemon('containerd', 'containerd', ['--config', join(containerdDir, 'config.toml')]);
-    waitFor('containerd to serve', () =>
-      existsSync(join(containerdDir, 'containerd.sock')) ? true : undefined,
-    );
-    dir.startDaemon('dockerd', 'dockerd', dockerdArgs(dir.path, dir.cgroupParent));
-    waitFor(
-      'dockerd to serve',
-      () => (docker(['version']).status === 0 ? true : undefined),
-      60_000,
-    );
+    env = startDockerd(dir);
     const built = busyboxImageTar(dir.path);
     probe = built.probe;
     if (!probe) console.warn('docker: seccomp probe not built (cc -static): seccomp not checked');

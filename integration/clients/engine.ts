@@ -374,3 +374,129 @@ export function cgroupFileOf(pid: number, controller: string, file: string): str
   }
   throw new Error(`process ${pid} has no ${controller} cgroup`);
 }
+
+/**
+ * podman's private configuration under `dir` (containers.conf, storage.conf
+ * and an empty registries.conf, exactly as docs/clients.md shows them; the
+ * ulimits: see there), returned as the environment that points podman at it.
+ */
+export function podmanEnvironment(dir: EngineDir): NodeJS.ProcessEnv {
+  for (const sub of ['storage', 'runroot', 'tmp', 'state-runc-ts', 'state-runc']) {
+    mkdirSync(join(dir.path, sub));
+  }
+  const conf = join(dir.path, 'containers.conf');
+  writeFileSync(
+    conf,
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]',
+      '',
+      '[engine]',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      '',
+    ].join('\n'),
+  );
+  const storage = join(dir.path, 'storage.conf');
+  writeFileSync(
+    storage,
+    `[storage]\ndriver = "vfs"\nrunroot = "${dir.path}/runroot"\ngraphroot = "${dir.path}/storage"\n`,
+  );
+  const registries = join(dir.path, 'registries.conf');
+  writeFileSync(registries, '');
+  return {
+    ...process.env,
+    CONTAINERS_CONF: conf,
+    CONTAINERS_STORAGE_CONF: storage,
+    CONTAINERS_REGISTRIES_CONF: registries,
+  };
+}
+
+/** podman's command line with the private paths and `runtime` as the OCI runtime. */
+export function podmanCommandLine(
+  dir: EngineDir,
+  runtime: RuntimeName,
+  args: readonly string[],
+): string[] {
+  return [
+    'podman',
+    '--root',
+    join(dir.path, 'storage'),
+    '--runroot',
+    join(dir.path, 'runroot'),
+    '--tmpdir',
+    join(dir.path, 'tmp'),
+    '--runtime',
+    runtimes[runtime],
+    '--runtime-flag',
+    `root=${join(dir.path, `state-${runtime}`)}`,
+    ...args,
+  ];
+}
+
+/** Starts containerd with `containerdConfigToml(base)`; returns its socket once it serves. */
+export function startContainerd(dir: EngineDir, base: string, name = 'containerd'): string {
+  mkdirSync(base, { recursive: true });
+  const config = join(base, 'config.toml');
+  writeFileSync(config, containerdConfigToml(base));
+  dir.startDaemon(name, 'containerd', ['--config', config]);
+  const socket = join(base, 'containerd.sock');
+  waitFor('containerd to serve', () =>
+    dir.run('ctr', ['--address', socket, 'version']).status === 0 ? true : undefined,
+  );
+  return socket;
+}
+
+/**
+ * Starts dockerd with private state under `dir` (exactly as docs/clients.md
+ * shows it) on a containerd of its own (the one dockerd would start creates
+ * /opt/containerd); returns the docker client's environment once it serves.
+ */
+export function startDockerd(dir: EngineDir): NodeJS.ProcessEnv {
+  const base = dir.path;
+  const containerd = startContainerd(dir, join(base, 'containerd'));
+  mkdirSync(join(base, 'cli'));
+  // without a config file of its own dockerd reads /etc/docker/daemon.json
+  // and writes its trust key to /etc/docker/key.json
+  writeFileSync(
+    join(base, 'daemon.json'),
+    `${JSON.stringify({ 'deprecated-key-path': join(base, 'key.json') }, null, 2)}\n`,
+  );
+  dir.startDaemon('dockerd', 'dockerd', [
+    '--containerd',
+    containerd,
+    '--config-file',
+    `${base}/daemon.json`,
+    '--data-root',
+    `${base}/data`,
+    '--exec-root',
+    `${base}/exec`,
+    '--pidfile',
+    `${base}/docker.pid`,
+    '-H',
+    `unix://${base}/docker.sock`,
+    '--bridge',
+    'none',
+    '--iptables=false',
+    '--ip-masq=false',
+    '--storage-driver',
+    'vfs',
+    '--exec-opt',
+    'native.cgroupdriver=cgroupfs',
+    '--cgroup-parent',
+    `/${dir.cgroupParent}`,
+    '--add-runtime',
+    `runc-ts=${runtimes['runc-ts']}`,
+  ]);
+  const env = {
+    ...process.env,
+    DOCKER_HOST: `unix://${base}/docker.sock`,
+    DOCKER_CONFIG: join(base, 'cli'),
+  };
+  waitFor(
+    'dockerd to serve',
+    () => (dir.run('docker', ['version'], { env }).status === 0 ? true : undefined),
+    60_000,
+  );
+  return env;
+}
