@@ -15,6 +15,8 @@ export default defineConfig({
     name: 'clients-bench',
     environment: 'node',
     include: ['*.bench.ts'],
+    // the built runtimes checked, containerd's shim socket directories removed after
+    globalSetup: ['../../support/global-setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
     fileParallelism: false,
