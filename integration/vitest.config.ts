@@ -6,7 +6,7 @@ export default defineProject({
   test: {
     name: 'integration',
     environment: 'node',
-    include: ['tests/**/*.test.ts'],
+    include: ['tests/**/*.test.ts', 'clients/**/*.test.ts'],
     globalSetup: ['support/global-setup.ts'],
     testTimeout: 30_000,
   },

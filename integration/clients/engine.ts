@@ -1,0 +1,502 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunResult, referenceRunc, repoRoot, runCaptured, runcTs } from '../support/runc.js';
+import { buildProbe } from '../support/seccomp.js';
+
+/** The two OCI runtimes every engine scenario runs with: ours and the reference. */
+export const runtimes = { 'runc-ts': runcTs, runc: referenceRunc } as const;
+export type RuntimeName = keyof typeof runtimes;
+
+/** Why an engine cannot be tested here (a missing binary), or undefined. */
+export function missingBinaries(...binaries: string[]): string | undefined {
+  const missing = binaries.filter((binary) => !findOnPath(binary));
+  if (missing.length === 0) return undefined;
+  return `${missing.join(', ')} not installed (scripts/setup installs them from Debian)`;
+}
+
+export function findOnPath(binary: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const candidate = join(dir, binary);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Polls `check` until it returns a value other than undefined, or throws after `ms`. */
+export function waitFor<T>(what: string, check: () => T | undefined, ms = 15_000): T {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    sleep(50);
+  }
+}
+
+/**
+ * A private directory for one engine: its state, sockets, image and logs.
+ * `cleanup()` unmounts whatever the engine left mounted under it (a stopped
+ * engine can leave shm or rootfs mounts) and removes it, and the cgroup
+ * parent the engine's containers were put under.
+ */
+export class EngineDir {
+  readonly path: string;
+  readonly cgroupParent: string;
+  private readonly daemons: { name: string; pid: number }[] = [];
+
+  constructor(readonly engine: string) {
+    this.path = mkdtempSync(join(tmpdir(), `runc-ts-client-${engine}-`));
+    this.cgroupParent = `runc-ts-client-${engine}-${process.pid}`;
+  }
+
+  /**
+   * Runs a client command to its end, output through files (a detached
+   * container's processes may inherit the client's stdio and would keep a
+   * pipe open).
+   */
+  run(
+    binary: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {},
+  ): RunResult {
+    const result = runCaptured(binary, args, {
+      dir: this.path,
+      env: options.env ?? process.env,
+      input: options.input,
+      timeout: options.timeout ?? 60_000,
+    });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * Starts a daemon in the background, its output in `<name>.log`; it is
+   * stopped (SIGTERM, then SIGKILL) by `stopDaemon` or `cleanup`.
+   */
+  startDaemon(name: string, binary: string, args: readonly string[]): number {
+    const log = openSync(join(this.path, `${name}.log`), 'a');
+    try {
+      const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
+      child.unref();
+      if (child.pid === undefined) throw new Error(`${binary} did not start`);
+      this.daemons.push({ name, pid: child.pid });
+      return child.pid;
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  daemonLog(name: string): string {
+    try {
+      return readFileSync(join(this.path, `${name}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  daemonRunning(name: string): boolean {
+    const daemon = this.daemons.find((entry) => entry.name === name);
+    return daemon !== undefined && alive(daemon.pid);
+  }
+
+  /** Stops a daemon started by `startDaemon` and waits for it to exit. */
+  stopDaemon(name: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+    const index = this.daemons.findIndex((daemon) => daemon.name === name);
+    if (index < 0) return;
+    const { pid } = this.daemons[index]!;
+    this.daemons.splice(index, 1);
+    if (!alive(pid)) return;
+    process.kill(pid, signal);
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) sleep(50);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    while (alive(pid)) sleep(20);
+  }
+
+  cleanup(): void {
+    for (const { name } of [...this.daemons].reverse()) this.stopDaemon(name);
+    // what the engine left running: shims and monitors name their state
+    // directory (and so this one) on their command line
+    const leftover = processesMentioning(this.path);
+    for (const pid of leftover) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    const deadline = Date.now() + 10_000;
+    while (leftover.some(alive) && Date.now() < deadline) sleep(20);
+    unmountUnder(this.path);
+    rmSync(this.path, { recursive: true, force: true });
+    removeCgroupTree(this.cgroupParent);
+  }
+}
+
+/** True while `pid` runs (a zombie counts as exited). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Lazily unmounts every mount at or below `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => !!point && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of points) spawnSync('umount', ['-l', point]);
+}
+
+/**
+ * Removes the cgroup `name` (a top-level cgroup) and its children in every
+ * hierarchy. Engines also mkdir the path under /sys/fs/cgroup/<controller>
+ * for controllers this kernel has not mounted (plain tmpfs directories,
+ * with files podman writes there): those are removed as files.
+ */
+export function removeCgroupTree(name: string): void {
+  const cgroupMounts = new Set(
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((line) => / - cgroup2? /.test(line))
+      .map((line) => line.split(' ')[4]),
+  );
+  const remove = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) remove(join(dir, entry.name));
+    }
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still has processes: the engine's cleanup failed, leave it visible
+    }
+  };
+  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
+    const mount = join('/sys/fs/cgroup', hierarchy);
+    if (cgroupMounts.has(mount)) remove(join(mount, name));
+    else rmSync(join(mount, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * The test image's root filesystem, as a tar for `podman import` or
+ * `docker import`: the static busybox of scripts/make-busybox-bundle, plus
+ * the static seccomp probe (integration/support/seccomp-probe.c) when a C
+ * compiler can build it. Returns the tar's path.
+ */
+export function busyboxImageTar(dir: string): { tar: string; rootfs: string; probe: boolean } {
+  const bundle = join(dir, 'image');
+  const made = spawnSync(join(repoRoot, 'scripts/make-busybox-bundle'), [bundle], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`make-busybox-bundle failed: ${made.stderr}`);
+  const rootfs = join(bundle, 'rootfs');
+  const probePath = join(dir, 'seccomp-probe');
+  const probe = buildProbe(probePath) === undefined;
+  if (probe) {
+    copyFileSync(probePath, join(rootfs, 'bin/seccomp-probe'));
+    chmodSync(join(rootfs, 'bin/seccomp-probe'), 0o755);
+  }
+  const tar = join(dir, 'rootfs.tar');
+  const packed = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' });
+  if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
+  return { tar, rootfs, probe };
+}
+
+/**
+ * An OCI image archive (image layout, tarred) with `layerTar` as its one
+ * uncompressed layer, named `name` for `ctr images import` (the
+ * io.containerd.image.name annotation). Returns the archive's path.
+ */
+export function ociArchive(
+  dir: string,
+  layerTar: string,
+  name: string,
+  cmd: readonly string[] = ['sh'],
+): string {
+  const tag = createHash('sha256').update(name).digest('hex').slice(0, 12);
+  const layout = join(dir, `oci-layout-${tag}`);
+  const blobs = join(layout, 'blobs/sha256');
+  mkdirSync(blobs, { recursive: true });
+  const blob = (content: Buffer) => {
+    const hex = createHash('sha256').update(content).digest('hex');
+    writeFileSync(join(blobs, hex), content);
+    return { digest: `sha256:${hex}`, size: content.length };
+  };
+  const layer = blob(readFileSync(layerTar));
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        architecture: arch,
+        os: 'linux',
+        config: { Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: cmd },
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = blob(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'io.containerd.image.name': name },
+        },
+      ],
+    }),
+  );
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const archive = join(dir, `image-oci-${tag}.tar`);
+  const packed = spawnSync(
+    'tar',
+    ['-C', layout, '-cf', archive, 'oci-layout', 'index.json', 'blobs'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (packed.status !== 0) throw new Error(`tar failed: ${packed.stderr}`);
+  return archive;
+}
+
+/**
+ * containerd's config.toml with every path under `base` (root, state,
+ * sockets, the opt plugin's directory, which is /opt/containerd otherwise)
+ * and the CRI plugin off, exactly as docs/clients.md shows it; used by the
+ * containerd and docker tests.
+ */
+export function containerdConfigToml(base: string): string {
+  return [
+    'version = 2',
+    `root = "${base}/root"`,
+    `state = "${base}/state"`,
+    // the CRI plugin is not used by ctr or dockerd (and would want CNI)
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '',
+    '[grpc]',
+    `  address = "${base}/containerd.sock"`,
+    '',
+    '[ttrpc]',
+    `  address = "${base}/containerd.sock.ttrpc"`,
+    '',
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${base}/opt"`,
+    '',
+  ].join('\n');
+}
+
+/** Processes whose command line mentions `needle` (e.g. a private socket path). */
+export function processesMentioning(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle))
+        found.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return found;
+}
+
+/**
+ * Force-deletes every container a runtime still lists under `root` (what an
+ * engine that died or failed left behind).
+ */
+export function deleteRuntimeContainers(runtime: RuntimeName, root: string, dir: string): void {
+  if (!existsSync(root)) return;
+  const listed = runCaptured(runtimes[runtime], ['--root', root, 'list', '-q'], { dir });
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    runCaptured(runtimes[runtime], ['--root', root, 'delete', '--force', id], { dir });
+  }
+}
+
+/** The limits (hard) of this process, from /proc/self/limits. */
+export function hardLimit(name: 'Max open files' | 'Max processes'): number {
+  const line = readFileSync('/proc/self/limits', 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith(name));
+  const hard = line?.slice(26).trim().split(/\s+/)[1];
+  return hard === 'unlimited' || hard === undefined ? Number.POSITIVE_INFINITY : Number(hard);
+}
+
+/** The first-level cgroup v1 directory of `pid` for `controller`. */
+export function cgroupFileOf(pid: number, controller: string, file: string): string {
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (controllers!.split(',').includes(controller)) {
+      const mount = readdirSync('/sys/fs/cgroup').find((entry) =>
+        entry.split(',').includes(controller),
+      );
+      return readFileSync(join('/sys/fs/cgroup', mount ?? controller, path!, file), 'utf8').trim();
+    }
+    if (controllers === '' && path) {
+      return readFileSync(join('/sys/fs/cgroup', path, file), 'utf8').trim();
+    }
+  }
+  throw new Error(`process ${pid} has no ${controller} cgroup`);
+}
+
+/**
+ * podman's private configuration under `dir` (containers.conf, storage.conf
+ * and an empty registries.conf, exactly as docs/clients.md shows them; the
+ * ulimits: see there), returned as the environment that points podman at it.
+ */
+export function podmanEnvironment(dir: EngineDir): NodeJS.ProcessEnv {
+  for (const sub of ['storage', 'runroot', 'tmp', 'state-runc-ts', 'state-runc']) {
+    mkdirSync(join(dir.path, sub));
+  }
+  const conf = join(dir.path, 'containers.conf');
+  writeFileSync(
+    conf,
+    [
+      '[containers]',
+      'default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]',
+      '',
+      '[engine]',
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      '',
+    ].join('\n'),
+  );
+  const storage = join(dir.path, 'storage.conf');
+  writeFileSync(
+    storage,
+    `[storage]\ndriver = "vfs"\nrunroot = "${dir.path}/runroot"\ngraphroot = "${dir.path}/storage"\n`,
+  );
+  const registries = join(dir.path, 'registries.conf');
+  writeFileSync(registries, '');
+  return {
+    ...process.env,
+    CONTAINERS_CONF: conf,
+    CONTAINERS_STORAGE_CONF: storage,
+    CONTAINERS_REGISTRIES_CONF: registries,
+  };
+}
+
+/** podman's command line with the private paths and `runtime` as the OCI runtime. */
+export function podmanCommandLine(
+  dir: EngineDir,
+  runtime: RuntimeName,
+  args: readonly string[],
+): string[] {
+  return [
+    'podman',
+    '--root',
+    join(dir.path, 'storage'),
+    '--runroot',
+    join(dir.path, 'runroot'),
+    '--tmpdir',
+    join(dir.path, 'tmp'),
+    '--runtime',
+    runtimes[runtime],
+    '--runtime-flag',
+    `root=${join(dir.path, `state-${runtime}`)}`,
+    ...args,
+  ];
+}
+
+/** Starts containerd with `containerdConfigToml(base)`; returns its socket once it serves. */
+export function startContainerd(dir: EngineDir, base: string, name = 'containerd'): string {
+  mkdirSync(base, { recursive: true });
+  const config = join(base, 'config.toml');
+  writeFileSync(config, containerdConfigToml(base));
+  dir.startDaemon(name, 'containerd', ['--config', config]);
+  const socket = join(base, 'containerd.sock');
+  waitFor('containerd to serve', () =>
+    dir.run('ctr', ['--address', socket, 'version']).status === 0 ? true : undefined,
+  );
+  return socket;
+}
+
+/**
+ * Starts dockerd with private state under `dir` (exactly as docs/clients.md
+ * shows it) on a containerd of its own (the one dockerd would start creates
+ * /opt/containerd); returns the docker client's environment once it serves.
+ */
+export function startDockerd(dir: EngineDir): NodeJS.ProcessEnv {
+  const base = dir.path;
+  const containerd = startContainerd(dir, join(base, 'containerd'));
+  mkdirSync(join(base, 'cli'));
+  // without a config file of its own dockerd reads /etc/docker/daemon.json
+  // and writes its trust key to /etc/docker/key.json
+  writeFileSync(
+    join(base, 'daemon.json'),
+    `${JSON.stringify({ 'deprecated-key-path': join(base, 'key.json') }, null, 2)}\n`,
+  );
+  dir.startDaemon('dockerd', 'dockerd', [
+    '--containerd',
+    containerd,
+    '--config-file',
+    `${base}/daemon.json`,
+    '--data-root',
+    `${base}/data`,
+    '--exec-root',
+    `${base}/exec`,
+    '--pidfile',
+    `${base}/docker.pid`,
+    '-H',
+    `unix://${base}/docker.sock`,
+    '--bridge',
+    'none',
+    '--iptables=false',
+    '--ip-masq=false',
+    '--storage-driver',
+    'vfs',
+    '--exec-opt',
+    'native.cgroupdriver=cgroupfs',
+    '--cgroup-parent',
+    `/${dir.cgroupParent}`,
+    '--add-runtime',
+    `runc-ts=${runtimes['runc-ts']}`,
+  ]);
+  const env = {
+    ...process.env,
+    DOCKER_HOST: `unix://${base}/docker.sock`,
+    DOCKER_CONFIG: join(base, 'cli'),
+  };
+  waitFor(
+    'dockerd to serve',
+    () => (dir.run('docker', ['version'], { env }).status === 0 ? true : undefined),
+    60_000,
+  );
+  return env;
+}
