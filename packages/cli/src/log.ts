@@ -18,14 +18,17 @@ const UTC_ZONES = new Set(
  * load its time zone database first (~5-10 ms under Bun, on every logged
  * error), and hosts running containers are mostly UTC.
  */
-export function zoneIsUtc(tz: string | undefined, localtimeLink: () => string | undefined): boolean {
+export function zoneIsUtc(
+  tz: string | undefined,
+  localtimeLink: () => string | undefined,
+): boolean {
   const zoneName = (path: string) => path.replace(/^.*\/zoneinfo\//, '');
   if (tz !== undefined) {
     const name = tz.startsWith(':') ? tz.slice(1) : tz;
     return name === '' || name === 'UTC0' || UTC_ZONES.has(zoneName(name));
   }
   const target = localtimeLink();
-  return target !== undefined && target.includes('zoneinfo/') && UTC_ZONES.has(zoneName(target));
+  return target?.includes('zoneinfo/') === true && UTC_ZONES.has(zoneName(target));
 }
 
 let hostUtc: boolean | undefined;
