@@ -24,7 +24,13 @@ import {
 } from './cgroup.js';
 import type { Runtime } from './container.js';
 import { loadBundle, timestamp } from './create.js';
-import { CGROUP_MODES, type CriuOptions, CriuRequest, callCriu } from './criu.js';
+import {
+  CGROUP_MODES,
+  type CriuOptions,
+  CriuRequest,
+  callCriu,
+  missingCriuFeatures,
+} from './criu.js';
 import { ContainerError, describeErrno, describeSystemError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { hostCgroupLayout } from './host.js';
@@ -175,6 +181,21 @@ function externalMounts(
 // external mount named /dev/null, the host's on restore.
 const MASK_SOURCE = '/dev/null';
 
+async function requireFeatures(
+  criuPath: string,
+  wanted: { mem_track?: boolean; lazy_pages?: boolean },
+): Promise<void> {
+  const asked = Object.fromEntries(Object.entries(wanted).filter(([, on]) => on));
+  if (Object.keys(asked).length === 0) return;
+  const missing = await missingCriuFeatures(criuPath, asked);
+  if (missing.length > 0) {
+    throw new ContainerError(
+      'CRIU',
+      `CRIU is missing features on this host: ${missing.join('; ')}`,
+    );
+  }
+}
+
 /** `runc checkpoint`: dumps a running container with CRIU. */
 export async function checkpointContainer(
   runtime: Runtime,
@@ -198,6 +219,8 @@ export async function checkpointContainer(
       ? relative(imagePath, options.parentPath)
       : options.parentPath;
   }
+  const criuPath = options.criuPath ?? 'criu';
+  await requireFeatures(criuPath, { mem_track: options.preDump, lazy_pages: options.lazyPages });
   const imagesFd = openDirectory(imagePath, '--image-path');
   let workFd: number | undefined;
   try {
@@ -254,7 +277,7 @@ export async function checkpointContainer(
       ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
     };
     await callCriu({
-      criuPath: options.criuPath ?? 'criu',
+      criuPath,
       request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
       stdio: ['ignore', 'inherit', 'inherit'],
       logPath: join(workPath, opts.log_file ?? ''),
@@ -299,6 +322,7 @@ export async function restoreContainer(
       `--image-path ${imagePath}: no checkpoint there (inventory.img is missing)`,
     );
   }
+  await requireFeatures(options.criuPath ?? 'criu', { lazy_pages: options.lazyPages });
   const libc = loadLibc();
   if (!options.detach && !options.noSubreaper) {
     const PR_SET_CHILD_SUBREAPER = 36;

@@ -62,6 +62,13 @@ const RPC = protobuf.Root.fromJSON({
         lsm_mount_context: field(63, 'string'),
       },
     },
+    criu_features: {
+      fields: {
+        mem_track: field(1, 'bool'),
+        lazy_pages: field(2, 'bool'),
+        pidfd_store: field(3, 'bool'),
+      },
+    },
     criu_dump_resp: { fields: { restored: field(1, 'bool') } },
     criu_restore_resp: { fields: { pid: field(1, 'int32', 'required') } },
     criu_notify: { fields: { script: field(1, 'string'), pid: field(2, 'int32') } },
@@ -78,6 +85,7 @@ const RPC = protobuf.Root.fromJSON({
         type: field(1, 'uint32', 'required'),
         opts: field(2, 'criu_opts'),
         notify_success: field(3, 'bool'),
+        features: field(5, 'criu_features'),
       },
     },
     criu_resp: {
@@ -88,6 +96,7 @@ const RPC = protobuf.Root.fromJSON({
         restore: field(4, 'criu_restore_resp'),
         notify: field(5, 'criu_notify'),
         cr_errno: field(7, 'int32'),
+        features: field(8, 'criu_features'),
         cr_errmsg: field(9, 'string'),
         version: field(10, 'criu_version'),
       },
@@ -104,6 +113,7 @@ export const CriuRequest = {
   RESTORE: 2,
   PRE_DUMP: 4,
   NOTIFY: 6,
+  FEATURE_CHECK: 9,
   VERSION: 10,
 } as const;
 
@@ -112,6 +122,7 @@ const REQUEST_NAMES: Record<number, string> = {
   2: 'RESTORE',
   4: 'PRE_DUMP',
   6: 'NOTIFY',
+  9: 'FEATURE_CHECK',
   10: 'VERSION',
 };
 
@@ -158,13 +169,21 @@ export interface CriuResponse {
   notify?: { script?: string; pid?: number };
   cr_errno?: number;
   cr_errmsg?: string;
+  features?: CriuFeatures;
   version?: { major_number: number; minor_number: number; sublevel?: number };
+}
+
+export interface CriuFeatures {
+  mem_track?: boolean;
+  lazy_pages?: boolean;
+  pidfd_store?: boolean;
 }
 
 export function encodeRequest(request: {
   type: number;
   opts?: CriuOptions;
   notify_success?: boolean;
+  features?: CriuFeatures;
 }): Uint8Array {
   const problem = RequestType.verify(request);
   if (problem) throw new ContainerError('CRIU', `bad CRIU request: ${problem}`);
@@ -190,7 +209,7 @@ const MAX_MESSAGE = 1 << 20;
 export interface CriuCall {
   /** The criu binary (runc's --criu). */
   criuPath: string;
-  request: { type: number; opts: CriuOptions };
+  request: { type: number; opts?: CriuOptions; features?: CriuFeatures };
   /**
    * CRIU's stdio: inherit_fd names these. images_dir_fd, work_dir_fd and
    * status_fd are fds of this process: CRIU opens them through
@@ -278,4 +297,28 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
     closeSync(ours);
     if (child!.exitCode === null && child!.signalCode === null) await exited;
   }
+}
+
+/**
+ * The features among `wanted` that this CRIU and kernel lack (CRIU's
+ * FEATURE_CHECK), named as runc-ts's messages name them.
+ */
+export async function missingCriuFeatures(
+  criuPath: string,
+  wanted: CriuFeatures,
+): Promise<string[]> {
+  const response = await callCriu({
+    criuPath,
+    request: { type: CriuRequest.FEATURE_CHECK, features: wanted },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    logPath: '(none: a feature check writes no log)',
+  });
+  const names: Record<keyof CriuFeatures, string> = {
+    mem_track: 'memory tracking (soft-dirty pages), which --pre-dump needs',
+    lazy_pages: 'lazy pages (userfaultfd), which --lazy-pages needs',
+    pidfd_store: 'a pidfd store',
+  };
+  return (Object.keys(wanted) as (keyof CriuFeatures)[])
+    .filter((feature) => wanted[feature] && response.features?.[feature] !== true)
+    .map((feature) => names[feature]);
 }
