@@ -73,6 +73,8 @@ void fdpath(char *buf, size_t sz, int fd);
 /* ---- operations: return 0, or -1 after ex_fail ---- */
 int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop);
 int op_open_mount_source(struct ex *ex, const char *path);
+/* After PIVOT_ROOT / MOVE_ROOT: stdio on the host's /dev/null moves to the container's. */
+int reopen_dev_null(struct ex *ex);
 /* Closes what OPEN_MOUNT_SOURCE opened (before PIVOT_ROOT / MOVE_ROOT). */
 void close_mount_sources(struct ex *ex);
 int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,

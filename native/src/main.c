@@ -472,10 +472,10 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return op_symlink(ex, v[0].str, v[1].str);
 	case OP_PIVOT_ROOT:
 		close_mount_sources(ex); /* no host path is mounted after this */
-		return op_pivot_root(ex);
+		return op_pivot_root(ex) < 0 ? -1 : reopen_dev_null(ex);
 	case OP_MOVE_ROOT:
 		close_mount_sources(ex);
-		return op_move_root(ex);
+		return op_move_root(ex) < 0 ? -1 : reopen_dev_null(ex);
 	case OP_MASK:
 		return op_mask(ex, v[0].str);
 	case OP_READONLY:

@@ -42,10 +42,11 @@ export default defineConfig({
   // The executor ships beside the bundle; bin/runc loads the bundle with a
   // code cache (scripts/write-code-cache.cjs).
   onSuccess: 'node scripts/write-code-cache.cjs',
-  noExternal: [/^(?!koffi$|@homebridge\/dbus-native$).*/],
-  // Native addon and D-Bus client: resolved at run time from this package's
-  // dependencies, and required only by the code paths that need them.
-  external: ['koffi', '@homebridge/dbus-native'],
+  noExternal: [/^(?!koffi$|@homebridge\/dbus-native$|protobufjs\/light\.js$).*/],
+  // Native addon, D-Bus client and protobuf (CRIU's RPC): resolved at run
+  // time from this package's dependencies, and required only by the code
+  // paths that need them.
+  external: ['koffi', '@homebridge/dbus-native', 'protobufjs/light.js'],
   // import.meta.url for the packages' createRequire() of those two.
   shims: true,
   esbuildOptions(options) {

@@ -15,10 +15,32 @@ const BPF_PROG_GET_FD_BY_ID = 13;
 
 /** What a backend answers: eventfd works, errors come back as -errno, strerror text. */
 const probe = `
-  const { closeSync } = require('node:fs');
+  const { closeSync, readSync, writeSync } = require('node:fs');
   const libc = loadLibc();
   const fd = libc.eventfd(0, 0o2000000);
   if (fd >= 0) closeSync(fd);
+  // A SOCK_SEQPACKET pair keeps message boundaries (CRIU's RPC relies on it).
+  const pair = Buffer.alloc(8);
+  const paired = libc.socketpair(1, 5 | 0o2000000, 0, pair);
+  const [a, b] = [pair.readInt32LE(0), pair.readInt32LE(4)];
+  writeSync(a, Buffer.from('one'));
+  writeSync(a, Buffer.from('two'));
+  const message = Buffer.alloc(16);
+  const first = message.subarray(0, readSync(b, message)).toString();
+  closeSync(a);
+  closeSync(b);
+  // P_PID of a pid that is not our child: ECHILD.
+  const info = Buffer.alloc(128);
+  const waited = libc.waitid(1, 1, info, 4 | 1);
+  // Without CAP_SYS_ADMIN EPERM, with it ENOENT: a negative errno either way.
+  const mounted = libc.mount('/nonexistent-source', '/nonexistent-target', '', 4096);
+  const unmounted = libc.umount2('/nonexistent-target', 2);
+  const PR_GET_CHILD_SUBREAPER = 37;
+  const reaper = Buffer.alloc(4);
+  const subreaper = libc.prctl(PR_GET_CHILD_SUBREAPER, Number(libc.address(reaper)));
+  const F_DUPFD_CLOEXEC = 1030;
+  const high = libc.fcntl(0, F_DUPFD_CLOEXEC, 200);
+  if (high >= 0) closeSync(high);
   const attr = Buffer.alloc(128);
   attr.writeUInt32LE(0xfffffff0, 0); // a program id that does not exist
   return {
@@ -26,6 +48,12 @@ const probe = `
     bpf: libc.syscallWithBuffer(${SYS_BPF}, ${BPF_PROG_GET_FD_BY_ID}, attr, 128),
     strerror: libc.strerror(2),
     address: libc.address(attr) > 0n,
+    socketpair: [paired, first],
+    waitid: waited,
+    mount: mounted < 0,
+    umount2: unmounted < 0,
+    subreaper: [subreaper, reaper.readInt32LE(0)],
+    duplicatedAbove: high >= 200,
   };
 `;
 
@@ -54,6 +82,12 @@ describe('libc through the FFI', () => {
       eventfd: true,
       strerror: 'No such file or directory',
       address: true,
+      socketpair: [0, 'one'],
+      waitid: -10,
+      mount: true,
+      umount2: true,
+      subreaper: [0, 0],
+      duplicatedAbove: true,
     });
     // ENOENT as root, EPERM without CAP_SYS_ADMIN: a negative errno either way.
     expect([-2, -1]).toContain(result.bpf);

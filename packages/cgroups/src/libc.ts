@@ -1,5 +1,7 @@
-// The few libc calls the cgroup drivers make that Node has no API for:
-// eventfd(2) for OOM notification (v1) and bpf(2) for the v2 device filter.
+// The few libc calls runc-ts makes that Node has no API for: eventfd(2)
+// for OOM notification (v1), bpf(2) for the v2 device filter, and for
+// checkpoint/restore a SOCK_SEQPACKET socketpair(2) to talk to CRIU and
+// waitid(2) to reap the restored init, which CRIU, not Node, made our child.
 // Two foreign-function backends, loaded on first use only: koffi (a native
 // addon) under Node, and Bun's own bun:ffi in the compiled `runc`, which
 // cannot load koffi's addon from inside its single executable.
@@ -14,7 +16,22 @@ export interface Libc {
   strerror(errno: number): string;
   /** The address of a buffer's first byte, for pointers inside another buffer. */
   address(buffer: Buffer): bigint;
+  /** socketpair(2) into `fds` (two int32): 0, or -errno. */
+  socketpair(domain: number, type: number, protocol: number, fds: Buffer): number;
+  /** waitid(2) with `info` a siginfo_t (128 bytes) and no rusage: 0, or -errno. */
+  waitid(idtype: number, id: number, info: Buffer, options: number): number;
+  /** mount(2) without data: 0, or -errno. */
+  mount(source: string, target: string, fstype: string, flags: number): number;
+  /** umount2(2): 0, or -errno. */
+  umount2(target: string, flags: number): number;
+  /** prctl(2) with one argument: the result, or -errno. */
+  prctl(option: number, arg: number): number;
+  /** fcntl(2) with an int argument (F_DUPFD_CLOEXEC...): the result, or -errno. */
+  fcntl(fd: number, command: number, arg: number): number;
 }
+
+/** A C string argument for bun:ffi (koffi converts JS strings itself). */
+const cString = (text: string) => Buffer.from(`${text}\0`);
 
 let loaded: Libc | undefined;
 
@@ -35,6 +52,14 @@ function bindWithKoffi(): Libc {
   const eventfd = libc.func('int eventfd(unsigned int initval, int flags)');
   const syscall = libc.func('long syscall(long number, ...)');
   const strerror = libc.func('const char *strerror(int errnum)');
+  const socketpair = libc.func('int socketpair(int domain, int type, int protocol, void *sv)');
+  const waitid = libc.func('int waitid(int idtype, int id, void *infop, int options)');
+  const mount = libc.func(
+    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, void *data)',
+  );
+  const umount2 = libc.func('int umount2(const char *target, int flags)');
+  const prctl = libc.func('int prctl(int option, unsigned long arg2)');
+  const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
   const negativeErrno = (result: number) => (result < 0 ? -koffi.errno() : result);
   return {
     eventfd: (initval, flags) => negativeErrno(eventfd(initval, flags) as number),
@@ -44,6 +69,15 @@ function bindWithKoffi(): Libc {
       ),
     strerror: (errno) => strerror(errno) as string,
     address: (buffer) => BigInt(koffi.address(buffer) as number | bigint),
+    socketpair: (domain, type, protocol, fds) =>
+      negativeErrno(socketpair(domain, type, protocol, fds) as number),
+    waitid: (idtype, id, info, options) =>
+      negativeErrno(waitid(idtype, id, info, options) as number),
+    mount: (source, target, fstype, flags) =>
+      negativeErrno(mount(source, target, fstype, flags, null) as number),
+    umount2: (target, flags) => negativeErrno(umount2(target, flags) as number),
+    prctl: (option, arg) => negativeErrno(prctl(option, arg) as number),
+    fcntl: (fd, command, arg) => negativeErrno(fcntl(fd, command, arg) as number),
   };
 }
 
@@ -67,6 +101,13 @@ function bindWithBunFfi(): Libc {
     syscall: { args: ['i64', 'i32', 'ptr', 'u32'], returns: 'i64' },
     strerror: { args: ['i32'], returns: 'cstring' },
     __errno_location: { args: [], returns: 'ptr' },
+    socketpair: { args: ['i32', 'i32', 'i32', 'ptr'], returns: 'i32' },
+    waitid: { args: ['i32', 'i32', 'ptr', 'i32'], returns: 'i32' },
+    mount: { args: ['ptr', 'ptr', 'ptr', 'u64', 'ptr'], returns: 'i32' },
+    umount2: { args: ['ptr', 'i32'], returns: 'i32' },
+    prctl: { args: ['i32', 'u64'], returns: 'i32' },
+    // Variadic in C; an int third argument travels in the same register.
+    fcntl: { args: ['i32', 'i32', 'i32'], returns: 'i32' },
   });
   const errno = () => ffi.read.i32(libc.__errno_location!() as number, 0);
   const negativeErrno = (result: number) => (result < 0 ? -errno() : result);
@@ -76,5 +117,16 @@ function bindWithBunFfi(): Libc {
       negativeErrno(Number(libc.syscall!(number, command, buffer, size))),
     strerror: (value) => String(libc.strerror!(value)),
     address: (buffer) => BigInt(ffi.ptr(buffer)),
+    socketpair: (domain, type, protocol, fds) =>
+      negativeErrno(libc.socketpair!(domain, type, protocol, fds) as number),
+    waitid: (idtype, id, info, options) =>
+      negativeErrno(libc.waitid!(idtype, id, info, options) as number),
+    mount: (source, target, fstype, flags) =>
+      negativeErrno(
+        libc.mount!(cString(source), cString(target), cString(fstype), flags, null) as number,
+      ),
+    umount2: (target, flags) => negativeErrno(libc.umount2!(cString(target), flags) as number),
+    prctl: (option, arg) => negativeErrno(libc.prctl!(option, arg) as number),
+    fcntl: (fd, command, arg) => negativeErrno(libc.fcntl!(fd, command, arg) as number),
   };
 }

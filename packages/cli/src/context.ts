@@ -13,6 +13,8 @@ export interface GlobalOptions {
   root: string;
   systemdCgroup: boolean;
   rootless: RootlessMode;
+  /** The criu binary checkpoint and restore run. */
+  criu: string;
 }
 
 /** What a command needs from the CLI around it. */

@@ -18,6 +18,7 @@ interface RawGlobals {
   root: string;
   systemdCgroup?: boolean;
   rootless: string;
+  criu: string;
 }
 
 function validateGlobals(raw: RawGlobals): GlobalOptions {
@@ -38,6 +39,7 @@ function validateGlobals(raw: RawGlobals): GlobalOptions {
     root: raw.root,
     systemdCgroup: raw.systemdCgroup === true,
     rootless: raw.rootless as RootlessMode,
+    criu: raw.criu,
   };
 }
 
@@ -62,6 +64,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   resume: async () => (await import('./commands/cgroups.js')).registerResume,
   events: async () => (await import('./commands/cgroups.js')).registerEvents,
   ps: async () => (await import('./commands/cgroups.js')).registerPs,
+  checkpoint: async () => (await import('./commands/checkpoint.js')).registerCheckpoint,
+  restore: async () => (await import('./commands/checkpoint.js')).registerRestore,
   spec: async () => (await import('./commands/spec.js')).registerSpec,
   features: async () => (await import('./commands/features.js')).registerFeatures,
 };
@@ -99,6 +103,7 @@ export async function buildProgram(
       'root directory for storage of container state (this should be located in tmpfs)',
       defaultStateRoot(),
     )
+    .option('--criu <path>', 'path to the criu binary used for checkpoint and restore', 'criu')
     .option(
       '--systemd-cgroup',
       'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name"',
@@ -151,7 +156,13 @@ function unknownCommand(command: string): UsageError {
   return new UsageError(`No help topic for '${command}'`, 3);
 }
 
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--log', '--log-format', '--root', '--rootless']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set([
+  '--log',
+  '--log-format',
+  '--root',
+  '--rootless',
+  '--criu',
+]);
 
 /** The command word of a command line: the first argument after the global options. */
 function commandWord(argv: readonly string[]): string | undefined {

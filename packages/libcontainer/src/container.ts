@@ -10,6 +10,7 @@ import { constants as osConstants } from 'node:os';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources, Process, State } from '@runc-ts/spec';
 import { cgroupManagerOf, effectiveResources, mergeResources } from './cgroup.js';
+import type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
 import { ContainerError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { validateContainerId } from './id.js';
@@ -280,6 +281,24 @@ export class Runtime {
   async exec(id: string, options: ExecOptions): Promise<number> {
     const { execInContainer } = await import('./exec.js');
     return execInContainer(this, id, options);
+  }
+
+  /**
+   * `runc checkpoint`: dumps the running container with CRIU; unless
+   * `leaveRunning` or `preDump`, the container is then gone, as with runc.
+   */
+  async checkpoint(id: string, options: CheckpointOptions): Promise<void> {
+    const { checkpointContainer } = await import('./checkpoint.js');
+    await checkpointContainer(this, id, options);
+  }
+
+  /**
+   * `runc restore`: a new container `id` from a checkpoint's images and the
+   * bundle; returns 0 with `detach`, else waits and returns its exit status.
+   */
+  async restore(id: string, options: RestoreOptions): Promise<number> {
+    const { restoreContainer } = await import('./checkpoint.js');
+    return restoreContainer(this, id, options);
   }
 
   /** `runc pause`: freezes every process of a running container. */

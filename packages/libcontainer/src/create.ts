@@ -170,7 +170,7 @@ export async function createContainer(
   });
 }
 
-function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {
+export function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {
   const bundle = resolve(bundleDir);
   const configPath = join(bundle, 'config.json');
   let text: string;
@@ -202,7 +202,7 @@ function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: st
 }
 
 /** RFC 3339 in UTC with the fraction trimmed as Go's RFC3339Nano does. */
-function timestamp(date = new Date()): string {
+export function timestamp(date = new Date()): string {
   return date.toISOString().replace(/\.?0+Z$/, 'Z');
 }
 

@@ -38,7 +38,9 @@ export type ContainerErrorCode =
   /** /etc/subuid or /etc/subgid does not grant the user the ranges the config maps. */
   | 'SUBID_MISSING'
   /** The uid/gid maps of the user namespace could not be written. */
-  | 'ID_MAPPING';
+  | 'ID_MAPPING'
+  /** CRIU could not be run, or failed a checkpoint or restore (the message names its log). */
+  | 'CRIU';
 
 /** Errors of @runc-ts/libcontainer; `code` is stable, the message is for people. */
 export class ContainerError extends Error {

@@ -1,6 +1,7 @@
 // @runc-ts/libcontainer: the programmatic API behind the `runc` CLI.
 
 export { type CgroupStats, formatStatsJson } from '@runc-ts/cgroups';
+export type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
 export {
   type ContainerState,
   type ContainerStatus,

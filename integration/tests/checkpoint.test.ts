@@ -1,0 +1,274 @@
+// `runc checkpoint` / `runc restore` with CRIU (scripts/setup-criu provides
+// one that works on this kernel). A container counts into /count of its
+// rootfs; a checkpoint must stop the count where it was, a restore must go
+// on from there (not start again at 0), in the same cgroup-managed way as
+// a created container.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { cgroupDirsNamed } from '../support/cgroups.js';
+import { runcTs } from '../support/runc.js';
+import { leftovers, Sandbox } from '../support/sandbox.js';
+
+const sandbox = new Sandbox();
+afterAll(() => sandbox.cleanup());
+
+const criuCheck = spawnSync('criu', ['check'], { encoding: 'utf8' });
+const noCriu =
+  criuCheck.status === 0
+    ? undefined
+    : `no working criu on PATH (criu check: ${(criuCheck.error?.message ?? criuCheck.stderr).trim().split('\n')[0]}); scripts/setup-criu installs one`;
+
+const memoryTracking = spawnSync('criu', ['check', '--feature', 'mem_dirty_track'], {
+  encoding: 'utf8',
+});
+const noMemoryTracking =
+  memoryTracking.status === 0
+    ? undefined
+    : 'this kernel has no soft-dirty memory tracking (criu check --feature mem_dirty_track fails): pre-dump cannot work, with runc either';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function counter(bundle: string): number {
+  try {
+    return Number(readFileSync(join(bundle, 'rootfs/count'), 'utf8').trim());
+  } catch {
+    return -1;
+  }
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A detached container counting into /count every 50 ms (exits `exitAfter` counts, if given). */
+function countingContainer(label: string, exitAfter?: number) {
+  const bundle = sandbox.bundle((spec) => {
+    spec.root!.readonly = false;
+    const stop = exitAfter === undefined ? '' : `[ $i -ge ${exitAfter} ] && exit 3; `;
+    spec.process!.args = [
+      'sh',
+      '-c',
+      `i=0; while :; do echo $i > /count; ${stop}i=$((i+1)); sleep 0.05; done`,
+    ];
+  });
+  const id = sandbox.id(label);
+  // stdio on /dev/null: CRIU cannot dump a container whose stdio are host
+  // files (as with runc); errors go to a log file instead.
+  const log = join(sandbox.dir, `${id}.log`);
+  const run = spawnSync(
+    runcTs,
+    ['--root', sandbox.root, '--log', log, 'run', '-d', '--bundle', bundle, id],
+    { stdio: 'ignore', timeout: 20_000 },
+  );
+  expect(run.status, existsSync(log) ? readFileSync(log, 'utf8') : '').toBe(0);
+  return { bundle, id };
+}
+
+function expectGone(id: string, bundle: string): void {
+  expect(sandbox.runc(['state', id]).status).toBe(1);
+  expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  expect(cgroupDirsNamed(id)).toEqual([]);
+}
+
+describe('checkpoint and restore (CRIU)', () => {
+  beforeEach((context) => {
+    if (noCriu) context.skip(noCriu);
+  });
+
+  it('checkpoint stops the container where it was; restore -d goes on counting from there', {
+    timeout: 60_000,
+  }, async () => {
+    const { bundle, id } = countingContainer('cr');
+    await waitFor(() => counter(bundle) >= 5, 'the count');
+    const images = join(sandbox.dir, `${id}-images`);
+    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    // As with runc: the checkpointed container is gone, its processes too.
+    expectGone(id, bundle);
+    const at = counter(bundle);
+    await sleep(300);
+    expect(counter(bundle)).toBe(at);
+    expect(readdirSync(images)).toContain('inventory.img');
+
+    const restored = sandbox.runc([
+      'restore',
+      '-d',
+      '--image-path',
+      images,
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(restored, restored.stderr).toMatchObject({ status: 0, stdout: '' });
+    expect(sandbox.state(id)).toMatchObject({ id, status: 'running', bundle });
+    await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
+    // It went on from where it stopped: the first values after the restore follow `at`.
+    expect(counter(bundle)).toBeLessThan(at + 200);
+    // A restored container is a container: exec, ps, its cgroup, delete.
+    const exec = sandbox.runc(['exec', id, 'cat', '/count']);
+    expect(exec.status).toBe(0);
+    expect(Number(exec.stdout)).toBeGreaterThan(at);
+    const pid = sandbox.state(id).pid as number;
+    expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toContain(id);
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    expectGone(id, bundle);
+  });
+
+  it('--leave-running keeps the container running; a restore needs the id free', {
+    timeout: 60_000,
+  }, async () => {
+    const { bundle, id } = countingContainer('lr');
+    await waitFor(() => counter(bundle) >= 3, 'the count');
+    const images = join(sandbox.dir, `${id}-images`);
+    const work = join(sandbox.dir, `${id}-work`);
+    const dumped = sandbox.runc([
+      'checkpoint',
+      '--leave-running',
+      '--image-path',
+      images,
+      '--work-path',
+      work,
+      id,
+    ]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    expect(sandbox.state(id).status).toBe('running');
+    const at = counter(bundle);
+    await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
+    expect(existsSync(join(work, 'dump.log'))).toBe(true);
+    const clash = sandbox.runc(['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
+    expect(clash.status).toBe(1);
+    expect(clash.stderr).toContain('container with given ID already exists');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    expectGone(id, bundle);
+  });
+
+  it('pre-dump, then a dump on top of it, restores', { timeout: 60_000 }, async (context) => {
+    if (noMemoryTracking) context.skip(noMemoryTracking);
+    const { bundle, id } = countingContainer('pd');
+    await waitFor(() => counter(bundle) >= 3, 'the count');
+    const parent = join(sandbox.dir, `${id}-parent`);
+    const images = join(sandbox.dir, `${id}-images`);
+    const pre = sandbox.runc(['checkpoint', '--pre-dump', '--image-path', parent, id]);
+    expect(pre, pre.stderr).toMatchObject({ status: 0 });
+    expect(sandbox.state(id).status).toBe('running');
+    const dumped = sandbox.runc([
+      'checkpoint',
+      '--parent-path',
+      '../' + parent.split('/').pop(),
+      '--image-path',
+      images,
+      id,
+    ]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    expectGone(id, bundle);
+    const at = counter(bundle);
+    const restored = sandbox.runc([
+      'restore',
+      '-d',
+      '--image-path',
+      images,
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(restored, restored.stderr).toMatchObject({ status: 0 });
+    await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    expectGone(id, bundle);
+  });
+
+  it('pre-dump without memory tracking fails as runc does, the container untouched', {
+    timeout: 60_000,
+  }, async (context) => {
+    if (!noMemoryTracking) context.skip('this kernel tracks memory: pre-dump works (tested above)');
+    const { bundle, id } = countingContainer('nopd');
+    const pre = sandbox.runc([
+      'checkpoint',
+      '--pre-dump',
+      '--image-path',
+      join(sandbox.dir, id),
+      id,
+    ]);
+    expect(pre.status).toBe(1);
+    expect(pre.stderr).toContain(
+      'CRIU is missing features on this host: memory tracking (soft-dirty pages), which --pre-dump needs',
+    );
+    expect(sandbox.state(id).status).toBe('running');
+    const at = counter(bundle);
+    await waitFor(() => counter(bundle) > at, 'the count to go on');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+  });
+
+  it('restore in the foreground waits for the process and exits with its status', {
+    timeout: 60_000,
+  }, async () => {
+    const { bundle, id } = countingContainer('fg', 60);
+    await waitFor(() => counter(bundle) >= 5, 'the count');
+    const images = join(sandbox.dir, `${id}-images`);
+    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const restored = sandbox.runc(['restore', '--image-path', images, '--bundle', bundle, id], {
+      timeout: 30_000,
+    });
+    expect(restored, restored.stderr).toMatchObject({ status: 3 });
+    expect(counter(bundle)).toBe(60);
+    expectGone(id, bundle);
+  });
+
+  it('a failing checkpoint leaves the container running and names CRIU’s log', {
+    timeout: 60_000,
+  }, async () => {
+    const { bundle, id } = countingContainer('fail');
+    const images = join(sandbox.dir, `${id}-images`);
+    // Nothing listens there: CRIU cannot send the pages.
+    const failed = sandbox.runc([
+      'checkpoint',
+      '--page-server',
+      '127.0.0.1:1',
+      '--image-path',
+      images,
+      id,
+    ]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('criu failed: type DUMP');
+    expect(failed.stderr).toContain(`log file: ${images}/dump.log`);
+    expect(sandbox.state(id).status).toBe('running');
+    const at = counter(bundle);
+    await waitFor(() => counter(bundle) > at, 'the count to go on');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+  });
+
+  it('bad options are refused naming the flag, and a failed restore leaves nothing', {
+    timeout: 60_000,
+  }, async () => {
+    const { bundle, id } = countingContainer('bad');
+    const mode = sandbox.runc(['checkpoint', '--manage-cgroups-mode', 'bogus', id]);
+    expect(mode.status).toBe(1);
+    expect(mode.stderr).toContain('--manage-cgroups-mode: invalid value \\"bogus\\"');
+    const ns = sandbox.runc(['checkpoint', '--empty-ns', 'pid', id]);
+    expect(ns.stderr).toContain('--empty-ns: \\"pid\\" cannot be left empty');
+    expect(sandbox.state(id).status).toBe('running');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+
+    const other = sandbox.id('none');
+    const missing = join(sandbox.dir, 'no-images');
+    const restore = sandbox.runc([
+      'restore',
+      '-d',
+      '--image-path',
+      missing,
+      '--bundle',
+      bundle,
+      other,
+    ]);
+    expect(restore.status).toBe(1);
+    expect(restore.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
+    expectGone(other, bundle);
+  });
+});

@@ -1,0 +1,550 @@
+// `runc checkpoint` and `runc restore`, through CRIU's RPC (criu.ts).
+// Loaded only by those two commands: protobuf and CRIU stay out of the rest.
+import {
+  closeSync,
+  existsSync,
+  constants as fsConstants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { type CgroupManager, loadLibc } from '@runc-ts/cgroups';
+import type { Mount, Spec } from '@runc-ts/spec';
+import {
+  applyCgroup,
+  createCgroupManager,
+  effectiveResources,
+  setContainerResources,
+} from './cgroup.js';
+import type { Runtime } from './container.js';
+import { loadBundle, timestamp } from './create.js';
+import {
+  CGROUP_MODES,
+  type CriuOptions,
+  CriuRequest,
+  callCriu,
+  missingCriuFeatures,
+} from './criu.js';
+import { ContainerError, describeErrno, describeSystemError } from './errors.js';
+import { runHooks } from './hooks.js';
+import { hostCgroupLayout } from './host.js';
+import { validateContainerId } from './id.js';
+import { isProcessAlive, readProcessStat } from './proc.js';
+import { destroyQuietly, killAndReap, writePidFile } from './process-control.js';
+import type { StoredState } from './state-store.js';
+
+export interface CheckpointOptions {
+  /** The criu binary; `criu` on PATH by default. */
+  criuPath?: string;
+  /** Where the images go (default: ./checkpoint). */
+  imagePath?: string;
+  /** Where CRIU's log and work files go (default: the image path). */
+  workPath?: string;
+  /** The images of an earlier pre-dump (relative to the image path, or absolute). */
+  parentPath?: string;
+  leaveRunning?: boolean;
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  lazyPages?: boolean;
+  /** An fd of this process CRIU writes \0 to once lazy pages are served. */
+  statusFd?: number;
+  /** ADDRESS:PORT of a page server. */
+  pageServer?: string;
+  fileLocks?: boolean;
+  /** Dump memory only, leaving the container running. */
+  preDump?: boolean;
+  manageCgroupsMode?: string;
+  /** Namespaces CRIU creates empty instead of restoring (`network`). */
+  emptyNs?: string[];
+  autoDedup?: boolean;
+}
+
+export interface RestoreOptions {
+  criuPath?: string;
+  bundle: string;
+  imagePath?: string;
+  workPath?: string;
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  fileLocks?: boolean;
+  manageCgroupsMode?: string;
+  emptyNs?: string[];
+  autoDedup?: boolean;
+  lazyPages?: boolean;
+  detach?: boolean;
+  pidFile?: string;
+  noSubreaper?: boolean;
+  noPivot?: boolean;
+  consoleSocket?: string;
+  lsmProfile?: string;
+  lsmMountContext?: string;
+}
+
+const CLONE_NEWNET = 0x40000000;
+const DESCRIPTORS = 'descriptors.json';
+
+function cgroupsMode(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const mode = CGROUP_MODES[value];
+  if (mode === undefined) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      `--manage-cgroups-mode: invalid value ${JSON.stringify(value)} (use soft, full, strict or ignore)`,
+    );
+  }
+  return mode;
+}
+
+function emptyNamespaces(values: string[] | undefined): number | undefined {
+  if (!values?.length) return undefined;
+  let flags = 0;
+  for (const value of values) {
+    if (value !== 'network') {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        `--empty-ns: ${JSON.stringify(value)} cannot be left empty (only "network" can)`,
+      );
+    }
+    flags |= CLONE_NEWNET;
+  }
+  return flags;
+}
+
+function pageServer(value: string | undefined): CriuOptions['ps'] {
+  if (value === undefined) return undefined;
+  const match = /^(.*):(\d+)$/.exec(value);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match?.[1] || port < 1 || port > 65535) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      `--page-server: ${JSON.stringify(value)} is not ADDRESS:PORT`,
+    );
+  }
+  return { address: match[1], port };
+}
+
+function openDirectory(path: string, what: string): number {
+  try {
+    mkdirSync(path, { recursive: true, mode: 0o700 });
+    return openSync(path, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  } catch (error) {
+    throw new ContainerError('OPTION_INVALID', `${what} ${path}: ${describeSystemError(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+const isBind = (mount: Mount) =>
+  mount.type === 'bind' || (mount.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+
+/**
+ * The container's mounts whose source is outside it, which CRIU must be told
+ * about: bind mounts of the config and the cgroup directories bound from the
+ * host, by their path in the container (the name in the images) and their
+ * host source (where restore finds them).
+ */
+function externalMounts(
+  spec: Spec,
+  cgroupPaths: Record<string, string> | undefined,
+): { dest: string; source: string }[] {
+  const external: { dest: string; source: string }[] = [];
+  const hasCgroupNs = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'cgroup');
+  for (const mount of spec.mounts ?? []) {
+    if (isBind(mount)) {
+      external.push({ dest: mount.destination, source: mount.source ?? '' });
+    } else if (mount.type === 'cgroup' && !hasCgroupNs && cgroupPaths) {
+      const layout = hostCgroupLayout();
+      if (layout.v2) {
+        if (cgroupPaths['']) external.push({ dest: mount.destination, source: cgroupPaths[''] });
+        continue;
+      }
+      for (const hierarchy of layout.v1Hierarchies) {
+        const dir = hierarchy.startsWith('name=') ? hierarchy.slice('name='.length) : hierarchy;
+        const key = hierarchy.startsWith('name=') ? hierarchy : (hierarchy.split(',')[0] ?? '');
+        const own = cgroupPaths[key];
+        if (own) external.push({ dest: `${mount.destination}/${dir}`, source: own });
+      }
+    }
+  }
+  return external;
+}
+
+// Masked files have the container's /dev/null bound over them: one
+// external mount named /dev/null, the host's on restore.
+const MASK_SOURCE = '/dev/null';
+
+async function requireFeatures(
+  criuPath: string,
+  wanted: { mem_track?: boolean; lazy_pages?: boolean },
+): Promise<void> {
+  const asked = Object.fromEntries(Object.entries(wanted).filter(([, on]) => on));
+  if (Object.keys(asked).length === 0) return;
+  const missing = await missingCriuFeatures(criuPath, asked);
+  if (missing.length > 0) {
+    throw new ContainerError(
+      'CRIU',
+      `CRIU is missing features on this host: ${missing.join('; ')}`,
+    );
+  }
+}
+
+/** `runc checkpoint`: dumps a running container with CRIU. */
+export async function checkpointContainer(
+  runtime: Runtime,
+  id: string,
+  options: CheckpointOptions,
+): Promise<void> {
+  validateContainerId(id);
+  const stored = runtime.store.read(id);
+  const status = runtime.status(stored);
+  if (status !== 'running' && status !== 'paused') {
+    throw new ContainerError('BAD_STATUS', 'container not running');
+  }
+  const imagePath = resolve(options.imagePath ?? 'checkpoint');
+  const workPath = options.workPath ? resolve(options.workPath) : imagePath;
+  const mode = cgroupsMode(options.manageCgroupsMode);
+  const emptyNs = emptyNamespaces(options.emptyNs);
+  const ps = pageServer(options.pageServer);
+  let parentImage: string | undefined;
+  if (options.parentPath) {
+    parentImage = isAbsolute(options.parentPath)
+      ? relative(imagePath, options.parentPath)
+      : options.parentPath;
+  }
+  const criuPath = options.criuPath ?? 'criu';
+  await requireFeatures(criuPath, { mem_track: options.preDump, lazy_pages: options.lazyPages });
+  const imagesFd = openDirectory(imagePath, '--image-path');
+  let workFd: number | undefined;
+  try {
+    workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
+    // What the init's stdio was: restore reconnects pipes to its own stdio.
+    const descriptors = [0, 1, 2].map((fd) => {
+      try {
+        return readlinkSync(`/proc/${stored.pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    writeFileSync(join(imagePath, DESCRIPTORS), JSON.stringify(descriptors));
+    const inRoot = (path: string) => `/proc/${stored.pid}/root${path}`;
+    const opts: CriuOptions = {
+      images_dir_fd: imagesFd,
+      pid: stored.pid,
+      log_level: 4,
+      log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
+      root: stored.rootfs,
+      manage_cgroups: true,
+      notify_scripts: true,
+      orphan_pts_master: true,
+      ext_mnt: [
+        ...externalMounts(stored.config, stored.cgroup?.paths).map(({ dest }) => ({
+          key: dest,
+          val: dest,
+        })),
+        ...(stored.config.linux?.maskedPaths ?? [])
+          .filter((path) => {
+            try {
+              return !statSync(inRoot(path)).isDirectory();
+            } catch {
+              return false;
+            }
+          })
+          .map((path) => ({ key: path, val: MASK_SOURCE })),
+      ],
+      ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+      ...(options.statusFd !== undefined && options.statusFd >= 0
+        ? { status_fd: options.statusFd }
+        : {}),
+      ...(options.leaveRunning || options.preDump ? { leave_running: true } : {}),
+      ...(options.preDump ? { track_mem: true } : {}),
+      ...(options.tcpEstablished ? { tcp_established: true } : {}),
+      ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
+      ...(options.shellJob ? { shell_job: true } : {}),
+      ...(options.fileLocks ? { file_locks: true } : {}),
+      ...(options.autoDedup ? { auto_dedup: true } : {}),
+      ...(options.lazyPages ? { lazy_pages: true } : {}),
+      ...(parentImage ? { parent_img: parentImage } : {}),
+      ...(ps ? { ps } : {}),
+      ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
+      ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+    };
+    await callCriu({
+      criuPath,
+      request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
+      stdio: ['ignore', 'inherit', 'inherit'],
+      logPath: join(workPath, opts.log_file ?? ''),
+    });
+  } finally {
+    closeSync(imagesFd);
+    if (workFd !== undefined) closeSync(workFd);
+  }
+  // Dumped and stopped: the container is gone, as with runc.
+  if (!options.leaveRunning && !options.preDump) {
+    await runtime.delete(id, { force: true });
+  }
+}
+
+/** `runc restore`: a new container from a checkpoint's images. */
+export async function restoreContainer(
+  runtime: Runtime,
+  id: string,
+  options: RestoreOptions,
+): Promise<number> {
+  validateContainerId(id);
+  if (options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      '--console-socket: restoring a container with a terminal is not supported by runc-ts yet',
+    );
+  }
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  if (spec.process?.terminal) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'process.terminal: restoring a container with a terminal is not supported by runc-ts yet',
+    );
+  }
+  const imagePath = resolve(options.imagePath ?? 'checkpoint');
+  const workPath = options.workPath ? resolve(options.workPath) : imagePath;
+  const mode = cgroupsMode(options.manageCgroupsMode);
+  const emptyNs = emptyNamespaces(options.emptyNs);
+  if (!existsSync(join(imagePath, 'inventory.img'))) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      `--image-path ${imagePath}: no checkpoint there (inventory.img is missing)`,
+    );
+  }
+  await requireFeatures(options.criuPath ?? 'criu', { lazy_pages: options.lazyPages });
+  const libc = loadLibc();
+  if (!options.detach && !options.noSubreaper) {
+    const PR_SET_CHILD_SUBREAPER = 36;
+    const result = libc.prctl(PR_SET_CHILD_SUBREAPER, 1);
+    if (result < 0) {
+      throw new ContainerError('CRIU', `cannot become a subreaper: ${describeErrno(-result)}`);
+    }
+  }
+  return runtime.store
+    .withLockAsync(id, async () => {
+      runtime.store.createContainerDir(id);
+      const stored: StoredState = {
+        id,
+        pid: 0,
+        pidStartTime: '',
+        bundle,
+        rootfs,
+        created: timestamp(),
+        owner: '',
+        config: spec,
+      };
+      let cgroup: CgroupManager | undefined;
+      let restoredPid = 0;
+      // CRIU wants the container's root to be a mount point of its own.
+      const criuRoot = join(runtime.store.dir(id), 'criu-root');
+      let rootMounted = false;
+      const imagesFd = openDirectory(imagePath, '--image-path');
+      let workFd: number | undefined;
+      try {
+        workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
+        cgroup = createCgroupManager(id, spec, {
+          systemd: runtime.options.systemdCgroup === true,
+          rootless: runtime.options.rootlessCgroups === true,
+        });
+        const containerCgroup = cgroup;
+        mkdirSync(criuRoot, { mode: 0o755 });
+        const MS_BIND = 4096;
+        const MS_REC = 16384;
+        const mounted = libc.mount(rootfs, criuRoot, '', MS_BIND | MS_REC);
+        if (mounted < 0) {
+          throw new ContainerError(
+            'CRIU',
+            `cannot bind ${rootfs} to ${criuRoot}: ${describeErrno(-mounted)}`,
+          );
+        }
+        rootMounted = true;
+        const extraFds = [imagesFd, ...(workFd !== undefined ? [workFd] : [])];
+        // Pipes the dumped init had as stdio become ours.
+        const inheritFd: { key: string; fd: number }[] = [];
+        const descriptors = readDescriptors(imagePath);
+        descriptors.forEach((link, fd) => {
+          if (!link.startsWith('pipe:')) return;
+          extraFds.push(fd);
+          inheritFd.push({ key: link, fd: 3 + extraFds.length });
+        });
+        const opts: CriuOptions = {
+          images_dir_fd: imagesFd,
+          log_level: 4,
+          log_file: 'restore.log',
+          root: criuRoot,
+          manage_cgroups: true,
+          notify_scripts: true,
+          rst_sibling: true,
+          ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+          ...(inheritFd.length > 0 ? { inherit_fd: inheritFd } : {}),
+          ...(options.tcpEstablished ? { tcp_established: true } : {}),
+          ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
+          ...(options.shellJob ? { shell_job: true } : {}),
+          ...(options.fileLocks ? { file_locks: true } : {}),
+          ...(options.autoDedup ? { auto_dedup: true } : {}),
+          ...(options.lazyPages ? { lazy_pages: true } : {}),
+          ...(options.lsmProfile ? { lsm_profile: options.lsmProfile } : {}),
+          ...(options.lsmMountContext ? { lsm_mount_context: options.lsmMountContext } : {}),
+          ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
+          ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+        };
+        const response = await callCriu({
+          criuPath: options.criuPath ?? 'criu',
+          request: { type: CriuRequest.RESTORE, opts },
+          stdio: ['inherit', 'inherit', 'inherit'],
+          logPath: join(workPath, 'restore.log'),
+          onStart: async (criuPid) => {
+            // The restored processes are CRIU's children: they start in its cgroup.
+            await applyCgroup(containerCgroup, criuPid);
+            await setContainerResources(
+              containerCgroup,
+              effectiveResources(spec),
+              runtime.options.rootlessCgroups === true,
+            );
+            stored.cgroup = containerCgroup.state();
+            const paths = stored.cgroup.paths;
+            // The directories the dump bound from the old cgroup are this one's now.
+            opts.ext_mnt = [
+              ...externalMounts(spec, paths).map(({ dest, source }) => ({
+                key: dest,
+                val: hostPath(bundle, source),
+              })),
+              { key: MASK_SOURCE, val: MASK_SOURCE },
+            ];
+            const v1 = Object.entries(paths).filter(([controller]) => controller !== '');
+            opts.cg_root = v1.length
+              ? v1.map(([controller, path]) => ({
+                  ctrl: controller,
+                  path: path.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') || '/',
+                }))
+              : paths['']
+                ? [{ path: paths[''].replace(/^\/sys\/fs\/cgroup/, '') || '/' }]
+                : [];
+          },
+          onNotify: (script, pid) => {
+            if (script === 'setup-namespaces') {
+              stored.pid = pid;
+              const state = runtime.ociState(stored, 'creating');
+              runHooks('prestart', spec.hooks?.prestart, state);
+              runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            } else if (script === 'post-restore') {
+              restoredPid = pid;
+              stored.pid = pid;
+              stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+              runtime.store.write(stored);
+              if (options.pidFile) writePidFile(options.pidFile, pid);
+            }
+          },
+        });
+        if (!restoredPid && response.restore) {
+          restoredPid = response.restore.pid;
+          stored.pid = restoredPid;
+          stored.pidStartTime = readProcessStat(restoredPid)?.startTime ?? '';
+          runtime.store.write(stored);
+          if (options.pidFile) writePidFile(options.pidFile, restoredPid);
+        }
+      } catch (error) {
+        if (restoredPid > 0) killAndReap(restoredPid);
+        await destroyQuietly(cgroup);
+        if (rootMounted) unmountQuietly(criuRoot);
+        runtime.store.removeContainerDir(id);
+        throw error;
+      } finally {
+        closeSync(imagesFd);
+        if (workFd !== undefined) closeSync(workFd);
+      }
+      if (rootMounted) unmountQuietly(criuRoot);
+      try {
+        runHooks('poststart', spec.hooks?.poststart, runtime.ociState(stored, 'running'));
+      } catch (error) {
+        process.emitWarning((error as Error).message);
+      }
+      return restoredPid;
+    })
+    .then(async (pid) => {
+      if (options.detach) return 0;
+      const code = await waitForRestored(pid);
+      await runtime.delete(id, { force: true });
+      return code;
+    });
+}
+
+function readDescriptors(imagePath: string): string[] {
+  try {
+    const parsed = JSON.parse(readFileSync(join(imagePath, DESCRIPTORS), 'utf8')) as unknown;
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A bind source as the config names it: relative ones are relative to the bundle. */
+function hostPath(bundle: string, source: string): string {
+  const path = isAbsolute(source) ? source : join(bundle, source);
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function unmountQuietly(target: string): void {
+  const MNT_DETACH = 2;
+  loadLibc().umount2(target, MNT_DETACH);
+  try {
+    rmdirSync(target);
+  } catch {
+    // Still busy: removed with the container's directory.
+  }
+}
+
+/**
+ * Waits for the restored init (our child: CRIU restored it as its sibling),
+ * forwarding signals to it; returns its status as runc does (128 + signal).
+ */
+async function waitForRestored(pid: number): Promise<number> {
+  const libc = loadLibc();
+  const P_PID = 1;
+  const WEXITED = 4;
+  const WNOHANG = 1;
+  const CLD_EXITED = 1;
+  const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+  const forward = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  for (const signal of forwarded) process.on(signal, forward);
+  try {
+    const info = Buffer.alloc(128);
+    for (;;) {
+      info.fill(0);
+      const result = libc.waitid(P_PID, pid, info, WEXITED | WNOHANG);
+      if (result < 0) {
+        // Not our child after all (a subreaper elsewhere reaped it): poll.
+        if (!isProcessAlive(pid)) return 0;
+      } else if (info.readInt32LE(16) === pid) {
+        // siginfo_t: si_code at 8; for SIGCHLD si_pid at 16, si_status at 24.
+        const code = info.readInt32LE(8);
+        const status = info.readInt32LE(24);
+        return code === CLD_EXITED ? status : 128 + status;
+      }
+      await new Promise((resolveTimer) => setTimeout(resolveTimer, 10));
+    }
+  } finally {
+    for (const signal of forwarded) process.off(signal, forward);
+  }
+}
