@@ -65,6 +65,12 @@ int cpath_parent(struct ex *ex, const char *path, int create, char *basebuf, siz
 /* Opens path (O_PATH), creating missing parents (0755) and an empty regular
  * file (mode) when it does not exist; dangling symlinks are followed in root. */
 int cpath_create_file(struct ex *ex, const char *path, mode_t mode);
+/* ---- private procfs (procfs.c) ---- */
+/* A procfs root no one else can mount over (see procfs.c), O_CLOEXEC. */
+int procfs_handle(void);
+/* Opens <procfs>/rel beneath procfs_handle() without crossing a mount or
+ * following a magic link; the file is checked to be on that procfs. */
+int procfs_open(const char *rel, int flags);
 /* "/proc/self/fd/N" for fd. */
 void fdpath(char *buf, size_t sz, int fd);
 

@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -25,75 +23,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 
-static int check_proc(int fd)
-{
-	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0)
-		return -1;
-	if (sf.f_type != PROC_SUPER_MAGIC) {
-		errno = EXDEV;
-		return -1;
-	}
-	return 0;
-}
-
-/* Opens /proc/<rel> of the process' current root, without leaving /proc and
- * without magic links, and checks that the file is on procfs (EXDEV if not). */
-static int proc_open(const char *rel, int flags)
-{
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -1;
-	struct open_how how;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int proc = (int)syscall(SYS_openat2, root, "/proc", &how, sizeof(how));
-	int e = errno;
-	close(root);
-	if (proc < 0) {
-		errno = e;
-		return -1;
-	}
-	if (check_proc(proc) < 0) {
-		e = errno;
-		close(proc);
-		errno = e;
-		return -1;
-	}
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	int fd = (int)syscall(SYS_openat2, proc, rel, &how, sizeof(how));
-	e = errno;
-	close(proc);
-	if (fd < 0) {
-		errno = e;
-		return -1;
-	}
-	if (check_proc(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* One write(2) of the whole value (procfs files want a single write). */
 static int proc_write(const char *rel, const char *value)
 {
-	int fd = proc_open(rel, O_WRONLY);
+	int fd = procfs_open(rel, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	size_t n = strlen(value);
@@ -180,7 +117,7 @@ int op_selinux_label(struct ex *ex, const char *label)
 
 int read_cap_last_cap(void)
 {
-	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY);
+	int fd = procfs_open("sys/kernel/cap_last_cap", O_RDONLY);
 	if (fd < 0)
 		return -1;
 	char buf[32];
