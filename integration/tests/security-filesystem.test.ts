@@ -3,7 +3,7 @@
 // paths routed through the container's /proc or an image symlink
 // (CVE-2025-31133), and the terminal's /dev/console (CVE-2025-52565).
 import { spawnSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, Sandbox } from '../support/sandbox.js';
@@ -54,6 +54,95 @@ describe('procfs writes (CVE-2025-52881 class)', () => {
     } finally {
       expect(sandbox.runc(['delete', '-f', id]).status).toBe(0);
     }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
+
+describe('masks, read-only paths and mount targets (CVE-2025-31133 class)', () => {
+  it('a mount destination that an image symlink routes into /proc is refused', () => {
+    const source = join(sandbox.dir, 'pattern');
+    writeFileSync(source, '|/tmp/x\n');
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['cat', '/proc/sys/kernel/core_pattern'];
+      // "/data/core_pattern" is not inside /proc by its text
+      spec.mounts!.push({
+        destination: '/data/core_pattern',
+        type: 'bind',
+        source,
+        options: ['bind'],
+      });
+    });
+    symlinkSync('/proc/sys/kernel', join(bundle, 'rootfs/data'));
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('toproc')]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('mount /data/core_pattern (');
+    expect(result.stderr).toContain('cannot be mounted because it resolves to a path inside /proc');
+    expect(sandbox.runc(['list', '-q']).stdout).toBe('');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('a masked path that the image made a symlink is not followed', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['cat', '/etc/group'];
+      spec.linux!.maskedPaths = ['/etc/masked'];
+    });
+    // The mask would land on /etc/group
+    symlinkSync('/etc/group', join(bundle, 'rootfs/etc/masked'));
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('masklink')]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('/etc/masked (a symbolic link in the rootfs');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('read-only paths and masks do not go through the container\'s /proc', () => {
+    // Without a /proc mount, the image's /proc/self/fd/N are whatever the
+    // image planted: symlinks to /victim. A mount through the string
+    // "/proc/self/fd/N" would protect /victim instead of /ro and /masked.
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'touch /ro/x 2>/dev/null && echo ro-writable; ls /masked | wc -l; ' +
+          'touch /victim/y && echo victim-writable',
+      ];
+      spec.mounts = spec.mounts!.filter((mount) => mount.destination !== '/proc');
+      spec.root!.readonly = false;
+      spec.linux!.readonlyPaths = ['/ro'];
+      spec.linux!.maskedPaths = ['/masked'];
+    });
+    const rootfs = join(bundle, 'rootfs');
+    for (const dir of ['ro', 'victim', 'masked']) mkdirSync(join(rootfs, dir));
+    writeFileSync(join(rootfs, 'masked/secret'), 'secret');
+    mkdirSync(join(rootfs, 'proc/self/fd'), { recursive: true });
+    for (let fd = 0; fd < 128; fd++) symlinkSync('/victim', join(rootfs, `proc/self/fd/${fd}`));
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('fdstrings')]);
+    expect(result).toMatchObject({ status: 0, stdout: '0\nvictim-writable\n', stderr: '' });
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('read-only paths are read-only mounts; masks hide files and directories', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'echo x > /ro/file; grep " /ro " /proc/self/mountinfo | grep -c " ro,"; ' +
+          'cat /masked-file | wc -c; ls /masked-dir | wc -l; echo y > /masked-dir/z',
+      ];
+      spec.root!.readonly = false;
+      spec.linux!.readonlyPaths = ['/ro'];
+      spec.linux!.maskedPaths = ['/masked-file', '/masked-dir'];
+    });
+    const rootfs = join(bundle, 'rootfs');
+    mkdirSync(join(rootfs, 'ro'));
+    mkdirSync(join(rootfs, 'masked-dir'));
+    writeFileSync(join(rootfs, 'masked-dir/secret'), 'secret');
+    writeFileSync(join(rootfs, 'masked-file'), 'secret');
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('ro')]);
+    expect(result.stdout).toBe('1\n0\n0\n');
+    expect(result.stderr).toMatch(/\/ro\/file: Read-only file system[\s\S]*\/masked-dir\/z: Read-only/);
+    expect(readFileSync(join(rootfs, 'masked-file'), 'utf8')).toBe('secret');
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });

@@ -92,8 +92,10 @@ int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
-/* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says. */
-int mount_target_open(struct ex *ex, const char *dest, uint64_t create);
+/* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says
+ * and refusing one that resolves into /proc; on failure records it (detail
+ * "<dest> (<what>)") and returns -1. */
+int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const char *what);
 
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops
