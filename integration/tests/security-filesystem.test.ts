@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { referenceRunc } from '../support/runc.js';
 import { leftovers, Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
@@ -96,7 +97,7 @@ describe('masks, read-only paths and mount targets (CVE-2025-31133 class)', () =
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 
-  it('read-only paths and masks do not go through the container\'s /proc', () => {
+  it("read-only paths and masks do not go through the container's /proc", () => {
     // Without a /proc mount, the image's /proc/self/fd/N are whatever the
     // image planted: symlinks to /victim. A mount through the string
     // "/proc/self/fd/N" would protect /victim instead of /ro and /masked.
@@ -141,8 +142,66 @@ describe('masks, read-only paths and mount targets (CVE-2025-31133 class)', () =
     writeFileSync(join(rootfs, 'masked-file'), 'secret');
     const result = sandbox.runc(['run', '-b', bundle, sandbox.id('ro')]);
     expect(result.stdout).toBe('1\n0\n0\n');
-    expect(result.stderr).toMatch(/\/ro\/file: Read-only file system[\s\S]*\/masked-dir\/z: Read-only/);
+    expect(result.stderr).toMatch(
+      /\/ro\/file: Read-only file system[\s\S]*\/masked-dir\/z: Read-only/,
+    );
     expect(readFileSync(join(rootfs, 'masked-file'), 'utf8')).toBe('secret');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
+
+describe('/dev/console of a terminal container (CVE-2025-52565 class)', () => {
+  const probe = 'tty; stat -c "%t:%T %F" /dev/console $(tty)';
+
+  it("is the process' pty, as with runc", () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.terminal = true;
+      spec.process!.args = ['sh', '-c', probe];
+    });
+    const ours = sandbox.runc(['run', '-b', bundle, sandbox.id('console')]);
+    expect(ours).toMatchObject({ status: 0, stderr: '' });
+    const lines = ours.stdout.replace(/\r/g, '').split('\n');
+    // /dev/pts/0, then /dev/console and the pty: one character device
+    expect(lines[0]).toBe('/dev/pts/0');
+    expect(lines[1]).toMatch(/^88:0 character special file$/);
+    expect(lines[2]).toBe(lines[1]);
+    // runc wants a terminal on its own stdin: give it one with script(1)
+    const reference = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${referenceRunc} --root ${sandbox.dir}/ref run -b ${bundle} ${sandbox.id('ref')}`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 },
+    );
+    if (reference.error || reference.status !== 0) {
+      console.log(`reference runc not compared: ${reference.error ?? reference.stderr}`);
+    } else {
+      // script echoes the NUL it sends as ^@
+      expect(reference.stdout.replace(/\r|\0|^\^@/g, '')).toBe(ours.stdout.replace(/\r/g, ''));
+    }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('is not mounted through a /dev/console symlink planted in the image', () => {
+    // No /dev tmpfs: the image's own /dev, where it left a symlink.
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.terminal = true;
+      spec.process!.args = ['cat', '/etc/group'];
+      spec.mounts = spec.mounts!.filter((mount) => mount.destination !== '/dev');
+    });
+    const rootfs = join(bundle, 'rootfs');
+    mkdirSync(join(rootfs, 'dev'), { recursive: true });
+    symlinkSync('/etc/group', join(rootfs, 'dev/console'));
+    const before = readFileSync(join(rootfs, 'etc/group'), 'utf8');
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('consolelink')]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      'mount console /dev/console (a symbolic link in the rootfs: refusing to mount the console through it)',
+    );
+    expect(readFileSync(join(rootfs, 'etc/group'), 'utf8')).toBe(before);
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });

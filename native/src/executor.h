@@ -92,6 +92,10 @@ int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
+/* 0 when fd is a pty slave of a devpts instance; -1 with errno otherwise. */
+int check_pty_slave(int fd);
+/* Bind-mounts the pty on fd 0 (after CONSOLE) onto /dev/console. */
+int op_mount_console(struct ex *ex);
 /* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says
  * and refusing one that resolves into /proc; on failure records it (detail
  * "<dest> (<what>)") and returns -1. */

@@ -600,6 +600,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	}
 	case OP_SET_DUMPABLE:
 		return set_dumpable(ex);
+	case OP_MOUNT_CONSOLE:
+		return op_mount_console(ex);
 	case OP_READY:
 		if (ex->sock < 0)
 			return ex_fail(ex, EBADF, "socket already closed");

@@ -654,3 +654,74 @@ int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const ch
 		return fail_target(ex, into_proc, dest, what);
 	return fd;
 }
+
+#ifndef DEVPTS_SUPER_MAGIC
+#define DEVPTS_SUPER_MAGIC 0x1cd1
+#endif
+/* Unix98 pty slaves: majors 136 to 143 */
+#define PTY_SLAVE_MAJOR_FIRST 136
+#define PTY_SLAVE_MAJOR_LAST 143
+
+int check_pty_slave(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+		return -1;
+	if (sf.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) ||
+	    major(st.st_rdev) < PTY_SLAVE_MAJOR_FIRST || major(st.st_rdev) > PTY_SLAVE_MAJOR_LAST) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return 0;
+}
+
+/* The /dev/console mount point (CVE-2025-52565 class): a regular file we
+ * create in the resolved /dev (O_EXCL|O_NOFOLLOW), or what is there
+ * already if that is a regular file or a device node (bound over, they
+ * redirect nothing); a symlink, directory or anything else is refused. */
+static int console_target(struct ex *ex)
+{
+	char base[NAME_MAX + 1];
+	int dev = cpath_parent(ex, "/dev/console", 1, base, sizeof(base));
+	if (dev < 0)
+		return -1;
+	int fd = openat(dev, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		fd = openat(dev, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) < 0) {
+			xclose(fd);
+			fd = -1;
+		} else if (fd >= 0 && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+			close(fd);
+			fd = -1;
+			errno = S_ISLNK(st.st_mode) ? ELOOP : EEXIST;
+		}
+	}
+	xclose(dev);
+	return fd;
+}
+
+int op_mount_console(struct ex *ex)
+{
+	if (check_pty_slave(0) < 0)
+		return ex_fail(ex, errno, "/dev/console (stdin is not the container's pty)");
+	int fd = console_target(ex);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return ex_fail(ex, ELOOP,
+				       "/dev/console (a symbolic link in the rootfs: refusing to "
+				       "mount the console through it)");
+		if (errno == EEXIST)
+			return ex_fail(ex, EEXIST,
+				       "/dev/console (neither a regular file nor a device node)");
+		return ex_fail(ex, errno, "/dev/console");
+	}
+	int r = bind_fd(0, fd, 0);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "/dev/console");
+	return 0;
+}

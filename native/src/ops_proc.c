@@ -611,6 +611,17 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 		close(s);
 		return ex_fail(ex, e, "/dev/ptmx (unlockpt/ptsname)");
 	}
+	/* the slave by fd from the master, not by the name through the
+	 * container's /dev/pts (an image could have planted that path) */
+	int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0 || check_pty_slave(sl) < 0) {
+		e = errno;
+		if (sl >= 0)
+			close(sl);
+		close(m);
+		close(s);
+		return ex_fail(ex, e, "%s (TIOCGPTPEER)", name);
+	}
 	/* send the master with the pty name as data */
 	int w = send_with_fd(s, (const uint8_t *)name, strlen(name), m);
 	e = errno;
@@ -625,11 +636,10 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 		while (r < 0 && errno == EINTR);
 	}
 	close(s);
-	if (w < 0)
+	if (w < 0) {
+		close(sl);
 		return ex_fail(ex, e, "%s (send pty master)", path);
-	int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (sl < 0)
-		return ex_fail(ex, errno, "%s", name);
+	}
 	if (getsid(0) != getpid() && setsid() < 0) {
 		e = errno;
 		close(sl);
