@@ -434,12 +434,17 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Closes every fd >= lo not in keep[] one by one, from /proc/self/fd, or up
- * to RLIMIT_NOFILE without /proc: for when close_range is refused (a seccomp
- * profile older than it gives ENOSYS or its default errno). */
+/* Closes every fd >= lo not in keep[] one by one, from /proc/self/fd (of a
+ * private procfs), or up to RLIMIT_NOFILE without one: for when close_range
+ * is refused (a seccomp profile older than it gives ENOSYS or its default
+ * errno). */
 static int close_fds_slowly(unsigned lo, const int *keep, int nkeep)
 {
-	DIR *d = opendir("/proc/self/fd");
+	/* the private procfs: a /proc the container mounted could hide fds */
+	int pfd = procfs_open("self/fd", O_RDONLY | O_DIRECTORY);
+	DIR *d = pfd < 0 ? NULL : fdopendir(pfd);
+	if (d == NULL && pfd >= 0)
+		close(pfd);
 	if (d != NULL) {
 		int dfd = dirfd(d);
 		int *fds = NULL;
