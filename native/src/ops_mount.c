@@ -30,6 +30,9 @@
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000 /* statfs f_flags (Linux 5.10) */
+#endif
 
 static const char *nz(const char *s)
 {
@@ -64,6 +67,8 @@ static unsigned long locked_flags(int fd)
 		f |= MS_NODIRATIME;
 	if (sv.f_flag & ST_RELATIME)
 		f |= MS_RELATIME;
+	if (sv.f_flag & ST_NOSYMFOLLOW)
+		f |= MS_NOSYMFOLLOW;
 	return f;
 }
 
@@ -80,7 +85,8 @@ static void remount_attrs(unsigned long flags, struct mount_attr *attr)
 		     {MS_NOSUID, MOUNT_ATTR_NOSUID},
 		     {MS_NODEV, MOUNT_ATTR_NODEV},
 		     {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
-		     {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}};
+		     {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+		     {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
 	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
 		if (flags & plain[i].ms)
 			attr->attr_set |= plain[i].attr;
@@ -109,18 +115,25 @@ static uint64_t attrs_of(unsigned long ms)
 		a |= MOUNT_ATTR_NOEXEC;
 	if (ms & MS_NODIRATIME)
 		a |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW)
+		a |= MOUNT_ATTR_NOSYMFOLLOW;
 	return a;
 }
 
 /* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API:
- * without MS_BIND the superblock's read-only state too (fspick). */
+ * without MS_BIND the superblock flags a remount resets too (fspick). */
 static int remount_fd(int fd, unsigned long flags)
 {
 	if (!(flags & MS_BIND)) {
 		int fs = fspick(fd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
 		if (fs < 0)
 			return -1;
-		int r = fsconfig(fs, FSCONFIG_SET_FLAG, (flags & MS_RDONLY) ? "ro" : "rw", NULL, 0);
+		const char *sb[] = {(flags & MS_RDONLY) ? "ro" : "rw",
+				    (flags & MS_SYNCHRONOUS) ? "sync" : "async",
+				    (flags & MS_LAZYTIME) ? "lazytime" : "nolazytime"};
+		int r = 0;
+		for (size_t i = 0; r == 0 && i < sizeof(sb) / sizeof(sb[0]); i++)
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, sb[i], NULL, 0);
 		if (r == 0)
 			r = fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0);
 		xclose(fs);
@@ -574,7 +587,9 @@ static int empty_tmpfs(void)
 	if (fs < 0)
 		return -1;
 	int mnt = -1;
-	if (fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 &&
+	/* source "tmpfs", as mount("tmpfs", ...) shows it in mountinfo */
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 &&
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
 	xclose(fs);
