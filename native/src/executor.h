@@ -71,6 +71,9 @@ int procfs_handle(void);
 /* Opens <procfs>/rel beneath procfs_handle() without crossing a mount or
  * following a magic link; the file is checked to be on that procfs. */
 int procfs_open(const char *rel, int flags);
+/* procfs_open(rel, O_RDONLY) that may go through an overmount when no
+ * private procfs can be had: only for host settings read at start. */
+int procfs_read_config(const char *rel);
 /* "/proc/self/fd/N" for fd. */
 void fdpath(char *buf, size_t sz, int fd);
 
@@ -107,8 +110,9 @@ int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const ch
 int idmap_helper_start(struct ex *ex, const struct rts_plan *plan);
 int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 
-/* The kernel's highest capability number, or -1 (errno set). */
-int read_cap_last_cap(void);
+/* The kernel's highest capability number, or -1 (errno set). at_start: in
+ * the runtime's own namespaces (see procfs_read_config). */
+int read_cap_last_cap(int at_start);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);

@@ -838,7 +838,7 @@ int main(int argc, char **argv)
 	ex.pidfd_index = UINT32_MAX;
 	ex.idmap_sock = -1;
 	ex.idmap_last = UINT32_MAX;
-	ex.cap_last = read_cap_last_cap();
+	ex.cap_last = read_cap_last_cap(1);
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
 	rts_plan_free(&plan);

@@ -115,9 +115,10 @@ int op_selinux_label(struct ex *ex, const char *label)
 	return 0;
 }
 
-int read_cap_last_cap(void)
+int read_cap_last_cap(int at_start)
 {
-	int fd = procfs_open("sys/kernel/cap_last_cap", O_RDONLY);
+	const char *rel = "sys/kernel/cap_last_cap";
+	int fd = at_start ? procfs_read_config(rel) : procfs_open(rel, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	char buf[32];
@@ -146,7 +147,7 @@ int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint6
 {
 	/* read when the executor started: a seccomp filter loaded by now may
 	 * refuse openat2 (a profile older than it) */
-	int last = ex->cap_last >= 0 ? ex->cap_last : read_cap_last_cap();
+	int last = ex->cap_last >= 0 ? ex->cap_last : read_cap_last_cap(0);
 	if (last < 0)
 		return ex_fail(ex, errno, "/proc/sys/kernel/cap_last_cap");
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};

@@ -22,6 +22,12 @@
  * case 3) fails with EXDEV instead of reaching another file. The opened file
  * must then be on procfs and on the handle's own mount.
  *
+ * One exception, procfs_read_config: a read of a host setting
+ * (cap_last_cap) at the executor's start, in the runtime's own namespaces,
+ * may go through an overmount when there is no private procfs: in a nested
+ * container the outer runtime's read-only bind over /proc/sys is one, and
+ * nothing the container controls is mounted yet.
+ *
  * The handle is opened per access and closed right after: no procfs of the
  * runtime's pid namespace stays open in a process the container can see. */
 #include "executor.h"
@@ -146,24 +152,36 @@ int procfs_handle(void)
 	return fd;
 }
 
-int procfs_open(const char *rel, int flags)
+static int open_beneath(int proc, const char *rel, int flags, uint64_t resolve)
 {
-	int proc = procfs_handle();
-	if (proc < 0)
-		return -1;
 	struct open_how how;
 	memset(&how, 0, sizeof(how));
 	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve;
 	int fd;
 	do
 		fd = (int)syscall(SYS_openat2, proc, rel, &how, sizeof(how));
 	while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+	return fd;
+}
+
+static int open_checked(const char *rel, int flags, int may_cross)
+{
+	int proc = procfs_handle();
+	if (proc < 0)
+		return -1;
+	int fd = open_beneath(proc, rel, flags, RESOLVE_NO_XDEV);
+	int crossed = 0;
+	if (fd < 0 && errno == EXDEV && may_cross) {
+		fd = open_beneath(proc, rel, flags, 0);
+		crossed = 1;
+	}
 	uint64_t want = 0, got = 0;
 	int r = fd < 0 ? -1 : 0;
 	if (r == 0)
 		r = on_procfs(fd);
-	if (r == 0 && mount_id(proc, &want) == 0 && mount_id(fd, &got) == 0 && want != got) {
+	if (r == 0 && !crossed && mount_id(proc, &want) == 0 && mount_id(fd, &got) == 0 &&
+	    want != got) {
 		errno = EXDEV; /* RESOLVE_NO_XDEV should have said so already */
 		r = -1;
 	}
@@ -173,4 +191,14 @@ int procfs_open(const char *rel, int flags)
 		return -1;
 	}
 	return fd;
+}
+
+int procfs_open(const char *rel, int flags)
+{
+	return open_checked(rel, flags, 0);
+}
+
+int procfs_read_config(const char *rel)
+{
+	return open_checked(rel, O_RDONLY, 1);
 }
