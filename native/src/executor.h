@@ -74,8 +74,6 @@ int procfs_open(const char *rel, int flags);
 /* procfs_open(rel, O_RDONLY) that may go through an overmount when no
  * private procfs can be had: only for host settings read at start. */
 int procfs_read_config(const char *rel);
-/* "/proc/self/fd/N" for fd. */
-void fdpath(char *buf, size_t sz, int fd);
 
 /* ---- operations: return 0, or -1 after ex_fail ---- */
 int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop);

@@ -1,13 +1,11 @@
 /* Filesystem operations: rootfs, mounts, devices, symlinks, root switch,
  * masked and read-only paths, the console. Every target is an fd opened
  * through cpath_* (RESOLVE_IN_ROOT), never a string resolved again later.
- * Binds, remounts, propagation, masks and read-only paths use the fd-based
- * mount API (open_tree, move_mount, mount_setattr, fsmount, fspick): no
+ * Mounts, binds, remounts, propagation, masks and read-only paths use the
+ * fd-based mount API (open_tree, move_mount, mount_setattr, fsmount, fspick): no
  * "/proc/self/fd/N" string, which after PIVOT_ROOT would resolve through
- * the container's own /proc (CVE-2025-31133 class). Only a MOUNT of a
- * filesystem type (whose data string the kernel parses) still names its
- * target /proc/self/fd/N, and only before PIVOT_ROOT / MOVE_ROOT, when that
- * is the runtime's /proc. */
+ * the container's own /proc (CVE-2025-31133 class). A new filesystem is
+ * made detached (fsopen/fsconfig/fsmount) and moved onto its target. */
 #include "executor.h"
 
 #include <errno.h>
@@ -26,7 +24,6 @@
 #include <unistd.h>
 
 #define FILE_MODE 0644
-#define FDP 64
 #ifndef PROC_SUPER_MAGIC
 #define PROC_SUPER_MAGIC 0x9fa0
 #endif
@@ -352,6 +349,67 @@ void close_mount_sources(struct ex *ex)
 	ex->nsources = 0;
 }
 
+/* mount(2)'s flags that are superblock flags, by their fsconfig names */
+static const struct {
+	unsigned long ms;
+	const char *name;
+} sb_flags[] = {{MS_RDONLY, "ro"},
+		{MS_SYNCHRONOUS, "sync"},
+		{MS_DIRSYNC, "dirsync"},
+		{MS_LAZYTIME, "lazytime"},
+		{MS_MANDLOCK, "mand"}};
+
+/* What mount(src, <target>, fstype, flags, data) would mount, detached:
+ * fsopen + fsconfig (the source, each comma-separated `key=value` or `flag`
+ * of data as mount(2) splits it, the superblock flags) + fsmount with the
+ * per-mount flags. Flags that make mount(2) do something else than a new
+ * mount (remount, move, propagation) are EINVAL. */
+static int new_mount(const char *src, const char *fstype, unsigned long flags, const char *data)
+{
+	const unsigned long other = MS_REMOUNT | MS_MOVE | MS_SHARED | MS_SLAVE | MS_PRIVATE |
+				    MS_UNBINDABLE;
+	if (nz(fstype) == NULL || (flags & other)) {
+		errno = EINVAL;
+		return -1;
+	}
+	int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int r = 0;
+	if (nz(src))
+		r = fsconfig(fs, FSCONFIG_SET_STRING, "source", src, 0);
+	char *copy = nz(data) ? strdup(data) : NULL;
+	if (r == 0 && nz(data) && copy == NULL) {
+		errno = ENOMEM;
+		r = -1;
+	}
+	for (char *rest = copy, *opt; r == 0 && (opt = strsep(&rest, ",")) != NULL;) {
+		if (*opt == '\0')
+			continue;
+		char *eq = strchr(opt, '=');
+		if (eq != NULL) {
+			*eq = '\0';
+			r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+	}
+	free(copy);
+	for (size_t i = 0; r == 0 && i < sizeof(sb_flags) / sizeof(sb_flags[0]); i++)
+		if (flags & sb_flags[i].ms)
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0);
+	if (r == 0)
+		r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+	int mnt = -1;
+	if (r == 0) {
+		struct mount_attr attr;
+		remount_attrs(flags, &attr);
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned int)attr.attr_set);
+	}
+	xclose(fs);
+	return mnt;
+}
+
 /* The fd OPEN_MOUNT_SOURCE opened for `path`, or -1. */
 static int mount_source_fd(const struct ex *ex, const char *path)
 {
@@ -390,14 +448,9 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 					     (sfd >= 0 ? AT_EMPTY_PATH : 0) |
 					     ((flags & MS_REC) ? AT_RECURSIVE : 0));
 		r = tree < 0 ? -1 : attach(tree, fd);
-	} else if (ex->pivoted) {
-		/* /proc/self/fd would now be the container's /proc */
-		errno = EPERM;
-		r = -1;
 	} else {
-		char p[FDP];
-		fdpath(p, sizeof(p), fd);
-		r = mount(nz(src), p, nz(fstype), (unsigned long)flags, nz(data));
+		int mnt = new_mount(src, fstype, (unsigned long)flags, data);
+		r = mnt < 0 ? -1 : attach(mnt, fd);
 	}
 	int e = errno;
 	close(fd);
