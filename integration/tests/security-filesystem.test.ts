@@ -97,6 +97,26 @@ describe('masks, read-only paths and mount targets (CVE-2025-31133 class)', () =
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 
+  it("a file is masked with the real null device, not the image's /dev/null", () => {
+    // No /dev tmpfs: the image's /dev/null is a symlink to a file it wants
+    // bound over the masked path. The device node replaces the symlink, and
+    // the mask checks what it binds is the character device 1:3.
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sh', '-c', 'wc -c < /etc/masked; stat -c %t:%T /dev/null'];
+      spec.mounts = spec.mounts!.filter((mount) => mount.destination !== '/dev');
+      spec.linux!.maskedPaths = ['/etc/masked'];
+    });
+    const rootfs = join(bundle, 'rootfs');
+    writeFileSync(join(rootfs, 'etc/masked'), 'secret');
+    mkdirSync(join(rootfs, 'dev'), { recursive: true });
+    symlinkSync('/etc/group', join(rootfs, 'dev/null'));
+    const group = readFileSync(join(rootfs, 'etc/group'), 'utf8');
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('nullink')]);
+    expect(result).toMatchObject({ status: 0, stdout: '0\n1:3\n', stderr: '' });
+    expect(readFileSync(join(rootfs, 'etc/group'), 'utf8')).toBe(group);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
   it("read-only paths and masks do not go through the container's /proc", () => {
     // Without a /proc mount, the image's /proc/self/fd/N are whatever the
     // image planted: symlinks to /victim. A mount through the string
@@ -182,6 +202,22 @@ describe('/dev/console of a terminal container (CVE-2025-52565 class)', () => {
       expect(reference.stdout.replace(/\r|\0|\^@/g, '')).toBe(ours.stdout.replace(/\r/g, ''));
     }
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('is the pty in a user namespace too', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.terminal = true;
+      spec.process!.args = ['sh', '-c', probe];
+      spec.linux!.namespaces!.push({ type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    });
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('consoleuserns')]);
+    expect(result).toMatchObject({ status: 0, stderr: '' });
+    const lines = result.stdout.replace(/\r/g, '').split('\n');
+    expect(lines[0]).toBe('/dev/pts/0');
+    expect(lines[1]).toMatch(/^88:0 character special file$/);
+    expect(lines[2]).toBe(lines[1]);
   });
 
   it('is not mounted through a /dev/console symlink planted in the image', () => {
