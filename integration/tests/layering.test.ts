@@ -43,4 +43,23 @@ describe('layering', () => {
       expect(manifest.exports['.'].source).toBe('./src/index.ts');
     }
   });
+
+  // The build's tsconfig.json compiles src/ into the published declarations
+  // (dist/types); tests and their helpers belong to tsconfig.test.json.
+  it.each(packages)('%s keeps tests and test helpers out of its published src/', (name) => {
+    const tsconfig = readJson('packages', name, 'tsconfig.json');
+    expect(tsconfig.include).toEqual(['src']);
+    expect(tsconfig.exclude).toEqual(['src/**/*.test.ts']);
+    const helpers = (
+      readdirSync(join(repoRoot, 'packages', name, 'src'), { recursive: true }) as string[]
+    )
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+      .filter((file) => {
+        const text = readFileSync(join(repoRoot, 'packages', name, 'src', file), 'utf8');
+        return (
+          /from 'vitest'/.test(text) || /(^|\/)(test-|fake-)[^/]*$|(^|\/)golden\.ts$/.test(file)
+        );
+      });
+    expect(helpers).toEqual([]);
+  });
 });

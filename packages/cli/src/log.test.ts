@@ -33,7 +33,15 @@ describe('rfc3339', () => {
 describe('zoneIsUtc', () => {
   const link = (target?: string) => () => target;
   it('takes TZ first: empty, UTC names and their zoneinfo paths are UTC', () => {
-    for (const tz of ['', ':UTC', 'UTC', 'UTC0', 'Etc/UTC', ':/usr/share/zoneinfo/Etc/UTC', 'GMT']) {
+    for (const tz of [
+      '',
+      ':UTC',
+      'UTC',
+      'UTC0',
+      'Etc/UTC',
+      ':/usr/share/zoneinfo/Etc/UTC',
+      'GMT',
+    ]) {
       expect(zoneIsUtc(tz, link('/usr/share/zoneinfo/Europe/Paris')), tz).toBe(true);
     }
     for (const tz of ['Europe/Paris', 'CET-1', 'EST5EDT', 'UTC+1']) {

@@ -18,7 +18,10 @@ const UTC_ZONES = new Set(
  * load its time zone database first (~5-10 ms under Bun, on every logged
  * error), and hosts running containers are mostly UTC.
  */
-export function zoneIsUtc(tz: string | undefined, localtimeLink: () => string | undefined): boolean {
+export function zoneIsUtc(
+  tz: string | undefined,
+  localtimeLink: () => string | undefined,
+): boolean {
   const zoneName = (path: string) => path.replace(/^.*\/zoneinfo\//, '');
   if (tz !== undefined) {
     const name = tz.startsWith(':') ? tz.slice(1) : tz;
