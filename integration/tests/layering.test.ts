@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/runc.js';
 
-// DESIGN.md's layer order: a package may depend only on packages listed
+// The layer order of docs/architecture.md: a package may depend only on packages listed
 // before it. tsc -b enforces it through project references (a package
 // without a reference cannot import another); this test keeps the
 // references and package.json dependencies in that order.
