@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/runc.js';
 
-// DESIGN.md's layer order: a package may depend only on packages listed
+// The layer order of docs/architecture.md: a package may depend only on packages listed
 // before it. tsc -b enforces it through project references (a package
 // without a reference cannot import another); this test keeps the
 // references and package.json dependencies in that order.
@@ -42,5 +42,24 @@ describe('layering', () => {
       expect(Object.keys(manifest.exports), name).toEqual(['.']);
       expect(manifest.exports['.'].source).toBe('./src/index.ts');
     }
+  });
+
+  // The build's tsconfig.json compiles src/ into the published declarations
+  // (dist/types); tests and their helpers belong to tsconfig.test.json.
+  it.each(packages)('%s keeps tests and test helpers out of its published src/', (name) => {
+    const tsconfig = readJson('packages', name, 'tsconfig.json');
+    expect(tsconfig.include).toEqual(['src']);
+    expect(tsconfig.exclude).toEqual(['src/**/*.test.ts']);
+    const helpers = (
+      readdirSync(join(repoRoot, 'packages', name, 'src'), { recursive: true }) as string[]
+    )
+      .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
+      .filter((file) => {
+        const text = readFileSync(join(repoRoot, 'packages', name, 'src', file), 'utf8');
+        return (
+          /from 'vitest'/.test(text) || /(^|\/)(test-|fake-)[^/]*$|(^|\/)golden\.ts$/.test(file)
+        );
+      });
+    expect(helpers).toEqual([]);
   });
 });

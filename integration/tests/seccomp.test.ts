@@ -28,7 +28,7 @@ const SIGSYS_STATUS = 128 + 31;
 // package's test support (imported at run time: this project compiles only
 // its own files).
 const { containersDefaultProfile } = (await import(
-  pathToFileURL(join(repoRoot, 'packages/seccomp/src/test-profile.ts')).href
+  pathToFileURL(join(repoRoot, 'packages/seccomp/test/test-profile.ts')).href
 )) as { containersDefaultProfile: () => LinuxSeccomp };
 const podmanProfile = (): LinuxSeccomp => containersDefaultProfile();
 

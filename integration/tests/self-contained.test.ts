@@ -3,8 +3,8 @@
 // variable that used to point there. Test data is the project's own
 // (packages/spec/testdata) or comes from packages scripts/setup installs.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/runc.js';
 
@@ -14,6 +14,8 @@ const FORBIDDEN = [
   ['', 'work', 'shared'].join('/'),
   ['', 'work', 'main'].join('/'),
   ['RUNC_TS', 'SHARED'].join('_'),
+  // The design notes kept outside the repository: docs/architecture.md replaces them.
+  ['DESIGN', 'md'].join('.'),
 ];
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', '.cache', '.turbo']);
@@ -60,5 +62,23 @@ describe('the repository stands alone', () => {
       });
     }
     expect(offending).toEqual([]);
+  });
+
+  it('every relative link of the Markdown documentation names a file of the repository', () => {
+    const documents = repositoryFiles().filter(
+      (file) => file.endsWith('.md') && !file.startsWith('.changeset/'),
+    );
+    expect(documents).toContain('docs/architecture.md');
+    const broken: string[] = [];
+    for (const file of documents) {
+      const path = join(repoRoot, file);
+      if (!existsSync(path)) continue; // deleted in the working tree
+      for (const match of readFileSync(path, 'utf8').matchAll(/\]\(([^)\s#]+)(#[^)\s]*)?\)/g)) {
+        const target = match[1] as string;
+        if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
+        if (!existsSync(join(dirname(path), target))) broken.push(`${file}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });

@@ -31,7 +31,8 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   outDir: 'dist',
-  clean: true,
+  // Old output goes; tsc's declarations (types/, test-types/) stay.
+  clean: ['!types/**', '!test-types/**'],
   dts: false,
   splitting: false,
   bundle: true,

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxDeviceCgroup } from '@runc-ts/spec';
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeFakeV1, recordWrites } from '../test/test-cgroupfs.js';
 import {
   applyV1DeviceRules,
   containerDeviceRules,
@@ -16,7 +17,6 @@ import {
 } from './devices.js';
 import { CgroupError } from './errors.js';
 import { observeCgroupWrites, RootlessSkips } from './fsutil.js';
-import { makeFakeV1, recordWrites } from './test-cgroupfs.js';
 
 /** The kernel's devices cgroup: applies writes in order and prints devices.list (exceptions in insertion order). */
 function kernelDevicesList(

@@ -14,11 +14,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LinuxResources } from '@runc-ts/spec';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { containerDeviceRules } from './devices.js';
-import { CgroupError } from './errors.js';
-import { FsV1Manager } from './fs-v1.js';
-import { detectLayout, parseProcCgroup } from './layout.js';
-import { newFsManager } from './manager.js';
 import {
   blkioWeightFile,
   isRoot,
@@ -28,7 +23,12 @@ import {
   spawnWaitingShell,
   uniqueCgroupName,
   waitFor,
-} from './test-root.js';
+} from '../test/test-root.js';
+import { containerDeviceRules } from './devices.js';
+import { CgroupError } from './errors.js';
+import { FsV1Manager } from './fs-v1.js';
+import { detectLayout, parseProcCgroup } from './layout.js';
+import { newFsManager } from './manager.js';
 import type { CgroupLayout } from './types.js';
 
 function detectOrUndefined(): CgroupLayout | undefined {

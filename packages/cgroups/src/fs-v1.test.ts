@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { LinuxResources } from '@runc-ts/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeV1, makeFakeV1, recordWrites } from '../test/test-cgroupfs.js';
 import { CgroupError } from './errors.js';
 import { FsV1Manager } from './fs-v1.js';
 import { observeCgroupWrites, RootlessSkips } from './fsutil.js';
-import { type FakeV1, makeFakeV1, recordWrites } from './test-cgroupfs.js';
 
 /** What a v1 limit file says for "no limit" (2^63 rounded down to a page); a double exactly. */
 const V1_UNLIMITED = 2 ** 63 - 4096;

@@ -6,10 +6,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { containerDeviceRules } from './devices.js';
-import type { CgroupError } from './errors.js';
-import { FsV2Manager } from './fs-v2.js';
-import { detectLayout, parseProcCgroup } from './layout.js';
 import {
   isRoot,
   killCgroupProcesses,
@@ -17,7 +13,11 @@ import {
   spawnWaitingShell,
   uniqueCgroupName,
   waitFor,
-} from './test-root.js';
+} from '../test/test-root.js';
+import { containerDeviceRules } from './devices.js';
+import type { CgroupError } from './errors.js';
+import { FsV2Manager } from './fs-v2.js';
+import { detectLayout, parseProcCgroup } from './layout.js';
 
 function v2MountOrUndefined(): string | undefined {
   try {

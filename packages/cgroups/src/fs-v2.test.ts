@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { LinuxResources } from '@runc-ts/spec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeV2, makeFakeV2, recordWrites } from '../test/test-cgroupfs.js';
 import { CgroupError } from './errors.js';
 import {
   blkioWeightToIoWeight,
@@ -11,7 +12,6 @@ import {
   swapMaxValue,
 } from './fs-v2.js';
 import { observeCgroupWrites } from './fsutil.js';
-import { type FakeV2, makeFakeV2, recordWrites } from './test-cgroupfs.js';
 
 let fake: FakeV2;
 let dir: string;

@@ -10,19 +10,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LinuxResources } from '@runc-ts/spec';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { containerDeviceRules } from './devices.js';
-import { FsV1Manager } from './fs-v1.js';
-import { detectLayout, readOwnCgroups } from './layout.js';
-import { newFsManager } from './manager.js';
-import { v1CgroupPaths } from './paths.js';
-import { formatStatsJson } from './stats.js';
 import {
   blkioWeightFile,
   isRoot,
   killCgroupProcesses,
   killShells,
   spawnWaitingShell,
-} from './test-root.js';
+} from '../test/test-root.js';
+import { containerDeviceRules } from './devices.js';
+import { FsV1Manager } from './fs-v1.js';
+import { detectLayout, readOwnCgroups } from './layout.js';
+import { newFsManager } from './manager.js';
+import { v1CgroupPaths } from './paths.js';
+import { formatStatsJson } from './stats.js';
 import type { CgroupLayout } from './types.js';
 
 const makeBundle = fileURLToPath(new URL('../../../scripts/make-busybox-bundle', import.meta.url));

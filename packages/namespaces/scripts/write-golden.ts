@@ -1,8 +1,8 @@
-// Regenerates native/testdata/golden from src/golden.ts. The plan test fails
+// Regenerates native/testdata/golden from test/golden.ts. The plan test fails
 // when the committed files differ from what the encoder produces.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { goldenPlans } from '../src/golden.js';
 import { dumpPlan, encodeFrame, encodePlan, MessageType } from '../src/plan.js';
+import { goldenPlans } from '../test/golden.js';
 
 const dir = new URL('../../../native/testdata/golden/', import.meta.url);
 mkdirSync(dir, { recursive: true });

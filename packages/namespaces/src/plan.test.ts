@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { goldenPlans } from './golden.js';
+import { goldenPlans } from '../test/golden.js';
 import { dumpPlan, encodeFrame, encodePlan, MessageType, OPS, op } from './plan.js';
 
 const golden = (file: string) =>

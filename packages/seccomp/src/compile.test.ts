@@ -1,5 +1,6 @@
 import type { LinuxSeccomp } from '@runc-ts/spec';
 import { describe, expect, it } from 'vitest';
+import { containersDefaultProfile } from '../test/test-profile.js';
 import { runFilter } from './bpf.js';
 import { ENOSYS, EPERM, SECCOMP_FILTER_FLAG, SECCOMP_RET } from './constants.js';
 import {
@@ -10,7 +11,6 @@ import {
   validateSeccomp,
 } from './index.js';
 import { locateLibseccomp } from './locate.js';
-import { containersDefaultProfile } from './test-profile.js';
 
 const haveLibseccomp = locateLibseccomp() !== undefined && process.arch === 'x64';
 if (!haveLibseccomp) {

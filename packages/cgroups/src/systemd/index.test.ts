@@ -2,12 +2,16 @@ import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSyn
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  FakeSystemd,
+  type FakeUnit,
+  type ReceivedProperty,
+} from '../../test/systemd/fake-systemd.js';
+import { type FakeV1, type FakeV2, makeFakeV1, makeFakeV2 } from '../../test/test-cgroupfs.js';
 import { containerDeviceRules } from '../devices.js';
 import { CgroupError } from '../errors.js';
-import { type FakeV1, type FakeV2, makeFakeV1, makeFakeV2 } from '../test-cgroupfs.js';
 import type { CgroupLayout } from '../types.js';
 import { connectSystemdBus } from './bus.js';
-import { FakeSystemd, type FakeUnit, type ReceivedProperty } from './fake-systemd.js';
 import {
   expandSlice,
   SystemdError,

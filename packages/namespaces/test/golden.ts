@@ -1,4 +1,4 @@
-import { type Op, op } from './plan.js';
+import { type Op, op } from '../src/plan.js';
 
 /**
  * Plans whose encoding is committed under native/testdata/golden: the TS

@@ -9,8 +9,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { connectSystemdBus, requireDbusNative, type SystemdBusConnector } from './bus.js';
-import type { DbusValue } from './properties.js';
+import {
+  connectSystemdBus,
+  requireDbusNative,
+  type SystemdBusConnector,
+} from '../../src/systemd/bus.js';
+import type { DbusValue } from '../../src/systemd/properties.js';
 
 const MANAGER = 'org.freedesktop.systemd1.Manager';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
