@@ -67,8 +67,15 @@ int cpath_parent(struct ex *ex, const char *path, int create, char *basebuf, siz
 /* Opens path (O_PATH), creating missing parents (0755) and an empty regular
  * file (mode) when it does not exist; dangling symlinks are followed in root. */
 int cpath_create_file(struct ex *ex, const char *path, mode_t mode);
-/* "/proc/self/fd/N" for fd. */
-void fdpath(char *buf, size_t sz, int fd);
+/* ---- private procfs (procfs.c) ---- */
+/* A procfs root no one else can mount over (see procfs.c), O_CLOEXEC. */
+int procfs_handle(void);
+/* Opens <procfs>/rel beneath procfs_handle() without crossing a mount or
+ * following a magic link; the file is checked to be on that procfs. */
+int procfs_open(const char *rel, int flags);
+/* procfs_open(rel, O_RDONLY) that may go through an overmount when no
+ * private procfs can be had: only for host settings read at start. */
+int procfs_read_config(const char *rel);
 
 /* ---- operations: return 0, or -1 after ex_fail ---- */
 int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop);
@@ -90,8 +97,14 @@ int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
-/* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says. */
-int mount_target_open(struct ex *ex, const char *dest, uint64_t create);
+/* 0 when fd is a pty slave of a devpts instance; -1 with errno otherwise. */
+int check_pty_slave(int fd);
+/* Bind-mounts the pty on fd 0 (after CONSOLE) onto /dev/console. */
+int op_mount_console(struct ex *ex);
+/* Opens a mount target (O_PATH) as MOUNT does, creating it as `create` says
+ * and refusing one that resolves into /proc; on failure records it (detail
+ * "<dest> (<what>)") and returns -1. */
+int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const char *what);
 
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops
@@ -99,8 +112,9 @@ int mount_target_open(struct ex *ex, const char *dest, uint64_t create);
 int idmap_helper_start(struct ex *ex, const struct rts_plan *plan);
 int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 
-/* The kernel's highest capability number, or -1 (errno set). */
-int read_cap_last_cap(void);
+/* The kernel's highest capability number, or -1 (errno set). at_start: in
+ * the runtime's own namespaces (see procfs_read_config). */
+int read_cap_last_cap(int at_start);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);

@@ -600,6 +600,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	}
 	case OP_SET_DUMPABLE:
 		return set_dumpable(ex);
+	case OP_MOUNT_CONSOLE:
+		return op_mount_console(ex);
 	case OP_READY:
 		if (ex->sock < 0)
 			return ex_fail(ex, EBADF, "socket already closed");
@@ -843,7 +845,7 @@ int main(int argc, char **argv)
 	ex.pidfd_index = UINT32_MAX;
 	ex.idmap_sock = -1;
 	ex.idmap_last = UINT32_MAX;
-	ex.cap_last = read_cap_last_cap();
+	ex.cap_last = read_cap_last_cap(1);
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
 	rts_plan_free(&plan);

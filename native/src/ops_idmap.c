@@ -486,9 +486,9 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
 			       (unsigned long long)v[2].u64);
 	if (ex->idmap_sock < 0)
 		return ex_fail(ex, EBADF, "%s (%s): no id-mapping helper", dest, src);
-	int target = mount_target_open(ex, dest, v[6].u64);
+	int target = mount_target_open(ex, dest, v[6].u64, src);
 	if (target < 0)
-		return ex_fail(ex, errno, "%s (%s)", dest, src);
+		return -1;
 	int mntns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	if (mntns < 0) {
 		int e = errno;

@@ -1,6 +1,11 @@
 /* Filesystem operations: rootfs, mounts, devices, symlinks, root switch,
- * masked and read-only paths. Every mount targets /proc/self/fd/<fd> of a
- * target opened through cpath_* (RESOLVE_IN_ROOT), never a host string. */
+ * masked and read-only paths, the console. Every target is an fd opened
+ * through cpath_* (RESOLVE_IN_ROOT), never a string resolved again later.
+ * Mounts, binds, remounts, propagation, masks and read-only paths use the
+ * fd-based mount API (open_tree, move_mount, mount_setattr, fsmount, fspick): no
+ * "/proc/self/fd/N" string, which after PIVOT_ROOT would resolve through
+ * the container's own /proc (CVE-2025-31133 class). A new filesystem is
+ * made detached (fsopen/fsconfig/fsmount) and moved onto its target. */
 #include "executor.h"
 
 #include <errno.h>
@@ -12,13 +17,19 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define FILE_MODE 0644
-#define FDP 64
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000 /* statfs f_flags (Linux 5.10) */
+#endif
 
 static const char *nz(const char *s)
 {
@@ -53,7 +64,118 @@ static unsigned long locked_flags(int fd)
 		f |= MS_NODIRATIME;
 	if (sv.f_flag & ST_RELATIME)
 		f |= MS_RELATIME;
+	if (sv.f_flag & ST_NOSYMFOLLOW)
+		f |= MS_NOSYMFOLLOW;
 	return f;
+}
+
+/* MOUNT_ATTR_* set/clear that make a mount's flags exactly what
+ * mount(MS_REMOUNT | MS_BIND | flags) would: the flags not given are
+ * cleared; the access-time mode changes only when one is given. */
+static void remount_attrs(unsigned long flags, struct mount_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	static const struct {
+		unsigned long ms;
+		uint64_t attr;
+	} plain[] = {{MS_RDONLY, MOUNT_ATTR_RDONLY},
+		     {MS_NOSUID, MOUNT_ATTR_NOSUID},
+		     {MS_NODEV, MOUNT_ATTR_NODEV},
+		     {MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+		     {MS_NODIRATIME, MOUNT_ATTR_NODIRATIME},
+		     {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW}};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		if (flags & plain[i].ms)
+			attr->attr_set |= plain[i].attr;
+		else
+			attr->attr_clr |= plain[i].attr;
+	}
+	if (flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME)) {
+		attr->attr_clr |= MOUNT_ATTR__ATIME;
+		attr->attr_set |= (flags & MS_NOATIME)	   ? MOUNT_ATTR_NOATIME
+				  : (flags & MS_STRICTATIME) ? MOUNT_ATTR_STRICTATIME
+							     : MOUNT_ATTR_RELATIME;
+	}
+}
+
+/* The MOUNT_ATTR_* form of the per-mount MS_* flags in `ms`. */
+static uint64_t attrs_of(unsigned long ms)
+{
+	uint64_t a = 0;
+	if (ms & MS_RDONLY)
+		a |= MOUNT_ATTR_RDONLY;
+	if (ms & MS_NOSUID)
+		a |= MOUNT_ATTR_NOSUID;
+	if (ms & MS_NODEV)
+		a |= MOUNT_ATTR_NODEV;
+	if (ms & MS_NOEXEC)
+		a |= MOUNT_ATTR_NOEXEC;
+	if (ms & MS_NODIRATIME)
+		a |= MOUNT_ATTR_NODIRATIME;
+	if (ms & MS_NOSYMFOLLOW)
+		a |= MOUNT_ATTR_NOSYMFOLLOW;
+	return a;
+}
+
+/* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API:
+ * without MS_BIND the superblock flags a remount resets too (fspick). */
+static int remount_fd(int fd, unsigned long flags)
+{
+	if (!(flags & MS_BIND)) {
+		int fs = fspick(fd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
+		if (fs < 0)
+			return -1;
+		const char *sb[] = {(flags & MS_RDONLY) ? "ro" : "rw",
+				    (flags & MS_SYNCHRONOUS) ? "sync" : "async",
+				    (flags & MS_LAZYTIME) ? "lazytime" : "nolazytime"};
+		int r = 0;
+		for (size_t i = 0; r == 0 && i < sizeof(sb) / sizeof(sb[0]); i++)
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, sb[i], NULL, 0);
+		if (r == 0)
+			r = fsconfig(fs, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0);
+		xclose(fs);
+		if (r < 0)
+			return -1;
+	}
+	struct mount_attr attr;
+	remount_attrs(flags, &attr);
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	if (r < 0 && errno == EPERM) {
+		/* a user namespace cannot clear locked flags: keep what is set */
+		uint64_t keep = attrs_of(locked_flags(fd));
+		if (attr.attr_clr & keep) {
+			attr.attr_clr &= ~keep;
+			attr.attr_set |= keep;
+			r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+		} else {
+			errno = EPERM;
+		}
+	}
+	return r;
+}
+
+/* A detached copy of the mount(s) at fd (a bind mount waiting for attach). */
+static int clone_at(int fd, int recursive)
+{
+	return open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+					 (recursive ? AT_RECURSIVE : 0));
+}
+
+/* Attaches the detached tree on the target fd, and closes the tree. */
+static int attach(int tree, int target)
+{
+	int r = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	xclose(tree);
+	return r;
+}
+
+/* Bind-mounts what fd is (file or directory) onto target. */
+static int bind_fd(int fd, int target, int recursive)
+{
+	int tree = clone_at(fd, recursive);
+	if (tree < 0)
+		return -1;
+	return attach(tree, target);
 }
 
 /* Decodes mountinfo's octal escapes (\040 etc.) in place. */
@@ -136,7 +258,7 @@ int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
 }
 
 /* Opens dest (O_PATH), creating it as `create` says. */
-static int open_target(struct ex *ex, const char *dest, uint64_t create)
+static int open_target_as_told(struct ex *ex, const char *dest, uint64_t create)
 {
 	int fd = cpath_open(ex, dest, O_PATH, 0);
 	if (fd >= 0 || errno != ENOENT || create == 0)
@@ -148,6 +270,45 @@ static int open_target(struct ex *ex, const char *dest, uint64_t create)
 		return -1;
 	}
 	return cpath_create_file(ex, dest, FILE_MODE);
+}
+
+static int is_under_proc_text(const char *dest)
+{
+	return strncmp(dest, "/proc", 5) == 0 && (dest[5] == '\0' || dest[5] == '/');
+}
+
+/* Opens a mount target. The planner refuses mounts inside /proc by the
+ * config's text; the image can still route another destination there with
+ * a symlink, so the resolved target is judged too: on procfs, it is refused
+ * (EXDEV, with *into_proc set) unless the text itself names /proc. */
+static int open_target(struct ex *ex, const char *dest, uint64_t create, int *into_proc)
+{
+	*into_proc = 0;
+	int fd = open_target_as_told(ex, dest, create);
+	if (fd < 0 || is_under_proc_text(dest))
+		return fd;
+	struct statfs sf;
+	if (fstatfs(fd, &sf) < 0) {
+		xclose(fd);
+		return -1;
+	}
+	if (sf.f_type == PROC_SUPER_MAGIC) {
+		close(fd);
+		*into_proc = 1;
+		errno = EXDEV;
+		return -1;
+	}
+	return fd;
+}
+
+static int fail_target(struct ex *ex, int into_proc, const char *dest, const char *what)
+{
+	if (into_proc)
+		return ex_fail_msg(ex,
+				   "mount %s (%s): \"%s\" cannot be mounted because it resolves to a "
+				   "path inside /proc (a symbolic link in the rootfs)",
+				   dest, what, dest);
+	return ex_fail(ex, errno, "%s (%s)", dest, what);
 }
 
 /* OPEN_MOUNT_SOURCE: opened with the executor's first credentials, before a
@@ -188,6 +349,67 @@ void close_mount_sources(struct ex *ex)
 	ex->nsources = 0;
 }
 
+/* mount(2)'s flags that are superblock flags, by their fsconfig names */
+static const struct {
+	unsigned long ms;
+	const char *name;
+} sb_flags[] = {{MS_RDONLY, "ro"},
+		{MS_SYNCHRONOUS, "sync"},
+		{MS_DIRSYNC, "dirsync"},
+		{MS_LAZYTIME, "lazytime"},
+		{MS_MANDLOCK, "mand"}};
+
+/* What mount(src, <target>, fstype, flags, data) would mount, detached:
+ * fsopen + fsconfig (the source, each comma-separated `key=value` or `flag`
+ * of data as mount(2) splits it, the superblock flags) + fsmount with the
+ * per-mount flags. Flags that make mount(2) do something else than a new
+ * mount (remount, move, propagation) are EINVAL. */
+static int new_mount(const char *src, const char *fstype, unsigned long flags, const char *data)
+{
+	const unsigned long other = MS_REMOUNT | MS_MOVE | MS_SHARED | MS_SLAVE | MS_PRIVATE |
+				    MS_UNBINDABLE;
+	if (nz(fstype) == NULL || (flags & other)) {
+		errno = EINVAL;
+		return -1;
+	}
+	int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int r = 0;
+	if (nz(src))
+		r = fsconfig(fs, FSCONFIG_SET_STRING, "source", src, 0);
+	char *copy = nz(data) ? strdup(data) : NULL;
+	if (r == 0 && nz(data) && copy == NULL) {
+		errno = ENOMEM;
+		r = -1;
+	}
+	for (char *rest = copy, *opt; r == 0 && (opt = strsep(&rest, ",")) != NULL;) {
+		if (*opt == '\0')
+			continue;
+		char *eq = strchr(opt, '=');
+		if (eq != NULL) {
+			*eq = '\0';
+			r = fsconfig(fs, FSCONFIG_SET_STRING, opt, eq + 1, 0);
+		} else {
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, opt, NULL, 0);
+		}
+	}
+	free(copy);
+	for (size_t i = 0; r == 0 && i < sizeof(sb_flags) / sizeof(sb_flags[0]); i++)
+		if (flags & sb_flags[i].ms)
+			r = fsconfig(fs, FSCONFIG_SET_FLAG, sb_flags[i].name, NULL, 0);
+	if (r == 0)
+		r = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+	int mnt = -1;
+	if (r == 0) {
+		struct mount_attr attr;
+		remount_attrs(flags, &attr);
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, (unsigned int)attr.attr_set);
+	}
+	xclose(fs);
+	return mnt;
+}
+
 /* The fd OPEN_MOUNT_SOURCE opened for `path`, or -1. */
 static int mount_source_fd(const struct ex *ex, const char *path)
 {
@@ -213,18 +435,23 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 		if (plain >= 0)
 			close(plain);
 	}
-	int fd = open_target(ex, dest, create);
+	int into_proc;
+	int fd = open_target(ex, dest, create, &into_proc);
 	if (fd < 0)
-		return ex_fail(ex, errno, "%s (%s)", dest, what);
-	char p[FDP], s[FDP];
-	fdpath(p, sizeof(p), fd);
-	const char *source = nz(src);
-	int sfd = (flags & MS_BIND) ? mount_source_fd(ex, src) : -1;
-	if (sfd >= 0) {
-		fdpath(s, sizeof(s), sfd);
-		source = s;
+		return fail_target(ex, into_proc, dest, what);
+	int r;
+	if (flags & MS_BIND) {
+		/* the source as OPEN_MOUNT_SOURCE opened it, else the host path */
+		int sfd = mount_source_fd(ex, src);
+		int tree = open_tree(sfd >= 0 ? sfd : AT_FDCWD, sfd >= 0 ? "" : src,
+				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					     (sfd >= 0 ? AT_EMPTY_PATH : 0) |
+					     ((flags & MS_REC) ? AT_RECURSIVE : 0));
+		r = tree < 0 ? -1 : attach(tree, fd);
+	} else {
+		int mnt = new_mount(src, fstype, (unsigned long)flags, data);
+		r = mnt < 0 ? -1 : attach(mnt, fd);
 	}
-	int r = mount(source, p, nz(fstype), (unsigned long)flags, nz(data));
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -237,18 +464,7 @@ int op_remount(struct ex *ex, const char *dest, uint64_t flags)
 	int fd = cpath_open(ex, dest, O_PATH, 0);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s", dest);
-	char p[FDP];
-	fdpath(p, sizeof(p), fd);
-	unsigned long f = MS_REMOUNT | (unsigned long)flags;
-	int r = mount(NULL, p, NULL, f, NULL);
-	if (r < 0 && errno == EPERM && (f & MS_BIND)) {
-		/* a user namespace cannot drop locked flags: keep them and retry */
-		unsigned long locked = locked_flags(fd);
-		if ((f | locked) != f)
-			r = mount(NULL, p, NULL, f | locked, NULL);
-		else
-			errno = EPERM;
-	}
+	int r = remount_fd(fd, (unsigned long)flags);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -261,9 +477,11 @@ int op_propagate(struct ex *ex, const char *dest, uint64_t flags)
 	int fd = cpath_open(ex, dest, O_PATH, 0);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s", dest);
-	char p[FDP];
-	fdpath(p, sizeof(p), fd);
-	int r = mount(NULL, p, NULL, (unsigned long)flags, NULL);
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = flags & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE);
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH | ((flags & MS_REC) ? AT_RECURSIVE : 0), &attr,
+			      sizeof(attr));
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -321,12 +539,12 @@ int op_mknod(struct ex *ex, const char *path, uint64_t mode, uint64_t major, uin
 int op_bind_device(struct ex *ex, const char *hostpath, const char *path)
 {
 	/* create=2: only a missing path is created; an existing node is not opened */
-	int fd = open_target(ex, path, 2);
+	int into_proc;
+	int fd = open_target(ex, path, 2, &into_proc);
 	if (fd < 0)
-		return ex_fail(ex, errno, "%s", path);
-	char p[FDP];
-	fdpath(p, sizeof(p), fd);
-	int r = mount(hostpath, p, NULL, MS_BIND, NULL);
+		return fail_target(ex, into_proc, path, hostpath);
+	int tree = open_tree(AT_FDCWD, hostpath, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	int r = tree < 0 ? -1 : attach(tree, fd);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -387,25 +605,64 @@ int op_move_root(struct ex *ex)
 	return 0;
 }
 
+/* Opens a masked or read-only path: symlinks before the last component
+ * are followed inside the root, the last one must not be a symlink (the
+ * image would choose what gets masked or protected). ENOENT: skip it. */
+static int open_protected_path(struct ex *ex, const char *path, struct stat *st)
+{
+	int fd = cpath_open(ex, path, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0) {
+		xclose(fd);
+		return -1;
+	}
+	if (S_ISLNK(st->st_mode)) {
+		close(fd);
+		errno = ELOOP;
+		return -1;
+	}
+	return fd;
+}
+
+static int fail_protected(struct ex *ex, int e, const char *path)
+{
+	if (e == ELOOP)
+		return ex_fail(ex, e, "%s (a symbolic link in the rootfs: refusing to follow it)",
+			       path);
+	return ex_fail(ex, e, "%s", path);
+}
+
+/* A read-only empty tmpfs, detached. */
+static int empty_tmpfs(void)
+{
+	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int mnt = -1;
+	/* source "tmpfs", as mount("tmpfs", ...) shows it in mountinfo */
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+	xclose(fs);
+	return mnt;
+}
+
 int op_mask(struct ex *ex, const char *path)
 {
-	int fd = cpath_open(ex, path, O_PATH, 0);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : ex_fail(ex, errno, "%s", path);
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return ex_fail(ex, e, "%s", path);
-	}
-	char p[FDP];
-	fdpath(p, sizeof(p), fd);
+	int fd = open_protected_path(ex, path, &st);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : fail_protected(ex, errno, path);
 	int r, e;
 	if (S_ISDIR(st.st_mode)) {
-		r = mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL);
+		int tree = empty_tmpfs();
+		r = tree < 0 ? -1 : attach(tree, fd);
 		e = errno;
 	} else {
-		/* the container's /dev/null, checked to be the real null device */
+		/* the container's /dev/null, checked to be the real null device;
+		 * the fd checked is the one bound */
 		int nfd = cpath_open(ex, "/dev/null", O_PATH, 0);
 		struct stat ns;
 		if (nfd < 0 || fstat(nfd, &ns) < 0) {
@@ -419,9 +676,7 @@ int op_mask(struct ex *ex, const char *path)
 			close(fd);
 			return ex_fail(ex, ENODEV, "%s (/dev/null is not the null device)", path);
 		}
-		char np[FDP];
-		fdpath(np, sizeof(np), nfd);
-		r = mount(np, p, NULL, MS_BIND, NULL);
+		r = bind_fd(nfd, fd, 0);
 		e = errno;
 		close(nfd);
 	}
@@ -433,31 +688,108 @@ int op_mask(struct ex *ex, const char *path)
 
 int op_readonly(struct ex *ex, const char *path)
 {
-	int fd = cpath_open(ex, path, O_PATH, 0);
+	struct stat st;
+	int fd = open_protected_path(ex, path, &st);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : ex_fail(ex, errno, "%s", path);
-	char p[FDP];
-	fdpath(p, sizeof(p), fd);
-	int r = mount(p, p, NULL, MS_BIND | MS_REC, NULL);
+		return errno == ENOENT ? 0 : fail_protected(ex, errno, path);
+	/* a recursive copy whose top mount is made read-only (submounts keep
+	 * their flags, as runc's bind + remount leaves them), put over the
+	 * original */
+	int tree = clone_at(fd, 1);
+	int r = tree < 0 ? -1 : 0;
+	if (r == 0) {
+		struct mount_attr attr;
+		memset(&attr, 0, sizeof(attr));
+		attr.attr_set = MOUNT_ATTR_RDONLY;
+		r = mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+		if (r < 0)
+			xclose(tree);
+		else
+			r = attach(tree, fd);
+	}
 	int e = errno;
-	close(fd);
-	if (r < 0)
-		return ex_fail(ex, e, "%s", path);
-	/* reopen: the old fd still refers to the mount under the new bind */
-	fd = cpath_open(ex, path, O_PATH, 0);
-	if (fd < 0)
-		return ex_fail(ex, errno, "%s", path);
-	fdpath(p, sizeof(p), fd);
-	unsigned long f = MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd);
-	r = mount(NULL, p, NULL, f, NULL);
-	e = errno;
 	close(fd);
 	if (r < 0)
 		return ex_fail(ex, e, "%s", path);
 	return 0;
 }
 
-int mount_target_open(struct ex *ex, const char *dest, uint64_t create)
+int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const char *what)
 {
-	return open_target(ex, dest, create);
+	int into_proc;
+	int fd = open_target(ex, dest, create, &into_proc);
+	if (fd < 0)
+		return fail_target(ex, into_proc, dest, what);
+	return fd;
+}
+
+#ifndef DEVPTS_SUPER_MAGIC
+#define DEVPTS_SUPER_MAGIC 0x1cd1
+#endif
+/* Unix98 pty slaves: majors 136 to 143 */
+#define PTY_SLAVE_MAJOR_FIRST 136
+#define PTY_SLAVE_MAJOR_LAST 143
+
+int check_pty_slave(int fd)
+{
+	struct statfs sf;
+	struct stat st;
+	if (fstatfs(fd, &sf) < 0 || fstat(fd, &st) < 0)
+		return -1;
+	if (sf.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) ||
+	    major(st.st_rdev) < PTY_SLAVE_MAJOR_FIRST || major(st.st_rdev) > PTY_SLAVE_MAJOR_LAST) {
+		errno = ENOTTY;
+		return -1;
+	}
+	return 0;
+}
+
+/* The /dev/console mount point (CVE-2025-52565 class): a regular file we
+ * create in the resolved /dev (O_EXCL|O_NOFOLLOW), or what is there
+ * already if that is a regular file or a device node (bound over, they
+ * redirect nothing); a symlink, directory or anything else is refused. */
+static int console_target(struct ex *ex)
+{
+	char base[NAME_MAX + 1];
+	int dev = cpath_parent(ex, "/dev/console", 1, base, sizeof(base));
+	if (dev < 0)
+		return -1;
+	int fd = openat(dev, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		fd = openat(dev, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) < 0) {
+			xclose(fd);
+			fd = -1;
+		} else if (fd >= 0 && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+			close(fd);
+			fd = -1;
+			errno = S_ISLNK(st.st_mode) ? ELOOP : EEXIST;
+		}
+	}
+	xclose(dev);
+	return fd;
+}
+
+int op_mount_console(struct ex *ex)
+{
+	if (check_pty_slave(0) < 0)
+		return ex_fail(ex, errno, "/dev/console (stdin is not the container's pty)");
+	int fd = console_target(ex);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return ex_fail(ex, ELOOP,
+				       "/dev/console (a symbolic link in the rootfs: refusing to "
+				       "mount the console through it)");
+		if (errno == EEXIST)
+			return ex_fail(ex, EEXIST,
+				       "/dev/console (neither a regular file nor a device node)");
+		return ex_fail(ex, errno, "/dev/console");
+	}
+	int r = bind_fd(0, fd, 0);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "/dev/console");
+	return 0;
 }

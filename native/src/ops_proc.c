@@ -9,7 +9,6 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -25,75 +23,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#ifndef PROC_SUPER_MAGIC
-#define PROC_SUPER_MAGIC 0x9fa0
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
-#endif
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 
-static int check_proc(int fd)
-{
-	struct statfs sf;
-	if (fstatfs(fd, &sf) < 0)
-		return -1;
-	if (sf.f_type != PROC_SUPER_MAGIC) {
-		errno = EXDEV;
-		return -1;
-	}
-	return 0;
-}
-
-/* Opens /proc/<rel> of the process' current root, without leaving /proc and
- * without magic links, and checks that the file is on procfs (EXDEV if not). */
-static int proc_open(const char *rel, int flags)
-{
-	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root < 0)
-		return -1;
-	struct open_how how;
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int proc = (int)syscall(SYS_openat2, root, "/proc", &how, sizeof(how));
-	int e = errno;
-	close(root);
-	if (proc < 0) {
-		errno = e;
-		return -1;
-	}
-	if (check_proc(proc) < 0) {
-		e = errno;
-		close(proc);
-		errno = e;
-		return -1;
-	}
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-	int fd = (int)syscall(SYS_openat2, proc, rel, &how, sizeof(how));
-	e = errno;
-	close(proc);
-	if (fd < 0) {
-		errno = e;
-		return -1;
-	}
-	if (check_proc(fd) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
 /* One write(2) of the whole value (procfs files want a single write). */
 static int proc_write(const char *rel, const char *value)
 {
-	int fd = proc_open(rel, O_WRONLY);
+	int fd = procfs_open(rel, O_WRONLY);
 	if (fd < 0)
 		return -1;
 	size_t n = strlen(value);
@@ -178,9 +115,10 @@ int op_selinux_label(struct ex *ex, const char *label)
 	return 0;
 }
 
-int read_cap_last_cap(void)
+int read_cap_last_cap(int at_start)
 {
-	int fd = proc_open("sys/kernel/cap_last_cap", O_RDONLY);
+	const char *rel = "sys/kernel/cap_last_cap";
+	int fd = at_start ? procfs_read_config(rel) : procfs_open(rel, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	char buf[32];
@@ -209,7 +147,7 @@ int op_caps(struct ex *ex, uint64_t bounding, uint64_t eff, uint64_t perm, uint6
 {
 	/* read when the executor started: a seccomp filter loaded by now may
 	 * refuse openat2 (a profile older than it) */
-	int last = ex->cap_last >= 0 ? ex->cap_last : read_cap_last_cap();
+	int last = ex->cap_last >= 0 ? ex->cap_last : read_cap_last_cap(0);
 	if (last < 0)
 		return ex_fail(ex, errno, "/proc/sys/kernel/cap_last_cap");
 	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
@@ -495,12 +433,17 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Closes every fd >= lo not in keep[] one by one, from /proc/self/fd, or up
- * to RLIMIT_NOFILE without /proc: for when close_range is refused (a seccomp
- * profile older than it gives ENOSYS or its default errno). */
+/* Closes every fd >= lo not in keep[] one by one, from /proc/self/fd (of a
+ * private procfs), or up to RLIMIT_NOFILE without one: for when close_range
+ * is refused (a seccomp profile older than it gives ENOSYS or its default
+ * errno). */
 static int close_fds_slowly(unsigned lo, const int *keep, int nkeep)
 {
-	DIR *d = opendir("/proc/self/fd");
+	/* the private procfs: a /proc the container mounted could hide fds */
+	int pfd = procfs_open("self/fd", O_RDONLY | O_DIRECTORY);
+	DIR *d = pfd < 0 ? NULL : fdopendir(pfd);
+	if (d == NULL && pfd >= 0)
+		close(pfd);
 	if (d != NULL) {
 		int dfd = dirfd(d);
 		int *fds = NULL;
@@ -672,6 +615,17 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 		close(s);
 		return ex_fail(ex, e, "/dev/ptmx (unlockpt/ptsname)");
 	}
+	/* the slave by fd from the master, not by the name through the
+	 * container's /dev/pts (an image could have planted that path) */
+	int sl = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (sl < 0 || check_pty_slave(sl) < 0) {
+		e = errno;
+		if (sl >= 0)
+			close(sl);
+		close(m);
+		close(s);
+		return ex_fail(ex, e, "%s (TIOCGPTPEER)", name);
+	}
 	/* send the master with the pty name as data */
 	int w = send_with_fd(s, (const uint8_t *)name, strlen(name), m);
 	e = errno;
@@ -686,11 +640,10 @@ int op_console(struct ex *ex, const char *sockpath, int s, int ack)
 		while (r < 0 && errno == EINTR);
 	}
 	close(s);
-	if (w < 0)
+	if (w < 0) {
+		close(sl);
 		return ex_fail(ex, e, "%s (send pty master)", path);
-	int sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (sl < 0)
-		return ex_fail(ex, errno, "%s", name);
+	}
 	if (getsid(0) != getpid() && setsid() < 0) {
 		e = errno;
 		close(sl);

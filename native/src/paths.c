@@ -20,11 +20,6 @@
 
 #define DIR_MODE 0755
 
-void fdpath(char *buf, size_t sz, int fd)
-{
-	snprintf(buf, sz, "/proc/self/fd/%d", fd);
-}
-
 static int oa2_resolve(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {
 	struct open_how how;

@@ -90,7 +90,8 @@ enum rts_opcode {
 	OP_SET_DUMPABLE = 53,
 	OP_DEFAULT_HOME = 54,
 	OP_TTY_OWNER = 55,
-	OP_MAX = 55,
+	OP_MOUNT_CONSOLE = 56,
+	OP_MAX = 56,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -1061,6 +1061,81 @@ static int run_plan(struct plan_b *pl, struct outcome *oc, int capture_err)
 	return run_plan_state(pl, oc, capture_err, NULL, 0);
 }
 
+/* After PIVOT_ROOT a procfs file bind-mounted over the sysctl to write (as a
+ * hook, a racing container or, during exec, the container could) must not
+ * receive the write: SYSCTL goes through a private procfs (variant 0).
+ * Neither SYSCTL nor a MOUNT after PIVOT_ROOT needs the container's /proc
+ * at all (variant 1: there is none). Uses test_e2e_container's rootfs. */
+static void test_e2e_procfs_overmount(void)
+{
+	char rootfs[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmpdir);
+	char domain[256] = "";
+	CHECK(getdomainname(domain, sizeof(domain) - 1) == 0, "getdomainname");
+	struct plan_b pl;
+	struct outcome oc;
+	for (int without_proc = 0; without_proc < 2; without_proc++) {
+		p_init(&pl);
+		p_op(&pl, OP_UNSHARE, 1);
+		v_u64(&pl, CLONE_NEWNS | CLONE_NEWUTS);
+		p_op(&pl, OP_ROOTFS, 2);
+		v_str(&pl, rootfs);
+		v_u64(&pl, MS_PRIVATE | MS_REC);
+		if (!without_proc) {
+			p_op(&pl, OP_MOUNT, 6);
+			v_str(&pl, "proc");
+			v_str(&pl, "/proc");
+			v_str(&pl, "proc");
+			v_u64(&pl, 0);
+			v_str(&pl, "");
+			v_u64(&pl, 1);
+			p_op(&pl, OP_MOUNT, 6); /* the host's domainname file over hostname */
+			v_str(&pl, "/proc/sys/kernel/domainname");
+			v_str(&pl, "/proc/sys/kernel/hostname");
+			v_str(&pl, "");
+			v_u64(&pl, MS_BIND);
+			v_str(&pl, "");
+			v_u64(&pl, 0);
+		}
+		p_op(&pl, OP_PIVOT_ROOT, 0);
+		if (without_proc) {
+			p_op(&pl, OP_MOUNT, 6);
+			v_str(&pl, "tmpfs");
+			v_str(&pl, "/tmp");
+			v_str(&pl, "tmpfs");
+			v_u64(&pl, 0);
+			v_str(&pl, "size=1m");
+			v_u64(&pl, 1);
+		}
+		p_op(&pl, OP_SYSCTL, 2);
+		v_str(&pl, "kernel.hostname");
+		v_str(&pl, "viasysctl");
+		p_op(&pl, OP_RESOLVE_EXEC, 2);
+		v_str(&pl, "/bin/sh");
+		v_str(&pl, "");
+		p_op(&pl, OP_READY, 0);
+		p_op(&pl, OP_EXEC, 2);
+		const char *argv[] = {
+			"sh", "-c", "echo \"$(hostname)/$(cat /proc/sys/kernel/domainname)\" >&2", NULL};
+		const char *bare[] = {"sh", "-c", "echo \"$(hostname)\" >&2", NULL};
+		const char *env[] = {NULL};
+		v_strlist(&pl, without_proc ? bare : argv);
+		v_strlist(&pl, env);
+		CHECK(run_plan(&pl, &oc, 1) == 0, "run procfs plan %d", without_proc);
+		char want[300];
+		if (without_proc)
+			snprintf(want, sizeof(want), "viasysctl\n");
+		else
+			snprintf(want, sizeof(want), "viasysctl/%s\n", domain);
+		CHECK(oc.got_ready && oc.frames_error == 0 && strcmp(oc.stderr_text, want) == 0,
+		      "%s: ready %d errors %d (op %u: %s) stderr '%s'",
+		      without_proc ? "MOUNT and SYSCTL after PIVOT_ROOT without a /proc"
+				   : "sysctl written to the file under the overmount",
+		      oc.got_ready, oc.frames_error, oc.index, oc.detail, oc.stderr_text);
+		b_free(&pl.b);
+	}
+}
+
 static void test_e2e_errors(void)
 {
 	struct plan_b pl;
@@ -2839,6 +2914,7 @@ static void test_e2e(void)
 	}
 	test_e2e_container();
 	test_e2e_errors();
+	test_e2e_procfs_overmount();
 	test_e2e_sync_abort();
 	test_e2e_symlink_escape();
 	test_e2e_kitchen_sink();

@@ -37,6 +37,7 @@ export const goldenPlans: Record<string, Op[]> = {
     op('KEYRING', '_ses.demo'),
     op('CONSOLE', '/tmp/console.sock'),
     op('WINSIZE', 24, 80),
+    op('MOUNT_CONSOLE'),
     op('SYNC', 4),
     op('HOOK', 'createContainer hook #0 (/bin/hook)', '/bin/hook', ['hook', '-x'], ['A=1'], 5),
     op('APPARMOR', 'runc-ts-default'),

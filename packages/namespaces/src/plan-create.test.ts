@@ -127,6 +127,7 @@ describe('planCreate: runc spec template', () => {
       UMASK 18
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
+      MOUNT_CONSOLE
       RLIMIT 7 1024 1024
       DEFAULT_HOME 0
       CHDIR "/"
@@ -286,6 +287,7 @@ describe('planCreate: rootless template', () => {
       UMASK 18
       KEYRING "_ses.c1"
       CONSOLE "/tmp/console.sock"
+      MOUNT_CONSOLE
       RLIMIT 7 1024 1024
       DEFAULT_HOME 0
       CHDIR "/"
@@ -1097,6 +1099,17 @@ describe('planCreate: process', () => {
     spec.process!.consoleSize = { height: 30, width: 100 };
     const lines = dump(planCreate(spec, { ...ctx, consoleSocket: '/run/c.sock' }));
     expect(lines.indexOf('WINSIZE 30 100')).toBe(lines.indexOf('CONSOLE "/run/c.sock"') + 1);
+  });
+
+  it('mounts the pty on /dev/console after CONSOLE (and WINSIZE), only with a terminal', () => {
+    const spec = exampleSpec();
+    spec.process!.consoleSize = { height: 30, width: 100 };
+    const list = names(planCreate(spec, ctx));
+    expect(list.indexOf('MOUNT_CONSOLE')).toBe(list.indexOf('WINSIZE') + 1);
+    expect(names(planCreate(exampleSpec(), ctx)).indexOf('MOUNT_CONSOLE')).toBe(
+      names(planCreate(exampleSpec(), ctx)).indexOf('CONSOLE') + 1,
+    );
+    expect(names(planCreate(headless(), ctx))).not.toContain('MOUNT_CONSOLE');
   });
 
   it('runs createContainer hooks before pivot_root and startContainer hooks after start', () => {

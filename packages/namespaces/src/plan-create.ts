@@ -874,6 +874,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     );
     const size = process.consoleSize;
     if (size) ops.push(op('WINSIZE', size.height, size.width));
+    // The init's pty is also its /dev/console (as with runc; init systems
+    // and getty expect one).
+    ops.push(op('MOUNT_CONSOLE'));
   } else {
     ops.push(op('SETSID'));
   }

@@ -57,6 +57,8 @@ describe('planExec', () => {
     );
     expect(sock).toContain('FORK 0');
     expect(sock).toContain('CONSOLE "/s"');
+    // /dev/console is the init's pty (as with runc), not an exec'd process'
+    expect(sock).not.toContain('MOUNT_CONSOLE');
   });
 
   it('sends a pidfd of the forked process, with runc\'s "setns", after the cgroup join', () => {

@@ -75,6 +75,7 @@ export const OPS = {
   SET_DUMPABLE: [53, []],
   DEFAULT_HOME: [54, ['u64']],
   TTY_OWNER: [55, ['u64']],
+  MOUNT_CONSOLE: [56, []],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
