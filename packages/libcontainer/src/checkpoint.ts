@@ -38,6 +38,7 @@ import { validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, writePidFile } from './process-control.js';
 import type { StoredState } from './state-store.js';
+import { sendFdToSocket } from './unix-fds.js';
 
 export interface CheckpointOptions {
   /** The criu binary; `criu` on PATH by default. */
@@ -299,17 +300,21 @@ export async function restoreContainer(
   options: RestoreOptions,
 ): Promise<number> {
   validateContainerId(id);
-  if (options.consoleSocket) {
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  const terminal = spec.process?.terminal === true;
+  if (options.consoleSocket && !terminal) {
     throw new ContainerError(
       'OPTION_INVALID',
-      '--console-socket: restoring a container with a terminal is not supported by runc-ts yet',
+      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
     );
   }
-  const { bundle, spec, rootfs } = loadBundle(options.bundle);
-  if (spec.process?.terminal) {
+  if (terminal && !options.consoleSocket) {
+    // runc relays the restored pty in the foreground; runc-ts cannot yet.
     throw new ContainerError(
       'OPTION_INVALID',
-      'process.terminal: restoring a container with a terminal is not supported by runc-ts yet',
+      options.detach
+        ? 'cannot allocate tty if runc will detach without setting console socket'
+        : 'process.terminal: restoring a terminal container needs --console-socket (runc-ts does not relay a restored pty in the foreground yet)',
     );
   }
   const imagePath = resolve(options.imagePath ?? 'checkpoint');
@@ -387,6 +392,7 @@ export async function restoreContainer(
           notify_scripts: true,
           rst_sibling: true,
           ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+          ...(terminal ? { orphan_pts_master: true } : {}),
           ...(inheritFd.length > 0 ? { inherit_fd: inheritFd } : {}),
           ...(options.tcpEstablished ? { tcp_established: true } : {}),
           ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
@@ -432,8 +438,14 @@ export async function restoreContainer(
                 ? [{ path: paths[''].replace(/^\/sys\/fs\/cgroup/, '') || '/' }]
                 : [];
           },
-          onNotify: (script, pid) => {
-            if (script === 'setup-namespaces') {
+          onNotify: (script, pid, fds) => {
+            if (script === 'orphan-pts-master' && options.consoleSocket) {
+              const master = fds[0];
+              if (master === undefined) {
+                throw new ContainerError('CRIU', 'CRIU sent no pty master with orphan-pts-master');
+              }
+              sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
+            } else if (script === 'setup-namespaces') {
               stored.pid = pid;
               const state = runtime.ociState(stored, 'creating');
               runHooks('prestart', spec.hooks?.prestart, state);

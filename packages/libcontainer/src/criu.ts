@@ -2,10 +2,11 @@
 // notifications answered while CRIU works, then one response. The message
 // definitions are CRIU's images/rpc.proto (proto2), the fields runc-ts uses,
 // by their wire numbers; protobufjs (light build) encodes them.
-import { closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { loadLibc } from '@runc-ts/cgroups';
 import protobuf from 'protobufjs/light.js';
 import { ContainerError, describeErrno } from './errors.js';
+import { receiveWithFds } from './unix-fds.js';
 
 const field = (id: number, type: string, rule?: 'repeated' | 'required') =>
   rule ? { id, type, rule } : { id, type };
@@ -218,8 +219,12 @@ export interface CriuCall {
   stdio: ['ignore' | 'inherit', 'inherit', 'inherit'];
   /** Where CRIU's log is, for the error message. */
   logPath: string;
-  /** Answers a notification (e.g. "post-restore" with the restored pid). */
-  onNotify?(script: string, pid: number): void | Promise<void>;
+  /**
+   * Answers a notification ("post-restore" with the restored pid,
+   * "orphan-pts-master" with the pty master in `fds`). Fds not taken over
+   * (set to -1 in the array) are closed afterwards.
+   */
+  onNotify?(script: string, pid: number, fds: number[]): void | Promise<void>;
   /** Called with CRIU's pid once it runs (restore puts it in the container's cgroup). */
   onStart?(pid: number): void | Promise<void>;
 }
@@ -269,7 +274,7 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
     await send(encodeRequest(call.request));
     const buffer = Buffer.alloc(MAX_MESSAGE);
     for (;;) {
-      const length = readSync(ours, buffer, 0, buffer.length, null);
+      const { length, fds } = receiveWithFds(ours, buffer);
       if (length === 0) {
         throw new ContainerError(
           'CRIU',
@@ -277,9 +282,14 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
         );
       }
       const response = decodeResponse(buffer.subarray(0, length));
+      if (response.type !== CriuRequest.NOTIFY) for (const fd of fds) closeSync(fd);
       if (response.type === CriuRequest.NOTIFY && response.notify) {
         const script = response.notify.script ?? '';
-        await call.onNotify?.(script, response.notify.pid ?? 0);
+        try {
+          await call.onNotify?.(script, response.notify.pid ?? 0, fds);
+        } finally {
+          for (const fd of fds) if (fd >= 0) closeSync(fd);
+        }
         await send(encodeRequest({ type: CriuRequest.NOTIFY, notify_success: true }));
         continue;
       }
