@@ -59,6 +59,7 @@ const RPC = protobuf.Root.fromJSON({
         lazy_pages: field(48, 'bool'),
         status_fd: field(49, 'int32'),
         orphan_pts_master: field(50, 'bool'),
+        config_file: field(51, 'string'),
         lsm_profile: field(53, 'string'),
         lsm_mount_context: field(63, 'string'),
       },
@@ -158,6 +159,7 @@ export interface CriuOptions {
   lazy_pages?: boolean;
   status_fd?: number;
   orphan_pts_master?: boolean;
+  config_file?: string;
   lsm_profile?: string;
   lsm_mount_context?: string;
 }
@@ -217,6 +219,8 @@ export interface CriuCall {
    * /proc/<its peer's pid>/fd.
    */
   stdio: ['ignore' | 'inherit', 'inherit', 'inherit'];
+  /** Fds of this process CRIU gets as its 4, 5... (after its socket): inherit_fd may name them. */
+  extraFds?: number[];
   /** Where CRIU's log is, for the error message. */
   logPath: string;
   /**
@@ -243,18 +247,30 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
   }
   const ours = pair.readInt32LE(0);
   const theirs = pair.readInt32LE(4);
+  // The child's fds are dup2()ed from these in order: a low source fd that
+  // is also an earlier target would be overwritten first; copies above
+  // every target cannot be.
+  const F_DUPFD_CLOEXEC = 1030;
+  const sources = [theirs, ...(call.extraFds ?? [])].map((fd) => {
+    const copy = libc.fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (copy < 0) {
+      throw new ContainerError('CRIU', `cannot duplicate fd ${fd}: ${describeErrno(-copy)}`);
+    }
+    return copy;
+  });
+  closeSync(theirs);
   const childProcess = process.getBuiltinModule('node:child_process');
   let child: ReturnType<typeof childProcess.spawn>;
   const exited = new Promise<string>((resolve) => {
     child = childProcess.spawn(call.criuPath, ['swrk', '3'], {
-      stdio: [...call.stdio, theirs],
+      stdio: [...call.stdio, ...sources],
     });
     child.once('error', (error) => resolve(`cannot run ${call.criuPath}: ${error.message}`));
     child.once('exit', (code, signal) =>
       resolve(signal ? `criu was killed by ${signal}` : `criu exited with status ${code}`),
     );
   });
-  closeSync(theirs);
+  for (const copy of sources) closeSync(copy);
   const name = REQUEST_NAMES[call.request.type] ?? String(call.request.type);
   try {
     if (child!.pid === undefined) throw new ContainerError('CRIU', await exited);
