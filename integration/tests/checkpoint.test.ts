@@ -3,16 +3,20 @@
 // rootfs; a checkpoint must stop the count where it was, a restore must go
 // on from there (not start again at 0), in the same cgroup-managed way as
 // a created container.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
-import { runcTs } from '../support/runc.js';
+import { repoRoot, runcTs } from '../support/runc.js';
 import { leftovers, Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
-afterAll(() => sandbox.cleanup());
+const receivers: ChildProcess[] = [];
+afterAll(() => {
+  for (const receiver of receivers) receiver.kill('SIGKILL');
+  sandbox.cleanup();
+});
 
 const criuCheck = spawnSync('criu', ['check'], { encoding: 'utf8' });
 const noCriu =
@@ -203,6 +207,74 @@ describe('checkpoint and restore (CRIU)', () => {
     const at = counter(bundle);
     await waitFor(() => counter(bundle) > at, 'the count to go on');
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+  });
+
+  it('a terminal container: restore sends the restored pty to --console-socket', {
+    timeout: 60_000,
+  }, async () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.terminal = true;
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'i=0; while :; do echo "tick $i"; echo $i > /count; i=$((i+1)); sleep 0.05; done',
+      ];
+    });
+    const id = sandbox.id('tty');
+    const console = (name: string) => {
+      const socket = join(bundle, `${name}.sock`);
+      const output = join(bundle, `${name}.out`);
+      const receiver = spawn(
+        'python3',
+        [join(repoRoot, 'integration/support/console-receiver.py'), socket, output],
+        {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      );
+      receivers.push(receiver);
+      return { socket, output, receiver };
+    };
+    const first = console('first');
+    await waitFor(() => existsSync(first.socket), 'the console socket');
+    const run = sandbox.runc([
+      'run',
+      '-d',
+      '--console-socket',
+      first.socket,
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(run, run.stderr).toMatchObject({ status: 0 });
+    await waitFor(() => counter(bundle) >= 3, 'the count');
+    const images = join(sandbox.dir, `${id}-images`);
+    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const at = counter(bundle);
+
+    const second = console('second');
+    await waitFor(() => existsSync(second.socket), 'the second console socket');
+    const restored = sandbox.runc([
+      'restore',
+      '-d',
+      '--console-socket',
+      second.socket,
+      '--image-path',
+      images,
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(restored, restored.stderr).toMatchObject({ status: 0 });
+    // The restored process writes on the pty the second receiver got.
+    await waitFor(
+      () => readFileSync(second.output, 'utf8').includes(`tick ${at + 2}\r\n`),
+      'the restored output on the new console',
+    );
+    expect(readFileSync(second.output, 'utf8')).not.toContain('tick 0\r\n');
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    expectGone(id, bundle);
   });
 
   it('restore in the foreground waits for the process and exits with its status', {

@@ -28,6 +28,14 @@ export interface Libc {
   prctl(option: number, arg: number): number;
   /** fcntl(2) with an int argument (F_DUPFD_CLOEXEC...): the result, or -errno. */
   fcntl(fd: number, command: number, arg: number): number;
+  /** socket(2): the fd, or -errno. */
+  socket(domain: number, type: number, protocol: number): number;
+  /** connect(2) with `address` a sockaddr: 0, or -errno. */
+  connect(fd: number, address: Buffer, length: number): number;
+  /** recvmsg(2) with `message` a struct msghdr (pointers from address()): bytes, or -errno. */
+  recvmsg(fd: number, message: Buffer, flags: number): number;
+  /** sendmsg(2), likewise: bytes, or -errno. */
+  sendmsg(fd: number, message: Buffer, flags: number): number;
 }
 
 /** A C string argument for bun:ffi (koffi converts JS strings itself). */
@@ -60,6 +68,10 @@ function bindWithKoffi(): Libc {
   const umount2 = libc.func('int umount2(const char *target, int flags)');
   const prctl = libc.func('int prctl(int option, unsigned long arg2)');
   const fcntl = libc.func('int fcntl(int fd, int cmd, int arg)');
+  const socket = libc.func('int socket(int domain, int type, int protocol)');
+  const connect = libc.func('int connect(int fd, void *addr, unsigned int len)');
+  const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
+  const sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
   const negativeErrno = (result: number) => (result < 0 ? -koffi.errno() : result);
   return {
     eventfd: (initval, flags) => negativeErrno(eventfd(initval, flags) as number),
@@ -78,6 +90,10 @@ function bindWithKoffi(): Libc {
     umount2: (target, flags) => negativeErrno(umount2(target, flags) as number),
     prctl: (option, arg) => negativeErrno(prctl(option, arg) as number),
     fcntl: (fd, command, arg) => negativeErrno(fcntl(fd, command, arg) as number),
+    socket: (domain, type, protocol) => negativeErrno(socket(domain, type, protocol) as number),
+    connect: (fd, address, length) => negativeErrno(connect(fd, address, length) as number),
+    recvmsg: (fd, message, flags) => negativeErrno(Number(recvmsg(fd, message, flags))),
+    sendmsg: (fd, message, flags) => negativeErrno(Number(sendmsg(fd, message, flags))),
   };
 }
 
@@ -108,6 +124,10 @@ function bindWithBunFfi(): Libc {
     prctl: { args: ['i32', 'u64'], returns: 'i32' },
     // Variadic in C; an int third argument travels in the same register.
     fcntl: { args: ['i32', 'i32', 'i32'], returns: 'i32' },
+    socket: { args: ['i32', 'i32', 'i32'], returns: 'i32' },
+    connect: { args: ['i32', 'ptr', 'u32'], returns: 'i32' },
+    recvmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
+    sendmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
   });
   const errno = () => ffi.read.i32(libc.__errno_location!() as number, 0);
   const negativeErrno = (result: number) => (result < 0 ? -errno() : result);
@@ -128,5 +148,11 @@ function bindWithBunFfi(): Libc {
     umount2: (target, flags) => negativeErrno(libc.umount2!(cString(target), flags) as number),
     prctl: (option, arg) => negativeErrno(libc.prctl!(option, arg) as number),
     fcntl: (fd, command, arg) => negativeErrno(libc.fcntl!(fd, command, arg) as number),
+    socket: (domain, type, protocol) =>
+      negativeErrno(libc.socket!(domain, type, protocol) as number),
+    connect: (fd, address, length) =>
+      negativeErrno(libc.connect!(fd, address, length) as number),
+    recvmsg: (fd, message, flags) => negativeErrno(Number(libc.recvmsg!(fd, message, flags))),
+    sendmsg: (fd, message, flags) => negativeErrno(Number(libc.sendmsg!(fd, message, flags))),
   };
 }

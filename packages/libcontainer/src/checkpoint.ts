@@ -13,7 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type CgroupManager, loadLibc } from '@runc-ts/cgroups';
 import type { Mount, Spec } from '@runc-ts/spec';
 import {
@@ -38,6 +38,7 @@ import { validateContainerId } from './id.js';
 import { isProcessAlive, readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, writePidFile } from './process-control.js';
 import type { StoredState } from './state-store.js';
+import { sendFdToSocket } from './unix-fds.js';
 
 export interface CheckpointOptions {
   /** The criu binary; `criu` on PATH by default. */
@@ -154,12 +155,14 @@ const isBind = (mount: Mount) =>
 function externalMounts(
   spec: Spec,
   cgroupPaths: Record<string, string> | undefined,
+  rootfs: string,
 ): { dest: string; source: string }[] {
   const external: { dest: string; source: string }[] = [];
   const hasCgroupNs = (spec.linux?.namespaces ?? []).some((ns) => ns.type === 'cgroup');
   for (const mount of spec.mounts ?? []) {
     if (isBind(mount)) {
-      external.push({ dest: mount.destination, source: mount.source ?? '' });
+      // Where the mount really is: a destination through a symlink of the image lands elsewhere.
+      external.push({ dest: resolveInRoot(rootfs, mount.destination), source: mount.source ?? '' });
     } else if (mount.type === 'cgroup' && !hasCgroupNs && cgroupPaths) {
       const layout = hostCgroupLayout();
       if (layout.v2) {
@@ -175,6 +178,118 @@ function externalMounts(
     }
   }
   return external;
+}
+
+const EXTERNAL_NETNS = 'extRootNetNS';
+
+/** The path of a network namespace the config joins, if any. */
+function joinedNetns(spec: Spec): string | undefined {
+  return (spec.linux?.namespaces ?? []).find((ns) => ns.type === 'network' && ns.path)?.path;
+}
+
+/** A joined network namespace is not the container's: CRIU leaves it out of the images. */
+function externalNetns(spec: Spec): Pick<CriuOptions, 'external'> {
+  const path = joinedNetns(spec);
+  if (!path) return {};
+  let inode: number;
+  try {
+    inode = statSync(path).ino;
+  } catch (error) {
+    throw new ContainerError(
+      'CRIU',
+      `linux.namespaces: network namespace ${path}: ${describeSystemError(error)}`,
+      { cause: error },
+    );
+  }
+  return { external: [`net[${inode}]:${EXTERNAL_NETNS}`] };
+}
+
+/**
+ * A CRIU configuration file for this container: the annotation
+ * org.criu.config names one (an empty value: none), else
+ * /etc/criu/runc.conf when it exists, as runc does.
+ */
+function criuConfigFile(spec: Spec): Pick<CriuOptions, 'config_file'> {
+  const annotated = spec.annotations?.['org.criu.config'];
+  if (annotated !== undefined) return annotated ? { config_file: annotated } : {};
+  return existsSync('/etc/criu/runc.conf') ? { config_file: '/etc/criu/runc.conf' } : {};
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `path` inside `rootfs` with the image's symlinks followed, never above
+ * the root (what a mount on that destination really mounted on).
+ */
+export function resolveInRoot(rootfs: string, path: string): string {
+  const parts = path.split('/').filter((part) => part && part !== '.');
+  const resolved: string[] = [];
+  for (let links = 0; parts.length > 0; ) {
+    const part = parts.shift()!;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    const candidate = [...resolved, part];
+    let target: string | undefined;
+    try {
+      target = readlinkSync(join(rootfs, ...candidate));
+    } catch {
+      target = undefined; // not a symlink, or missing
+    }
+    if (target === undefined) {
+      resolved.push(part);
+      continue;
+    }
+    if (++links > 40) return `/${[...resolved, part, ...parts].join('/')}`;
+    if (target.startsWith('/')) resolved.length = 0;
+    parts.unshift(...target.split('/').filter((p) => p && p !== '.'));
+  }
+  return `/${resolved.join('/')}`;
+}
+
+/**
+ * Creates the mount points of the config's bind mounts in the rootfs (not
+ * under a tmpfs mount, whose content CRIU restores), binding each source on
+ * its destination so that a nested one can be made inside it; returns the
+ * temporary mounts (the caller unmounts them in reverse order).
+ */
+function prepareRestoreMountpoints(spec: Spec, rootfs: string, bundle: string): string[] {
+  const libc = loadLibc();
+  const tmpfs = (spec.mounts ?? [])
+    .filter((mount) => mount.type === 'tmpfs')
+    .map((mount) => mount.destination.replace(/\/+$/, ''));
+  const underTmpfs = (dest: string) => tmpfs.some((t) => dest === t || dest.startsWith(`${t}/`));
+  const mounted: string[] = [];
+  for (const mount of spec.mounts ?? []) {
+    if (!isBind(mount) || underTmpfs(mount.destination)) continue;
+    const source = hostPath(bundle, mount.source ?? '');
+    const target = join(rootfs, resolveInRoot(rootfs, mount.destination));
+    try {
+      if (isDirectory(source)) mkdirSync(target, { recursive: true, mode: 0o755 });
+      else if (!existsSync(target)) {
+        mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+        writeFileSync(target, '', { mode: 0o644 });
+      }
+    } catch (error) {
+      for (const done of mounted.reverse()) libc.umount2(done, 2);
+      throw new ContainerError(
+        'CRIU',
+        `mounts: cannot create the mount point ${mount.destination}: ${describeSystemError(error)}`,
+        { cause: error },
+      );
+    }
+    const MS_BIND = 4096;
+    const MS_REC = 16384;
+    if (libc.mount(source, target, '', MS_BIND | MS_REC) === 0) mounted.push(target);
+  }
+  return mounted;
 }
 
 // Masked files have the container's /dev/null bound over them: one
@@ -213,11 +328,21 @@ export async function checkpointContainer(
   const mode = cgroupsMode(options.manageCgroupsMode);
   const emptyNs = emptyNamespaces(options.emptyNs);
   const ps = pageServer(options.pageServer);
-  let parentImage: string | undefined;
-  if (options.parentPath) {
-    parentImage = isAbsolute(options.parentPath)
-      ? relative(imagePath, options.parentPath)
-      : options.parentPath;
+  const parentImage = options.parentPath;
+  if (parentImage !== undefined) {
+    // CRIU takes it relative to the images, as runc requires it.
+    if (isAbsolute(parentImage)) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        `--parent-path ${parentImage}: must be relative to --image-path (e.g. ../parent)`,
+      );
+    }
+    if (!isDirectory(resolve(imagePath, parentImage))) {
+      throw new ContainerError(
+        'OPTION_INVALID',
+        `--parent-path ${parentImage}: ${resolve(imagePath, parentImage)} is not a directory of images`,
+      );
+    }
   }
   const criuPath = options.criuPath ?? 'criu';
   await requireFeatures(criuPath, { mem_track: options.preDump, lazy_pages: options.lazyPages });
@@ -241,11 +366,13 @@ export async function checkpointContainer(
       log_level: 4,
       log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
       root: stored.rootfs,
+      ...criuConfigFile(stored.config),
       manage_cgroups: true,
       notify_scripts: true,
       orphan_pts_master: true,
+      ...externalNetns(stored.config),
       ext_mnt: [
-        ...externalMounts(stored.config, stored.cgroup?.paths).map(({ dest }) => ({
+        ...externalMounts(stored.config, stored.cgroup?.paths, stored.rootfs).map(({ dest }) => ({
           key: dest,
           val: dest,
         })),
@@ -299,17 +426,21 @@ export async function restoreContainer(
   options: RestoreOptions,
 ): Promise<number> {
   validateContainerId(id);
-  if (options.consoleSocket) {
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  const terminal = spec.process?.terminal === true;
+  if (options.consoleSocket && !terminal) {
     throw new ContainerError(
       'OPTION_INVALID',
-      '--console-socket: restoring a container with a terminal is not supported by runc-ts yet',
+      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
     );
   }
-  const { bundle, spec, rootfs } = loadBundle(options.bundle);
-  if (spec.process?.terminal) {
+  if (terminal && !options.consoleSocket) {
+    // runc relays the restored pty in the foreground; runc-ts cannot yet.
     throw new ContainerError(
       'OPTION_INVALID',
-      'process.terminal: restoring a container with a terminal is not supported by runc-ts yet',
+      options.detach
+        ? 'cannot allocate tty if runc will detach without setting console socket'
+        : 'process.terminal: restoring a terminal container needs --console-socket (runc-ts does not relay a restored pty in the foreground yet)',
     );
   }
   const imagePath = resolve(options.imagePath ?? 'checkpoint');
@@ -349,6 +480,8 @@ export async function restoreContainer(
       // CRIU wants the container's root to be a mount point of its own.
       const criuRoot = join(runtime.store.dir(id), 'criu-root');
       let rootMounted = false;
+      const extraFds: number[] = [];
+      const tempMounts: string[] = [];
       const imagesFd = openDirectory(imagePath, '--image-path');
       let workFd: number | undefined;
       try {
@@ -369,24 +502,32 @@ export async function restoreContainer(
           );
         }
         rootMounted = true;
-        const extraFds = [imagesFd, ...(workFd !== undefined ? [workFd] : [])];
-        // Pipes the dumped init had as stdio become ours.
-        const inheritFd: { key: string; fd: number }[] = [];
-        const descriptors = readDescriptors(imagePath);
-        descriptors.forEach((link, fd) => {
-          if (!link.startsWith('pipe:')) return;
-          extraFds.push(fd);
-          inheritFd.push({ key: link, fd: 3 + extraFds.length });
-        });
+        // Pipes the dumped init had as stdio become ours (CRIU's stdio).
+        const inheritFd = readDescriptors(imagePath).flatMap((link, fd) =>
+          link.startsWith('pipe:') ? [{ key: link, fd }] : [],
+        );
+        // A network namespace joined by path was dumped as external: CRIU
+        // gets it as its fd 4 (after its socket).
+        const netns = joinedNetns(spec);
+        if (netns) {
+          extraFds.push(openSync(netns, fsConstants.O_RDONLY));
+          inheritFd.push({ key: EXTERNAL_NETNS, fd: 3 + extraFds.length });
+        }
+        // Bind mounts' mount points, nested ones too, made as runc makes
+        // them: each source bound on its destination for the time of the
+        // restore, so that the next one's mount point can be created in it.
+        tempMounts.push(...prepareRestoreMountpoints(spec, rootfs, bundle));
         const opts: CriuOptions = {
           images_dir_fd: imagesFd,
           log_level: 4,
           log_file: 'restore.log',
           root: criuRoot,
+          ...criuConfigFile(spec),
           manage_cgroups: true,
           notify_scripts: true,
           rst_sibling: true,
           ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+          ...(terminal ? { orphan_pts_master: true } : {}),
           ...(inheritFd.length > 0 ? { inherit_fd: inheritFd } : {}),
           ...(options.tcpEstablished ? { tcp_established: true } : {}),
           ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
@@ -403,6 +544,7 @@ export async function restoreContainer(
           criuPath: options.criuPath ?? 'criu',
           request: { type: CriuRequest.RESTORE, opts },
           stdio: ['inherit', 'inherit', 'inherit'],
+          extraFds,
           logPath: join(workPath, 'restore.log'),
           onStart: async (criuPid) => {
             // The restored processes are CRIU's children: they start in its cgroup.
@@ -416,7 +558,7 @@ export async function restoreContainer(
             const paths = stored.cgroup.paths;
             // The directories the dump bound from the old cgroup are this one's now.
             opts.ext_mnt = [
-              ...externalMounts(spec, paths).map(({ dest, source }) => ({
+              ...externalMounts(spec, paths, rootfs).map(({ dest, source }) => ({
                 key: dest,
                 val: hostPath(bundle, source),
               })),
@@ -432,8 +574,14 @@ export async function restoreContainer(
                 ? [{ path: paths[''].replace(/^\/sys\/fs\/cgroup/, '') || '/' }]
                 : [];
           },
-          onNotify: (script, pid) => {
-            if (script === 'setup-namespaces') {
+          onNotify: (script, pid, fds) => {
+            if (script === 'orphan-pts-master' && options.consoleSocket) {
+              const master = fds[0];
+              if (master === undefined) {
+                throw new ContainerError('CRIU', 'CRIU sent no pty master with orphan-pts-master');
+              }
+              sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
+            } else if (script === 'setup-namespaces') {
               stored.pid = pid;
               const state = runtime.ociState(stored, 'creating');
               runHooks('prestart', spec.hooks?.prestart, state);
@@ -463,6 +611,8 @@ export async function restoreContainer(
       } finally {
         closeSync(imagesFd);
         if (workFd !== undefined) closeSync(workFd);
+        for (const fd of extraFds) closeSync(fd);
+        for (const target of tempMounts.reverse()) loadLibc().umount2(target, 2);
       }
       if (rootMounted) unmountQuietly(criuRoot);
       try {

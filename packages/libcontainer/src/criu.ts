@@ -2,10 +2,11 @@
 // notifications answered while CRIU works, then one response. The message
 // definitions are CRIU's images/rpc.proto (proto2), the fields runc-ts uses,
 // by their wire numbers; protobufjs (light build) encodes them.
-import { closeSync, readSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { loadLibc } from '@runc-ts/cgroups';
 import protobuf from 'protobufjs/light.js';
 import { ContainerError, describeErrno } from './errors.js';
+import { receiveWithFds } from './unix-fds.js';
 
 const field = (id: number, type: string, rule?: 'repeated' | 'required') =>
   rule ? { id, type, rule } : { id, type };
@@ -58,6 +59,7 @@ const RPC = protobuf.Root.fromJSON({
         lazy_pages: field(48, 'bool'),
         status_fd: field(49, 'int32'),
         orphan_pts_master: field(50, 'bool'),
+        config_file: field(51, 'string'),
         lsm_profile: field(53, 'string'),
         lsm_mount_context: field(63, 'string'),
       },
@@ -157,6 +159,7 @@ export interface CriuOptions {
   lazy_pages?: boolean;
   status_fd?: number;
   orphan_pts_master?: boolean;
+  config_file?: string;
   lsm_profile?: string;
   lsm_mount_context?: string;
 }
@@ -216,10 +219,16 @@ export interface CriuCall {
    * /proc/<its peer's pid>/fd.
    */
   stdio: ['ignore' | 'inherit', 'inherit', 'inherit'];
+  /** Fds of this process CRIU gets as its 4, 5... (after its socket): inherit_fd may name them. */
+  extraFds?: number[];
   /** Where CRIU's log is, for the error message. */
   logPath: string;
-  /** Answers a notification (e.g. "post-restore" with the restored pid). */
-  onNotify?(script: string, pid: number): void | Promise<void>;
+  /**
+   * Answers a notification ("post-restore" with the restored pid,
+   * "orphan-pts-master" with the pty master in `fds`). Fds not taken over
+   * (set to -1 in the array) are closed afterwards.
+   */
+  onNotify?(script: string, pid: number, fds: number[]): void | Promise<void>;
   /** Called with CRIU's pid once it runs (restore puts it in the container's cgroup). */
   onStart?(pid: number): void | Promise<void>;
 }
@@ -238,18 +247,30 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
   }
   const ours = pair.readInt32LE(0);
   const theirs = pair.readInt32LE(4);
+  // The child's fds are dup2()ed from these in order: a low source fd that
+  // is also an earlier target would be overwritten first; copies above
+  // every target cannot be.
+  const F_DUPFD_CLOEXEC = 1030;
+  const sources = [theirs, ...(call.extraFds ?? [])].map((fd) => {
+    const copy = libc.fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (copy < 0) {
+      throw new ContainerError('CRIU', `cannot duplicate fd ${fd}: ${describeErrno(-copy)}`);
+    }
+    return copy;
+  });
+  closeSync(theirs);
   const childProcess = process.getBuiltinModule('node:child_process');
   let child: ReturnType<typeof childProcess.spawn>;
   const exited = new Promise<string>((resolve) => {
     child = childProcess.spawn(call.criuPath, ['swrk', '3'], {
-      stdio: [...call.stdio, theirs],
+      stdio: [...call.stdio, ...sources],
     });
     child.once('error', (error) => resolve(`cannot run ${call.criuPath}: ${error.message}`));
     child.once('exit', (code, signal) =>
       resolve(signal ? `criu was killed by ${signal}` : `criu exited with status ${code}`),
     );
   });
-  closeSync(theirs);
+  for (const copy of sources) closeSync(copy);
   const name = REQUEST_NAMES[call.request.type] ?? String(call.request.type);
   try {
     if (child!.pid === undefined) throw new ContainerError('CRIU', await exited);
@@ -269,7 +290,7 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
     await send(encodeRequest(call.request));
     const buffer = Buffer.alloc(MAX_MESSAGE);
     for (;;) {
-      const length = readSync(ours, buffer, 0, buffer.length, null);
+      const { length, fds } = receiveWithFds(ours, buffer);
       if (length === 0) {
         throw new ContainerError(
           'CRIU',
@@ -277,9 +298,14 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
         );
       }
       const response = decodeResponse(buffer.subarray(0, length));
+      if (response.type !== CriuRequest.NOTIFY) for (const fd of fds) closeSync(fd);
       if (response.type === CriuRequest.NOTIFY && response.notify) {
         const script = response.notify.script ?? '';
-        await call.onNotify?.(script, response.notify.pid ?? 0);
+        try {
+          await call.onNotify?.(script, response.notify.pid ?? 0, fds);
+        } finally {
+          for (const fd of fds) if (fd >= 0) closeSync(fd);
+        }
         await send(encodeRequest({ type: CriuRequest.NOTIFY, notify_success: true }));
         continue;
       }
