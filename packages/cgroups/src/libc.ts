@@ -150,8 +150,7 @@ function bindWithBunFfi(): Libc {
     fcntl: (fd, command, arg) => negativeErrno(libc.fcntl!(fd, command, arg) as number),
     socket: (domain, type, protocol) =>
       negativeErrno(libc.socket!(domain, type, protocol) as number),
-    connect: (fd, address, length) =>
-      negativeErrno(libc.connect!(fd, address, length) as number),
+    connect: (fd, address, length) => negativeErrno(libc.connect!(fd, address, length) as number),
     recvmsg: (fd, message, flags) => negativeErrno(Number(libc.recvmsg!(fd, message, flags))),
     sendmsg: (fd, message, flags) => negativeErrno(Number(libc.sendmsg!(fd, message, flags))),
   };
