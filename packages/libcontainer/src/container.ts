@@ -416,6 +416,8 @@ export class Runtime {
     } catch (error) {
       killAndReap(stored.pid, stored.pidStartTime);
       await exited;
+      // run made the container: a run that fails leaves none behind.
+      await this.delete(id, { force: true }).catch(() => {});
       throw error;
     }
     const code = await exited;

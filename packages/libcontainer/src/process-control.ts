@@ -156,6 +156,28 @@ export function signalNumber(signal: NodeJS.Signals | null): number {
   return signal ? (osConstants.signals[signal] ?? 0) : 0;
 }
 
+/**
+ * Reads the init's byte from exec.fifo, polling; throws when the init is
+ * gone without having written it.
+ */
+export function awaitInitByte(
+  readByte: () => boolean,
+  initAlive: () => boolean,
+  sleep: () => void,
+): void {
+  for (;;) {
+    if (readByte()) return;
+    if (!initAlive()) {
+      // The init may have written its byte, run and exited between the
+      // read and this check: the byte stays in the pipe, so read once more
+      // (a byte read here is the release: done, not another round).
+      if (readByte()) return;
+      throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
+    }
+    sleep();
+  }
+}
+
 /** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
 export function releaseInit(fifo: string, stored: StoredState): void {
   let fd: number;
@@ -176,14 +198,11 @@ export function releaseInit(fifo: string, stored: StoredState): void {
         return false;
       }
     };
-    while (!readByte()) {
-      // The init may have written its byte, run and exited between the read
-      // and this check: the byte stays in the pipe, so read once more.
-      if (!isProcessAlive(stored.pid, stored.pidStartTime) && !readByte()) {
-        throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
-      }
-      sleepSync(1);
-    }
+    awaitInitByte(
+      readByte,
+      () => isProcessAlive(stored.pid, stored.pidStartTime),
+      () => sleepSync(1),
+    );
   } finally {
     closeSync(fd);
   }

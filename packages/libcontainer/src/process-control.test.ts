@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { awaitInitByte } from './process-control.js';
+
+/** A scripted exec.fifo: each read returns the next answer. */
+function script(reads: boolean[], alive: boolean[]) {
+  const calls = { reads: 0, alive: 0, sleeps: 0 };
+  return {
+    calls,
+    readByte: () => reads[calls.reads++] ?? false,
+    initAlive: () => alive[calls.alive++] ?? false,
+    sleep: () => {
+      calls.sleeps++;
+    },
+  };
+}
+
+describe('awaitInitByte (runc start)', () => {
+  it('returns once the byte is read, polling while the init lives', () => {
+    const fifo = script([false, false, true], [true, true]);
+    awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep);
+    expect(fifo.calls).toEqual({ reads: 3, alive: 2, sleeps: 2 });
+  });
+
+  it('takes the byte an init wrote just before it exited (it ran: not "stopped")', () => {
+    // The race a fast `run true` hits: nothing yet, the init writes, execs
+    // and exits, the check sees it gone, the next read gets its byte. The
+    // read after that sees end-of-file: it must not happen.
+    const fifo = script([false, true, false], [false]);
+    expect(() => awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).not.toThrow();
+    expect(fifo.calls.reads).toBe(2);
+  });
+
+  it('says the container stopped when the init died without writing', () => {
+    const fifo = script([false, false], [false]);
+    expect(() => awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).toThrow(
+      'cannot start a container that has stopped',
+    );
+  });
+});
