@@ -15,8 +15,22 @@ const BPF_PROG_GET_FD_BY_ID = 13;
 
 /** What a backend answers: eventfd works, errors come back as -errno, strerror text. */
 const probe = `
-  const { closeSync } = require('node:fs');
+  const { closeSync, mkdtempSync, openSync, rmSync } = require('node:fs');
   const libc = loadLibc();
+  // flock(2): a second open file description cannot take a held lock.
+  const dir = mkdtempSync(require('node:os').tmpdir() + '/runc-ts-flock-');
+  const first = openSync(dir + '/lock', 'w');
+  const second = openSync(dir + '/lock', 'r');
+  const flock = [
+    libc.flock(first, 2 | 4),
+    libc.flock(second, 2 | 4),
+    libc.flock(first, 8),
+    libc.flock(second, 2 | 4),
+    libc.flock(-1, 2),
+  ];
+  closeSync(first);
+  closeSync(second);
+  rmSync(dir, { recursive: true });
   const fd = libc.eventfd(0, 0o2000000);
   if (fd >= 0) closeSync(fd);
   const attr = Buffer.alloc(128);
@@ -26,6 +40,7 @@ const probe = `
     bpf: libc.syscallWithBuffer(${SYS_BPF}, ${BPF_PROG_GET_FD_BY_ID}, attr, 128),
     strerror: libc.strerror(2),
     address: libc.address(attr) > 0n,
+    flock,
   };
 `;
 
@@ -48,12 +63,14 @@ describe('libc through the FFI', () => {
     if (notX64) context.skip(notX64);
   });
 
-  it('koffi (Node): eventfd, bpf errors as -errno, strerror, buffer addresses', () => {
+  it('koffi (Node): eventfd, bpf errors as -errno, strerror, buffer addresses, flock', () => {
     const result = underNode() as { bpf: number };
     expect(result).toMatchObject({
       eventfd: true,
       strerror: 'No such file or directory',
       address: true,
+      // taken; EWOULDBLOCK for the other holder; released; taken; EBADF
+      flock: [0, -11, 0, 0, -9],
     });
     // ENOENT as root, EPERM without CAP_SYS_ADMIN: a negative errno either way.
     expect([-2, -1]).toContain(result.bpf);

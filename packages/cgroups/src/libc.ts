@@ -1,5 +1,7 @@
 // The few libc calls the cgroup drivers make that Node has no API for:
-// eventfd(2) for OOM notification (v1) and bpf(2) for the v2 device filter.
+// eventfd(2) for OOM notification (v1), bpf(2) for the v2 device filter, and
+// flock(2) for libcontainer's per-container locks (released by the kernel
+// when their holder dies).
 // Two foreign-function backends, loaded on first use only: koffi (a native
 // addon) under Node, and Bun's own bun:ffi in the compiled `runc`, which
 // cannot load koffi's addon from inside its single executable.
@@ -10,6 +12,8 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   /** syscall(number, int, void *, unsigned int) (bpf(2)'s shape): the result, or -errno. */
   syscallWithBuffer(number: number, command: number, buffer: Buffer, size: number): number;
+  /** flock(2): 0, or -errno. */
+  flock(fd: number, operation: number): number;
   /** strerror(3). */
   strerror(errno: number): string;
   /** The address of a buffer's first byte, for pointers inside another buffer. */
@@ -35,6 +39,7 @@ function bindWithKoffi(): Libc {
   const eventfd = libc.func('int eventfd(unsigned int initval, int flags)');
   const syscall = libc.func('long syscall(long number, ...)');
   const strerror = libc.func('const char *strerror(int errnum)');
+  const flock = libc.func('int flock(int fd, int operation)');
   const negativeErrno = (result: number) => (result < 0 ? -koffi.errno() : result);
   return {
     eventfd: (initval, flags) => negativeErrno(eventfd(initval, flags) as number),
@@ -42,6 +47,7 @@ function bindWithKoffi(): Libc {
       negativeErrno(
         Number(syscall(number, 'int', command, 'void *', buffer, 'unsigned int', size)),
       ),
+    flock: (fd, operation) => negativeErrno(flock(fd, operation) as number),
     strerror: (errno) => strerror(errno) as string,
     address: (buffer) => BigInt(koffi.address(buffer) as number | bigint),
   };
@@ -66,6 +72,7 @@ function bindWithBunFfi(): Libc {
     // Variadic in C; its x86_64/arm64 code reads the registers fixed arguments use.
     syscall: { args: ['i64', 'i32', 'ptr', 'u32'], returns: 'i64' },
     strerror: { args: ['i32'], returns: 'cstring' },
+    flock: { args: ['i32', 'i32'], returns: 'i32' },
     __errno_location: { args: [], returns: 'ptr' },
   });
   const errno = () => ffi.read.i32(libc.__errno_location!() as number, 0);
@@ -74,6 +81,7 @@ function bindWithBunFfi(): Libc {
     eventfd: (initval, flags) => negativeErrno(libc.eventfd!(initval, flags) as number),
     syscallWithBuffer: (number, command, buffer, size) =>
       negativeErrno(Number(libc.syscall!(number, command, buffer, size))),
+    flock: (fd, operation) => negativeErrno(libc.flock!(fd, operation) as number),
     strerror: (value) => String(libc.strerror!(value)),
     address: (buffer) => BigInt(ffi.ptr(buffer)),
   };

@@ -10,6 +10,7 @@ import { constants as osConstants } from 'node:os';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources, Process, State } from '@runc-ts/spec';
 import { cgroupManagerOf, effectiveResources, mergeResources } from './cgroup.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { validateContainerId } from './id.js';
@@ -184,6 +185,7 @@ export class Runtime {
   /** `runc start`: lets the created init exec the user process. */
   start(id: string): void {
     const stored = this.store.withLock(id, () => {
+      crashPoint('start:locked');
       const stored = this.store.read(id);
       const status = this.status(stored);
       if (status === 'stopped') {
@@ -195,7 +197,8 @@ export class Runtime {
       if (status !== 'created') {
         throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
       }
-      releaseInit(this.store.fifoPath(id), stored);
+      releaseInit(this.store.fifoPath(id), stored, () => crashPoint('start:fifo-opened'));
+      crashPoint('start:released');
       return stored;
     });
     try {
@@ -240,9 +243,12 @@ export class Runtime {
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     validateContainerId(id);
-    // Like runc: forcing the deletion of a container that does not exist is not an error.
-    if (options.force && !this.store.exists(id)) return;
     await this.store.withLockAsync(id, async () => {
+      crashPoint('delete:locked');
+      // What a killed create left is removed; the container does not exist.
+      this.store.removeDebris(id);
+      // Like runc: forcing the deletion of a container that does not exist is not an error.
+      if (options.force && !this.store.exists(id)) return;
       const stored = this.store.read(id);
       const status = this.status(stored);
       if (status !== 'stopped' && status !== 'created' && !options.force) {
@@ -260,9 +266,12 @@ export class Runtime {
         }
         killAndReap(stored.pid, stored.pidStartTime);
       }
+      crashPoint('delete:killed');
       const cgroup = cgroupManagerOf(stored.cgroup);
       if (cgroup) await killAndDestroy(cgroup);
+      crashPoint('delete:cgroup-destroyed');
       this.store.removeContainerDir(id);
+      crashPoint('delete:dir-removed');
       try {
         runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
       } catch (error) {

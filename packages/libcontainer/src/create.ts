@@ -15,6 +15,7 @@ import {
   setContainerResources,
 } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
 import { runHooks } from './hooks.js';
@@ -65,7 +66,9 @@ export async function createContainer(
     );
   }
   return runtime.store.withLockAsync(id, async () => {
+    crashPoint('create:locked');
     runtime.store.createContainerDir(id);
+    crashPoint('create:dir-made');
     const stored: StoredState = {
       id,
       pid: 0,
@@ -86,6 +89,12 @@ export async function createContainer(
       checkCgroupUnused(manager, runtime.options.warn);
       // From here on a failure removes the cgroup: it is the container's.
       cgroup = manager;
+      // Written before anything else exists: should this process be killed
+      // at any later point, `delete --force` finds the cgroup (and, from
+      // onPid on, the init) to remove; a directory without it is debris.
+      stored.cgroup = manager.state();
+      runtime.store.write(stored);
+      crashPoint('create:state-written');
       const containerCgroup = cgroup;
       const seccomp = containerSeccomp(spec);
       const plan = planCreate(spec, {
@@ -110,24 +119,31 @@ export async function createContainer(
         plan,
         stdio: [0, 1, 2],
         preserveFds,
+        onStart: () => crashPoint('create:executor-started'),
         onPid: (pid) => {
           initPid = pid;
           stored.pid = pid;
           stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+          runtime.store.write(stored);
+          crashPoint('create:pid-known');
         },
         onSync: (kind, pid) => {
-          if (kind === SyncKind.USERNS) writeIdMappings(pid, spec, idMapping);
-          else if (kind === SyncKind.CGROUP) {
+          if (kind === SyncKind.USERNS) {
+            crashPoint('create:sync-userns');
+            writeIdMappings(pid, spec, idMapping);
+          } else if (kind === SyncKind.CGROUP) {
             // The init, before it runs anything of the container's.
             return applyCgroup(containerCgroup, initPid || pid)
-              .then(() =>
-                setContainerResources(
+              .then(() => {
+                crashPoint('create:cgroup-applied');
+                return setContainerResources(
                   containerCgroup,
                   effectiveResources(spec),
                   runtime.options.rootlessCgroups === true,
-                ),
-              )
+                );
+              })
               .then((devicesSkipped) => {
+                crashPoint('create:cgroup-set');
                 stored.cgroup = containerCgroup.state();
                 // Recorded now, not only at the end: should this process be
                 // killed before it returns, `delete --force` still finds
@@ -137,21 +153,27 @@ export async function createContainer(
                 return undefined;
               });
           } else if (kind === SyncKind.HOOKS) {
+            crashPoint('create:sync-hooks');
             const state = runtime.ociState(stored, 'creating');
             runHooks('prestart', spec.hooks?.prestart, state);
             runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            crashPoint('create:hooks-done');
           } else if (kind === SyncKind.STATE) {
+            crashPoint('create:sync-state');
             // For the createContainer/startContainer hooks the executor runs.
             return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
           } else if (kind === SyncKind.SECCOMP) {
+            crashPoint('create:sync-seccomp');
             // What the seccomp agent gets with the listener fd.
             return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
           }
           return undefined;
         },
       });
+      crashPoint('create:ready');
       runtime.store.write(stored);
       if (options.pidFile) writePidFile(options.pidFile, stored.pid);
+      crashPoint('create:done');
       return { stored, executor: run.child };
     } catch (error) {
       if (initPid > 0) killAndReap(initPid);

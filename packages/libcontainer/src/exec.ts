@@ -6,6 +6,7 @@ import { planExec, SyncKind } from '@runc-ts/namespaces';
 import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
 import type { ExecOptions, Runtime } from './container.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError } from './errors.js';
 import { ExecutorVanishedError, runExecutor } from './executor.js';
 import { checkSecurityModules } from './host.js';
@@ -128,7 +129,9 @@ export async function execInContainer(
       plan,
       stdio: [0, 1, 2],
       preserveFds: options.preserveFds ?? 0,
+      onStart: () => crashPoint('exec:executor-started'),
       onPid: (child) => {
+        crashPoint('exec:pid-known');
         pid = child;
         debug?.(`exec: child process in init(): pid ${child}`);
         debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
@@ -136,6 +139,7 @@ export async function execInContainer(
       onSync: (kind) => {
         if (kind === SyncKind.CGROUP && stored.cgroup) {
           joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
+          crashPoint('exec:cgroup-joined');
           // The namespaces were joined through /proc/<init pid> before this:
           // the init still alive now means they were its, not those of a
           // process that reused the pid. A `delete` that already made its
@@ -158,6 +162,7 @@ export async function execInContainer(
     if (error instanceof ExecutorVanishedError && initDiesWithin(stored, 1000)) throw stopped();
     throw normalizeError(error);
   }
+  crashPoint('exec:ready');
   if (options.pidFile) writePidFile(options.pidFile, pid);
   if (options.detach) return 0;
   return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);

@@ -25,6 +25,8 @@ export interface ExecutorOptions {
   onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
+  /** The executor was spawned and has its plan. */
+  onStart?(): void;
 }
 
 export interface ExecutorRun {
@@ -164,6 +166,7 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
   if (child.pid === undefined || !socket) return spawnError;
   const reader = new FrameReader(socket);
   socket.write(encodeFrame(MessageType.PLAN, encodePlan(options.plan)));
+  options.onStart?.();
 
   let initPid = 0;
   const serve = async (): Promise<void> => {

@@ -120,6 +120,7 @@ export async function destroyQuietly(cgroup: CgroupManager | undefined): Promise
 }
 
 export function signalProcess(pid: number, signal: number): void {
+  if (!(pid > 0)) return; // kill(0) and kill(-1) would reach far more than the container
   try {
     process.kill(pid, signal);
   } catch (error) {
@@ -157,7 +158,7 @@ export function signalNumber(signal: NodeJS.Signals | null): number {
 }
 
 /** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
-export function releaseInit(fifo: string, stored: StoredState): void {
+export function releaseInit(fifo: string, stored: StoredState, opened?: () => void): void {
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -166,6 +167,7 @@ export function releaseInit(fifo: string, stored: StoredState): void {
       cause: error,
     });
   }
+  opened?.();
   try {
     const byte = Buffer.alloc(1);
     const readByte = (): boolean => {
@@ -192,6 +194,7 @@ export function releaseInit(fifo: string, stored: StoredState): void {
 
 /** SIGKILL and wait (bounded) until the process is gone or a zombie. */
 export function killAndReap(pid: number, startTime?: string): void {
+  if (!(pid > 0)) return; // never kill(0) or kill(-1): this process group, or everything
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
