@@ -18,9 +18,8 @@ struct ex {
 	int sock;          /* protocol socket, -1 after READY */
 	int rootfd;        /* O_PATH fd of the rootfs after ROOTFS, -1 otherwise */
 	int pivoted;       /* set by PIVOT_ROOT / MOVE_ROOT (rootfd is then closed) */
-	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo's directory, -1 otherwise */
+	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo itself, -1 otherwise */
 	char fifoname[256]; /* OPEN_FIFO: the fifo's name in that directory */
-	int fifo_is_file;  /* SET_DUMPABLE: fifofd is the fifo itself (O_PATH), not its directory */
 	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
 	uint32_t console_index;
 	int console_chan;  /* FORK 2 child: socketpair end to the console proxy, -1 otherwise */

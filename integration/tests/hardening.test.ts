@@ -1,0 +1,52 @@
+// Issue 12 hardening, as root with real containers: what a created init
+// holds open, the state root's permissions, host-network sysctls, and many
+// operations racing on one id.
+import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Sandbox } from '../support/sandbox.js';
+
+const sandbox = new Sandbox();
+afterAll(() => sandbox.cleanup());
+
+/**
+ * The fds of `pid` that are not allowed while a container is created (runc's
+ * rule): anything but stdio, the exec fifo, and anonymous pipes, sockets and
+ * inodes; and, whatever its name, a directory.
+ */
+function forbiddenFds(pid: number, fifo: string): string[] {
+  const bad: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    const allowed =
+      ['0', '1', '2'].includes(fd) || target === fifo || /^(pipe|socket|anon_inode):/.test(target);
+    if (!allowed || statSync(`/proc/${pid}/fd/${fd}`).isDirectory()) bad.push(`${fd} -> ${target}`);
+  }
+  return bad;
+}
+
+describe('a created container holds no host directory open (CVE-2024-21626 class)', () => {
+  it.each([
+    ['root', undefined],
+    ['a non-root user', { uid: 1000, gid: 1000 }],
+  ])('as %s: only stdio and the exec fifo; start still releases it', (_, user) => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+      if (user) spec.process!.user = user;
+    });
+    const id = sandbox.id('fds');
+    expect(sandbox.runc(['create', '--bundle', bundle, id])).toMatchObject({
+      status: 0,
+      stderr: '',
+    });
+    try {
+      const { pid } = sandbox.state(id);
+      // Before the fix: "4 -> <root>/<id>", the state directory itself.
+      expect(forbiddenFds(pid, join(sandbox.root, id, 'exec.fifo'))).toEqual([]);
+      expect(sandbox.runc(['start', id])).toMatchObject({ status: 0, stderr: '' });
+      expect(sandbox.state(id).status).toBe('running');
+    } finally {
+      sandbox.runc(['delete', '--force', id]);
+    }
+  });
+});
