@@ -1,9 +1,11 @@
 // Issue 12 hardening, as root with real containers: what a created init
 // holds open, the state root's permissions, host-network sysctls, and many
 // operations racing on one id.
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCaptured, runcTs } from '../support/runc.js';
 import { Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
@@ -47,6 +49,44 @@ describe('a created container holds no host directory open (CVE-2024-21626 class
       expect(sandbox.state(id).status).toBe('running');
     } finally {
       sandbox.runc(['delete', '--force', id]);
+    }
+  });
+});
+
+describe('a state root other users can write to is refused', () => {
+  it('list, state, kill, delete and create fail naming the root and its mode; nothing is run or signalled', () => {
+    const root = join(sandbox.dir, 'shared-root');
+    mkdirSync(root);
+    chmodSync(root, 0o1777);
+    // What another user could plant: a state file naming a process of ours
+    // (and hooks root would run on delete).
+    const victim = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      mkdirSync(join(root, 'planted'));
+      writeFileSync(
+        join(root, 'planted', 'state.json'),
+        JSON.stringify({ id: 'planted', pid: victim.pid, pidStartTime: '', config: {} }),
+      );
+      const message = `state directory --root ${root} is writable by other users (mode 01777): make it 0700 (chmod go-w) or pass another --root`;
+      const bundle = sandbox.bundle();
+      for (const args of [
+        ['list'],
+        ['state', 'planted'],
+        ['kill', 'planted', 'KILL'],
+        ['delete', '--force', 'planted'],
+        ['create', '--bundle', bundle, 'fresh'],
+      ]) {
+        const result = runCaptured(runcTs, ['--root', root, ...args], {
+          dir: sandbox.dir,
+          input: '',
+        });
+        expect(result.status, args.join(' ')).toBe(1);
+        expect(result.stderr, args.join(' ')).toContain(message);
+      }
+      expect(victim.exitCode).toBeNull();
+      expect(readdirSync(root)).toEqual(['planted']);
+    } finally {
+      victim.kill('SIGKILL');
     }
   });
 });

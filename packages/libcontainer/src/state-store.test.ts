@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -193,4 +195,41 @@ describe('StateStore', () => {
     expect(readFileSync(counter, 'utf8')).toBe('200');
     expect(readdirSync(join(store.root, '@locks'))).toEqual([]);
   }, 60_000);
+});
+
+describe('a --root other users could write to', () => {
+  it.each([0o777, 0o1777, 0o770, 0o702])(
+    'mode %o is refused before anything under it is read',
+    (mode) => {
+      mkdirSync(store.root);
+      chmodSync(store.root, mode);
+      // A state file planted there by another user is never read.
+      mkdirSync(join(store.root, 'planted'));
+      writeFileSync(join(store.root, 'planted', 'state.json'), JSON.stringify(state('planted')));
+      const refused = `state directory --root ${store.root} is writable by other users (mode 0${mode.toString(8)}): make it 0700 (chmod go-w) or pass another --root`;
+      expect(() => store.read('planted')).toThrow(refused);
+      expect(() => store.list()).toThrow(refused);
+      expect(() => store.withLock('planted', () => 0)).toThrow(refused);
+      expect(() => store.createContainerDir('x')).toThrow(refused);
+      expect(readdirSync(store.root)).toEqual(['planted']);
+    },
+  );
+
+  it('one owned by another user is refused', (context) => {
+    if (process.geteuid?.() !== 0) context.skip('needs root to give the directory to another user');
+    mkdirSync(store.root, { mode: 0o700 });
+    chownSync(store.root, 1000, 1000);
+    expect(() => store.list()).toThrow(
+      `state directory --root ${store.root} is owned by uid 1000, not by this user (uid 0)`,
+    );
+  });
+
+  it('a missing one is made 0700; 0711 and 01700 (the XDG default) are fine', () => {
+    store.ensureRoot();
+    expect(statSync(store.root).mode & 0o7777).toBe(0o700);
+    for (const mode of [0o711, 0o1700]) {
+      chmodSync(store.root, mode);
+      expect(new StateStore(store.root).list()).toEqual([]);
+    }
+  });
 });

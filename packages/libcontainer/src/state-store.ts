@@ -61,7 +61,51 @@ function stateRootHint(error: unknown): string {
 
 /** The state directory of one --root: container dirs, state files, locks. */
 export class StateStore {
+  private rootChecked = false;
+
   constructor(readonly root: string) {}
+
+  /**
+   * Refuses a --root that another user could write to: whoever can write
+   * there can plant a state file whose hooks root runs, or whose pid root
+   * signals. Checked once, before the first path under it is used; a root
+   * that does not exist yet is made 0700 (ensureRoot).
+   */
+  private checkRoot(): void {
+    if (this.rootChecked) return;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(this.root);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ContainerError(
+        'STATE_ROOT',
+        `cannot use state directory --root ${this.root}: ${describeSystemError(error)}${stateRootHint(error)}`,
+        { cause: error },
+      );
+    }
+    const euid = process.geteuid?.() ?? 0;
+    const mode = `0${(st.mode & 0o7777).toString(8)}`;
+    if (!st.isDirectory()) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is not a directory`,
+      );
+    }
+    if (st.uid !== euid) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is owned by uid ${st.uid}, not by this user (uid ${euid}): another user must not control container state; pass a directory of your own`,
+      );
+    }
+    if ((st.mode & 0o022) !== 0) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is writable by other users (mode ${mode}): make it 0700 (chmod go-w) or pass another --root`,
+      );
+    }
+    this.rootChecked = true;
+  }
 
   /**
    * The container's directory. Every path of a container is built here, so
@@ -70,6 +114,7 @@ export class StateStore {
    */
   dir(id: string): string {
     validateContainerId(id);
+    this.checkRoot();
     return join(this.root, id);
   }
 
@@ -92,6 +137,7 @@ export class StateStore {
         { cause: error },
       );
     }
+    this.checkRoot();
   }
 
   /**
@@ -177,6 +223,7 @@ export class StateStore {
 
   /** Ids of the containers under the root, sorted. */
   list(): string[] {
+    this.checkRoot();
     let entries: string[];
     try {
       entries = readdirSync(this.root);
