@@ -2,10 +2,19 @@
 // holds open, the state root's permissions, host-network sysctls, and many
 // operations racing on one id.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCaptured, runcTs } from '../support/runc.js';
+import { referenceRunc, runCaptured, runcTs } from '../support/runc.js';
 import { Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
@@ -87,6 +96,39 @@ describe('a state root other users can write to is refused', () => {
       expect(readdirSync(root)).toEqual(['planted']);
     } finally {
       victim.kill('SIGKILL');
+    }
+  });
+});
+
+describe('net.* sysctls in the host network namespace joined by path', () => {
+  it('are refused as runc refuses them, before anything is made', () => {
+    const holder = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const key = 'net.ipv4.conf.lo.forwarding';
+      // Its current value: even a runtime that wrongly wrote it changes nothing.
+      const value = readFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, 'utf8').trim();
+      const bundle = sandbox.bundle((spec) => {
+        spec.process!.args = ['true'];
+        const netns = spec.linux!.namespaces!.find((ns) => ns.type === 'network')!;
+        netns.path = `/proc/${holder.pid}/ns/net`;
+        spec.linux!.sysctl = { [key]: value };
+      });
+      const message = `sysctl "${key}" not allowed in host network namespace`;
+      const id = sandbox.id('netns');
+      const ours = sandbox.runc(['create', '--bundle', bundle, id]);
+      expect(ours.status).toBe(1);
+      // logfmt escapes the quotes
+      expect(ours.stderr.replaceAll('\\"', '"')).toContain(message);
+      expect(existsSync(join(sandbox.root, id))).toBe(false);
+      const theirs = runCaptured(
+        referenceRunc,
+        ['--root', join(sandbox.dir, 'runc-root'), 'create', '--bundle', bundle, id],
+        { dir: sandbox.dir, input: '' },
+      );
+      expect(theirs.status).toBe(1);
+      expect(theirs.stderr.replaceAll('\\"', '"')).toContain(message);
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 });

@@ -19,7 +19,13 @@ import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runExecutor } from './executor.js';
 import { runHooks } from './hooks.js';
-import { checkSecurityModules, hostCgroupLayout, hostHasKcore, isFile } from './host.js';
+import {
+  checkHostNetworkSysctls,
+  checkSecurityModules,
+  hostCgroupLayout,
+  hostHasKcore,
+  isFile,
+} from './host.js';
 import { validateContainerId } from './id.js';
 import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
@@ -53,6 +59,7 @@ export async function createContainer(
   validateContainerId(id);
   const { bundle, spec, rootfs } = loadBundle(options.bundle);
   checkSecurityModules(spec.process, 'process');
+  checkHostNetworkSysctls(spec);
   const { rootless, idMapping } = prepareUserNamespace(spec);
   const listenFds = options.listenFds ?? 0;
   const preserveFds = listenFds + (options.preserveFds ?? 0);
