@@ -132,3 +132,131 @@ describe('net.* sysctls in the host network namespace joined by path', () => {
     }
   });
 });
+
+/** Runs our runc asynchronously (many at once); output through files, as runCaptured. */
+function runcAsync(
+  args: string[],
+): Promise<{ args: string[]; status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(runcTs, ['--root', sandbox.root, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    // Not 'close': a created init keeps the create's stdio open.
+    child.once('exit', (status) => {
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ args, status, stdout, stderr: stderr.replaceAll('\\"', '"') });
+      }, 50);
+    });
+  });
+}
+
+/** The message of a failed call, as the CLI logs it. */
+const messageOf = (stderr: string) =>
+  (/msg="(.*)"/.exec(stderr)?.[1] ?? stderr).replace(/^exec failed: /, '');
+
+describe('50 parallel operations on one id', () => {
+  it("exactly one create wins; every other call succeeds or fails with runc's message; state stays whole", async () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const id = sandbox.id('race');
+    const calls: string[][] = [];
+    for (let i = 0; i < 10; i++) {
+      calls.push(
+        ['create', '--bundle', bundle, id],
+        ['create', '--bundle', bundle, id],
+        ['state', id],
+        ['kill', id, 'CONT'],
+        ['exec', '-d', id, 'true'],
+      );
+    }
+    try {
+      const results = await Promise.all(calls.map((args) => runcAsync(args)));
+      const unexpected: string[] = [];
+      let created = 0;
+      for (const result of results) {
+        const [command] = result.args;
+        const message = messageOf(result.stderr);
+        if (result.status === 0) {
+          if (command === 'create') created++;
+          if (command === 'state') {
+            const state = JSON.parse(result.stdout);
+            if (state.id !== id || !['created', 'stopped'].includes(state.status)) {
+              unexpected.push(`state: ${result.stdout}`);
+            }
+          }
+          continue;
+        }
+        const allowed: Record<string, RegExp> = {
+          create: new RegExp(`^container with given ID already exists: ${id}$`),
+          state: new RegExp(`^container does not exist: ${id}$`),
+          kill: new RegExp(`^(container does not exist: ${id}|container not running)$`),
+          exec: new RegExp(
+            `^(container does not exist: ${id}|cannot exec in a stopped container)$`,
+          ),
+        };
+        // runc exec fails with 255, every other command with 1.
+        const status = command === 'exec' ? 255 : 1;
+        if (result.status !== status || !allowed[command!]!.test(message)) {
+          unexpected.push(`${result.args.join(' ')}: exit ${result.status}: ${result.stderr}`);
+        }
+      }
+      expect(unexpected).toEqual([]);
+      expect(created).toBe(1);
+      expect(sandbox.state(id).status).toBe('created');
+    } finally {
+      sandbox.runc(['delete', '--force', id]);
+    }
+  }, 120_000);
+
+  it('creates racing force deletes: whatever wins, state is whole and delete --force leaves nothing', async () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const id = sandbox.id('race');
+    const calls: string[][] = [];
+    for (let i = 0; i < 10; i++) {
+      calls.push(
+        ['create', '--bundle', bundle, id],
+        ['delete', '--force', id],
+        ['state', id],
+        ['kill', id, 'KILL'],
+        ['exec', '-d', id, 'true'],
+      );
+    }
+    try {
+      const results = await Promise.all(calls.map((args) => runcAsync(args)));
+      const unexpected = results.filter((result) => {
+        if (result.status === 0) return false;
+        const message = messageOf(result.stderr);
+        return !(
+          message === `container with given ID already exists: ${id}` ||
+          message === `container does not exist: ${id}` ||
+          message === 'container not running' ||
+          message === 'cannot exec in a stopped container' ||
+          // An exec whose container a racing delete removed while it joined.
+          message.startsWith('runc-ts-init')
+        );
+      });
+      expect(unexpected.map((r) => `${r.args.join(' ')}: ${r.stderr}`)).toEqual([]);
+      // Whole: either no container, or one whose state reads.
+      const state = sandbox.runc(['state', id]);
+      if (state.status === 0) expect(JSON.parse(state.stdout).id).toBe(id);
+      else expect(messageOf(state.stderr)).toBe(`container does not exist: ${id}`);
+    } finally {
+      expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    }
+    expect(existsSync(join(sandbox.root, id))).toBe(false);
+    expect(existsSync(join(sandbox.root, '@locks', id))).toBe(false);
+  }, 120_000);
+});

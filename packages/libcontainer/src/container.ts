@@ -249,7 +249,7 @@ export class Runtime {
       this.store.removeDebris(id);
       // Like runc: forcing the deletion of a container that does not exist is not an error.
       if (options.force && !this.store.exists(id)) return;
-      const stored = this.store.read(id);
+      const stored = this.store.read(id, { creating: true });
       const status = this.status(stored);
       if (status !== 'stopped' && status !== 'created' && !options.force) {
         throw new ContainerError(

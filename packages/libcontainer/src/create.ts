@@ -85,6 +85,7 @@ export async function createContainer(
       created: timestamp(),
       owner: '',
       config: spec,
+      creating: true,
     };
     let initPid = 0;
     let cgroup: CgroupManager | undefined;
@@ -178,6 +179,7 @@ export async function createContainer(
         },
       });
       crashPoint('create:ready');
+      delete stored.creating;
       runtime.store.write(stored);
       if (options.pidFile) writePidFile(options.pidFile, stored.pid);
       crashPoint('create:done');

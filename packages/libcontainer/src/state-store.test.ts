@@ -161,6 +161,32 @@ describe('StateStore', () => {
     expect(store.removeDebris('k9')).toBe(false);
   });
 
+  it('a container a running create is making does not exist for others; a killed one does', async () => {
+    store.withLock('m', () => {
+      store.createContainerDir('m');
+      store.write({ ...state('m'), creating: true });
+    });
+    const lock = store.lockPath('m');
+    const creator = spawn('flock', ['-o', lock, 'sleep', '1000'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((resolve) => creator.once('exit', resolve));
+    try {
+      for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(() => store.read('m')).toThrow('container does not exist: m');
+      expect(store.read('m', { creating: true }).id).toBe('m');
+    } finally {
+      creator.kill('SIGKILL');
+      await exited;
+      process.kill(-creator.pid!, 'SIGKILL');
+    }
+    // The creator died: what it left is there for `state` and `delete`.
+    expect(store.read('m').creating).toBe(true);
+  });
+
   it('excludes every other holder, across processes and both FFI backends', async (context) => {
     if (!existsSync(bun)) context.skip(`no Bun at ${bun} (installs on x86_64 Linux only)`);
     const counter = join(dir, 'counter');

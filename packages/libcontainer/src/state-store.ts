@@ -39,6 +39,12 @@ export interface StoredState {
   config: Spec;
   /** The container's cgroup; `update` also changes config.linux.resources. */
   cgroup?: CgroupState;
+  /**
+   * Set while `create` runs (it holds the lock): such a container does not
+   * exist yet for others. Left set once its lock is free, it is what a
+   * killed create made: shown as it is (usually stopped), for `delete`.
+   */
+  creating?: boolean;
 }
 
 const LOCK_TIMEOUT_MS = 10_000;
@@ -47,8 +53,10 @@ const LOCK_TIMEOUT_MS = 10_000;
  * named like this directory or like a file in it.
  */
 const LOCK_DIR = '@locks';
+const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
+const LOCK_UN = 8;
 const EWOULDBLOCK = 11;
 
 /** What to do about a state directory this user may not write. */
@@ -208,7 +216,12 @@ export class StateStore {
     renameSync(temp, target);
   }
 
-  read(id: string): StoredState {
+  /**
+   * The stored state. A container that a running create is making reads
+   * as not existing, unless `creating` is asked for (by lock holders, which
+   * can only see a create that was killed).
+   */
+  read(id: string, options: { creating?: boolean } = {}): StoredState {
     let text: string;
     try {
       text = readFileSync(this.statePath(id), 'utf8');
@@ -218,7 +231,29 @@ export class StateStore {
       }
       throw error;
     }
-    return JSON.parse(text) as StoredState;
+    const stored = JSON.parse(text) as StoredState;
+    if (stored.creating && !options.creating && this.isLocked(id)) {
+      throw new ContainerError('NOT_FOUND', `container does not exist: ${id}`);
+    }
+    return stored;
+  }
+
+  /** Whether some process holds the lock of `id` now (never waits, never creates it). */
+  private isLocked(id: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.lockPath(id), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false; // a holder always has the file
+    }
+    try {
+      const libc = loadLibc();
+      const result = libc.flock(fd, LOCK_SH | LOCK_NB);
+      if (result === 0) libc.flock(fd, LOCK_UN);
+      return result === -EWOULDBLOCK;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Ids of the containers under the root, sorted. */
