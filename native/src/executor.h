@@ -97,6 +97,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 /* The kernel's highest capability number, or -1 (errno set). */
 int read_cap_last_cap(void);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
+int op_setns_pid(struct ex *ex, uint64_t pid, uint64_t flags, const char *start_time);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);

@@ -447,6 +447,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			return ex_fail(ex, e, "%s", v[1].str);
 		return 0;
 	}
+	case OP_SETNS_PID:
+		return op_setns_pid(ex, v[0].u64, v[1].u64, v[2].str);
 	case OP_SYNC:
 		return do_sync(ex, v[0].u64);
 	case OP_FORK:

@@ -68,6 +68,7 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_MOUNT_IDMAPPED] = {"MOUNT_IDMAPPED", 7, {S, S, U, S, S, S, U}},
 	[OP_OPEN_MOUNT_SOURCE] = {"OPEN_MOUNT_SOURCE", 1, {S}},
 	[OP_SET_DUMPABLE] = {"SET_DUMPABLE", 0, {0}},
+	[OP_SETNS_PID] = {"SETNS_PID", 3, {U, U, S}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

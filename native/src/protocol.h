@@ -88,7 +88,8 @@ enum rts_opcode {
 	OP_MOUNT_IDMAPPED = 51,
 	OP_OPEN_MOUNT_SOURCE = 52,
 	OP_SET_DUMPABLE = 53,
-	OP_MAX = 53,
+	OP_SETNS_PID = 54,
+	OP_MAX = 54,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -103,6 +103,7 @@ export async function execInContainer(
   try {
     plan = planExec(stored.config, process, {
       initPid: stored.pid,
+      initStartTime: stored.pidStartTime,
       detach: options.detach === true,
       consoleSocket: options.consoleSocket,
       pidfdSocket: options.pidfdSocket,

@@ -1,7 +1,9 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeFrame, MessageType } from '@runc-ts/namespaces';
+import { fileURLToPath } from 'node:url';
+import { encodeFrame, MessageType, op } from '@runc-ts/namespaces';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContainerError } from './errors.js';
 import {
@@ -187,5 +189,51 @@ describe('a malformed message from the executor', () => {
     });
     expect(result.initPid).toBe(4242);
     expect(pids).toEqual([4242]);
+  });
+});
+
+describe('SETNS_PID with the real executor', () => {
+  const realInit = fileURLToPath(new URL('../../../native/build/runc-ts-init', import.meta.url));
+
+  it('refuses a pid whose start time is not the one recorded (a reused pid), before joining anything', async (context) => {
+    if (!existsSync(realInit)) context.skip(`${realInit} is not built (pnpm build)`);
+    const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const error = await runExecutor({
+        initPath: realInit,
+        plan: [op('SETNS_PID', sleeper.pid!, 0x04000000, '1'), op('READY')],
+        stdio: [0, 1, 2],
+        preserveFds: 0,
+        onSync: () => undefined,
+        onPid: () => {},
+      }).catch((e) => e);
+      expect(error).toBeInstanceOf(ContainerError);
+      expect(error.message).toBe(
+        `setns pid process ${sleeper.pid} (start time 1) is gone: no such process (ESRCH)`,
+      );
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('joins the namespaces of the process it names (root only: setns)', async (context) => {
+    if (!existsSync(realInit)) context.skip(`${realInit} is not built (pnpm build)`);
+    if (process.geteuid?.() !== 0) context.skip('setns(2) needs CAP_SYS_ADMIN');
+    const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      const result = await runExecutor({
+        initPath: realInit,
+        plan: [op('SETNS_PID', sleeper.pid!, 0x04000000 | 0x08000000, startTime), op('READY')],
+        stdio: [0, 1, 2],
+        preserveFds: 0,
+        onSync: () => undefined,
+        onPid: () => {},
+      });
+      result.child.kill('SIGKILL');
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
   });
 });

@@ -73,6 +73,7 @@ export const OPS = {
   MOUNT_IDMAPPED: [51, ['str', 'str', 'u64', 'str', 'str', 'str', 'u64']],
   OPEN_MOUNT_SOURCE: [52, ['str']],
   SET_DUMPABLE: [53, []],
+  SETNS_PID: [54, ['u64', 'u64', 'str']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
