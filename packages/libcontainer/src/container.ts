@@ -5,7 +5,7 @@
 // starts without them.
 
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources, Process, State } from '@runc-ts/spec';
@@ -146,7 +146,7 @@ export class Runtime {
   /** @internal The status of a stored container, computed now. */
   status(stored: StoredState): ContainerStatus {
     if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    if (existsSync(this.store.fifoPath(stored.id))) return 'created';
+    if (existsSync(this.store.fifoPath(stored.id)) && !initHasExeced(stored.pid)) return 'created';
     const cgroup = cgroupManagerOf(stored.cgroup);
     return cgroup?.freezerState() === 'frozen' ? 'paused' : 'running';
   }
@@ -197,7 +197,10 @@ export class Runtime {
       if (status !== 'created') {
         throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
       }
-      releaseInit(this.store.fifoPath(id), stored, () => crashPoint('start:fifo-opened'));
+      releaseInit(this.store.fifoPath(id), stored, {
+        opened: () => crashPoint('start:fifo-opened'),
+        read: () => crashPoint('start:byte-read'),
+      });
       crashPoint('start:released');
       return stored;
     });
@@ -410,5 +413,20 @@ export class Runtime {
     const code = await exited;
     if (!options.keep) await this.delete(id, { force: true });
     return code;
+  }
+}
+
+/**
+ * Whether the init already runs the container's process: its executable is
+ * no longer runc-ts-init. A `start` killed after releasing the init but
+ * before removing exec.fifo leaves the fifo behind; the container is running
+ * all the same (and a second `start` must say so, not wait for a byte that
+ * never comes). Unknown (not readable) counts as not yet.
+ */
+function initHasExeced(pid: number): boolean {
+  try {
+    return !readlinkSync(`/proc/${pid}/exe`).includes('runc-ts-init');
+  } catch {
+    return false;
   }
 }

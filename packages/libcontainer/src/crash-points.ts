@@ -21,6 +21,7 @@ export const CRASH_POINTS = [
   'create:done',
   'start:locked',
   'start:fifo-opened',
+  'start:byte-read',
   'start:released',
   'exec:executor-started',
   'exec:pid-known',

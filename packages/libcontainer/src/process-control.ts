@@ -158,7 +158,11 @@ export function signalNumber(signal: NodeJS.Signals | null): number {
 }
 
 /** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
-export function releaseInit(fifo: string, stored: StoredState, opened?: () => void): void {
+export function releaseInit(
+  fifo: string,
+  stored: StoredState,
+  crashPoints: { opened?: () => void; read?: () => void } = {},
+): void {
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -167,7 +171,7 @@ export function releaseInit(fifo: string, stored: StoredState, opened?: () => vo
       cause: error,
     });
   }
-  opened?.();
+  crashPoints.opened?.();
   try {
     const byte = Buffer.alloc(1);
     const readByte = (): boolean => {
@@ -189,6 +193,7 @@ export function releaseInit(fifo: string, stored: StoredState, opened?: () => vo
   } finally {
     closeSync(fd);
   }
+  crashPoints.read?.();
   unlinkSync(fifo);
 }
 
