@@ -157,6 +157,23 @@ describe('kill -9 at every step', () => {
     });
   });
 
+  it.each(createPoints)('create killed at %s: the next create takes its place', (point) => {
+    const bundle = fullBundle('7106');
+    withId((id) => {
+      expect(runcKilledAt(point, ['create', '--bundle', bundle, id]).status).toBe(-1);
+      const again = runcKilledAt(undefined, ['create', '--bundle', bundle, id]);
+      if (point === 'create:done') {
+        // Killed after its work was done: the container exists.
+        expect(again.status).toBe(1);
+        expect(again.stderr).toContain(`container with given ID already exists: ${id}`);
+      } else {
+        expect({ status: again.status, stderr: again.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(runcKilledAt(undefined, ['state', id]).stdout).toContain('"status": "created"');
+      }
+      expectCleanAfterForceDelete(id);
+    });
+  });
+
   it('a create killed before its state file is written wedges nothing: create works again at once', () => {
     const bundle = fullBundle('7102');
     withId((id) => {

@@ -260,27 +260,35 @@ export class Runtime {
           `cannot delete container ${id} that is not stopped: ${status}`,
         );
       }
-      if (status !== 'stopped') {
-        // A created container is killed without --force, as runc does.
-        try {
-          await signalAll(stored, osConstants.signals.SIGKILL, status);
-        } catch {
-          // No cgroup and a shared pid namespace: the init alone, below.
-        }
-        killAndReap(stored.pid, stored.pidStartTime);
-      }
-      crashPoint('delete:killed');
-      const cgroup = cgroupManagerOf(stored.cgroup);
-      if (cgroup) await killAndDestroy(cgroup);
-      crashPoint('delete:cgroup-destroyed');
-      this.store.removeContainerDir(id);
-      crashPoint('delete:dir-removed');
-      try {
-        runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
-      } catch (error) {
-        process.emitWarning((error as Error).message);
-      }
+      await this.removeContainer(stored, status);
     });
+  }
+
+  /**
+   * @internal Kills what is left of a container, removes its cgroup and
+   * state, runs its poststop hooks. The caller holds the lock.
+   */
+  async removeContainer(stored: StoredState, status: ContainerStatus): Promise<void> {
+    if (status !== 'stopped') {
+      // A created container is killed without --force, as runc does.
+      try {
+        await signalAll(stored, osConstants.signals.SIGKILL, status);
+      } catch {
+        // No cgroup and a shared pid namespace: the init alone, below.
+      }
+      killAndReap(stored.pid, stored.pidStartTime);
+    }
+    crashPoint('delete:killed');
+    const cgroup = cgroupManagerOf(stored.cgroup);
+    if (cgroup) await killAndDestroy(cgroup);
+    crashPoint('delete:cgroup-destroyed');
+    this.store.removeContainerDir(stored.id);
+    crashPoint('delete:dir-removed');
+    try {
+      runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
+    } catch (error) {
+      process.emitWarning((error as Error).message);
+    }
   }
 
   /**

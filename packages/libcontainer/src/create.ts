@@ -74,6 +74,7 @@ export async function createContainer(
   }
   return runtime.store.withLockAsync(id, async () => {
     crashPoint('create:locked');
+    await removeKilledCreate(runtime, id);
     runtime.store.createContainerDir(id);
     crashPoint('create:dir-made');
     const stored: StoredState = {
@@ -191,6 +192,21 @@ export async function createContainer(
       throw normalizeError(error);
     }
   });
+}
+
+/**
+ * A container whose state still says `creating` while we hold its lock was
+ * made by a create that was killed: it never existed for anyone, so a new
+ * create takes its place, after removing what it left (init, cgroup).
+ */
+async function removeKilledCreate(runtime: Runtime, id: string): Promise<void> {
+  let stored: StoredState;
+  try {
+    stored = runtime.store.read(id, { creating: true });
+  } catch {
+    return; // nothing there, or debris without a state file (createContainerDir)
+  }
+  if (stored.creating) await runtime.removeContainer(stored, runtime.status(stored));
 }
 
 function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {
