@@ -260,3 +260,23 @@ describe('50 parallel operations on one id', () => {
     expect(existsSync(join(sandbox.root, '@locks', id))).toBe(false);
   }, 120_000);
 });
+
+describe('a corrupt state file', () => {
+  it('state names it; delete --force removes it (it used to fail on it forever)', () => {
+    const id = sandbox.id('corrupt');
+    // Make the root as our runc does, then a container directory by hand.
+    expect(sandbox.runc(['list']).status).toBe(0);
+    mkdirSync(join(sandbox.root, id), { recursive: true });
+    writeFileSync(join(sandbox.root, id, 'state.json'), '{"id": "x", "pi');
+    const state = sandbox.runc(['state', id]);
+    expect(state.status).toBe(1);
+    expect(state.stderr).toContain(
+      `state of container ${id} is corrupt (${join(sandbox.root, id, 'state.json')}: `,
+    );
+    const deleted = sandbox.runc(['delete', '--force', id]);
+    expect(deleted.status).toBe(0);
+    expect(deleted.stderr).toContain('level=warning');
+    expect(deleted.stderr).toContain('removed; its processes and cgroup, if any, are not known');
+    expect(existsSync(join(sandbox.root, id))).toBe(false);
+  });
+});

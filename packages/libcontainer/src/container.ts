@@ -252,7 +252,18 @@ export class Runtime {
       this.store.removeDebris(id);
       // Like runc: forcing the deletion of a container that does not exist is not an error.
       if (options.force && !this.store.exists(id)) return;
-      const stored = this.store.read(id, { creating: true });
+      let stored: StoredState;
+      try {
+        stored = this.store.read(id, { creating: true });
+      } catch (error) {
+        if (!options.force || (error as ContainerError).code !== 'STATE_CORRUPT') throw error;
+        // Nothing in it can be trusted to name a process or a cgroup.
+        this.store.removeContainerDir(id);
+        this.options.warn?.(
+          `${(error as Error).message}: removed; its processes and cgroup, if any, are not known`,
+        );
+        return;
+      }
       const status = this.status(stored);
       if (status !== 'stopped' && status !== 'created' && !options.force) {
         throw new ContainerError(

@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContainerError } from './errors.js';
 import { StateStore, type StoredState } from './index.js';
+import { parseStoredState } from './state-store.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const bun = join(here, '../../../node_modules/@oven/bun-linux-x64/bin/bun');
@@ -256,6 +258,70 @@ describe('a --root other users could write to', () => {
     for (const mode of [0o711, 0o1700]) {
       chmodSync(store.root, mode);
       expect(new StateStore(store.root).list()).toEqual([]);
+    }
+  });
+});
+
+describe('a corrupt state file', () => {
+  it('reads as STATE_CORRUPT naming the file and field; delete --force removes it', () => {
+    store.withLock('bad', () => store.createContainerDir('bad'));
+    const path = join(store.dir('bad'), 'state.json');
+    const cases: [string, string][] = [
+      ['{"id": "bad", "pi', 'JSON Parse error'],
+      ['[]', 'not a JSON object'],
+      [JSON.stringify({ ...state('bad'), id: 'other' }), 'id: expected "bad"'],
+      [JSON.stringify({ ...state('bad'), pid: -1 }), 'pid: expected a pid'],
+      [JSON.stringify({ ...state('bad'), bundle: 7 }), 'bundle: expected a string'],
+      [JSON.stringify({ ...state('bad'), config: null }), 'config: expected an object'],
+      [
+        JSON.stringify({ ...state('bad'), cgroup: { driver: 'fs', paths: { '': 1 } } }),
+        'cgroup.paths: expected an object of strings',
+      ],
+    ];
+    for (const [text, why] of cases) {
+      writeFileSync(path, text);
+      let error: unknown;
+      try {
+        store.read('bad');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, text).toMatchObject({ code: 'STATE_CORRUPT' });
+      expect((error as Error).message, text).toContain(
+        `state of container bad is corrupt (${path}: `,
+      );
+      if (!why.startsWith('JSON')) expect((error as Error).message, text).toContain(why);
+    }
+  });
+
+  it('random mutations of a state file read back or fail as STATE_CORRUPT, nothing else', () => {
+    const valid = JSON.stringify({
+      ...state('f'),
+      cgroup: { driver: 'fs2', paths: { '': '/sys/fs/cgroup/f' } },
+    });
+    // A fixed-seed generator: the same mutations on every run.
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = '{}[]":,0123456789-abcdefnulltrue \\';
+    for (let i = 0; i < 2000; i++) {
+      const chars = [...valid];
+      for (let m = 1 + random(4); m > 0; m--) {
+        const at = random(chars.length);
+        const kind = random(3);
+        if (kind === 0) chars.splice(at, 1);
+        else if (kind === 1) chars.splice(at, 0, alphabet[random(alphabet.length)]!);
+        else chars[at] = alphabet[random(alphabet.length)]!;
+      }
+      const text = chars.join('');
+      try {
+        parseStoredState(text, 'f', '/s');
+      } catch (error) {
+        expect(error, text).toBeInstanceOf(ContainerError);
+        expect((error as ContainerError).code, text).toBe('STATE_CORRUPT');
+      }
     }
   });
 });

@@ -231,7 +231,7 @@ export class StateStore {
       }
       throw error;
     }
-    const stored = JSON.parse(text) as StoredState;
+    const stored = parseStoredState(text, id, this.statePath(id));
     if (stored.creating && !options.creating && this.isLocked(id)) {
       throw new ContainerError('NOT_FOUND', `container does not exist: ${id}`);
     }
@@ -369,4 +369,46 @@ function sameFile(fd: number, path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A state file read back: JSON of the fields every command relies on, or
+ * STATE_CORRUPT naming the file and what is wrong (never a bare parse or
+ * type error from deeper down).
+ */
+export function parseStoredState(text: string, id: string, path: string): StoredState {
+  const corrupt = (why: string) =>
+    new ContainerError('STATE_CORRUPT', `state of container ${id} is corrupt (${path}: ${why})`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corrupt((error as Error).message);
+  }
+  const state = value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw corrupt('not a JSON object');
+  }
+  const expect = (field: string, ok: boolean, what: string) => {
+    if (!ok) throw corrupt(`${field}: expected ${what}`);
+  };
+  expect('id', state.id === id, JSON.stringify(id));
+  expect('pid', Number.isInteger(state.pid) && (state.pid as number) >= 0, 'a pid');
+  for (const field of ['pidStartTime', 'bundle', 'rootfs', 'created'] as const) {
+    expect(field, typeof state[field] === 'string', 'a string');
+  }
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  expect('config', isObject(state.config), 'an object');
+  if (state.cgroup !== undefined) {
+    const cgroup = state.cgroup as Record<string, unknown>;
+    expect('cgroup', isObject(cgroup), 'an object');
+    expect('cgroup.driver', typeof cgroup.driver === 'string', 'a string');
+    expect(
+      'cgroup.paths',
+      isObject(cgroup.paths) &&
+        Object.values(cgroup.paths as object).every((p) => typeof p === 'string'),
+      'an object of strings',
+    );
+  }
+  return value as StoredState;
 }
