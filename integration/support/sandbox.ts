@@ -97,7 +97,8 @@ export class Sandbox {
         const state = JSON.parse(readFileSync(join(this.root, id, 'state.json'), 'utf8'));
         this.runc(['delete', '--force', id]);
         try {
-          process.kill(state.pid, 'SIGKILL');
+          // pid 0 (a container whose init never started) would be our own process group.
+          if (state.pid > 0) process.kill(state.pid, 'SIGKILL');
         } catch {
           // gone
         }

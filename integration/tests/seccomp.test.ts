@@ -197,7 +197,9 @@ describe('the containers-stack default profile', () => {
     expect(readdirSync('/run/runc-ts-seccomp').some((name) => name.startsWith('.seccomp-'))).toBe(
       true,
     );
-    expect(readdirSync(sandbox.root).filter((name) => !name.startsWith('.'))).toEqual([]);
+    // Nothing but the (empty) lock directory.
+    expect(readdirSync(sandbox.root).filter((name) => !name.startsWith('.'))).toEqual(['@locks']);
+    expect(readdirSync(join(sandbox.root, '@locks'))).toEqual([]);
     expect(readdirSync(sandbox.root).some((name) => name.startsWith('.seccomp-'))).toBe(false);
     expect(sandbox.runc(['run', '--bundle', bundle, sandbox.id('cache')]).status).toBe(0);
   });

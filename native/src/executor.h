@@ -18,9 +18,8 @@ struct ex {
 	int sock;          /* protocol socket, -1 after READY */
 	int rootfd;        /* O_PATH fd of the rootfs after ROOTFS, -1 otherwise */
 	int pivoted;       /* set by PIVOT_ROOT / MOVE_ROOT (rootfd is then closed) */
-	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo's directory, -1 otherwise */
+	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo itself, -1 otherwise */
 	char fifoname[256]; /* OPEN_FIFO: the fifo's name in that directory */
-	int fifo_is_file;  /* SET_DUMPABLE: fifofd is the fifo itself (O_PATH), not its directory */
 	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
 	uint32_t console_index;
 	int console_chan;  /* FORK 2 child: socketpair end to the console proxy, -1 otherwise */
@@ -116,6 +115,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
  * the runtime's own namespaces (see procfs_read_config). */
 int read_cap_last_cap(int at_start);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
+int op_setns_pid(struct ex *ex, uint64_t pid, uint64_t flags, const char *start_time);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);

@@ -363,31 +363,32 @@ static int wait_continue(struct ex *ex, uint64_t kind)
 	return 0;
 }
 
-/* The exec fifo, opened for writing: by name in its directory, or, after
- * SET_DUMPABLE, through this process' O_PATH fd of the fifo itself. */
+/* The exec fifo, opened for writing through this process' O_PATH fd of the
+ * fifo itself (a process may follow its own /proc/self/fd links whoever owns
+ * them), and checked to be that very fifo: the /proc here is the container's. */
 static int open_fifo(struct ex *ex)
 {
-	if (!ex->fifo_is_file)
-		return openat(ex->fifofd, ex->fifoname, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	char p[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", ex->fifofd);
-	return open(p, O_WRONLY | O_CLOEXEC);
+	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat want, got;
+	if (fstat(ex->fifofd, &want) < 0 || fstat(fd, &got) < 0 || want.st_dev != got.st_dev ||
+	    want.st_ino != got.st_ino) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	return fd;
 }
 
 /* SET_DUMPABLE (a rootless init): its own user may then open its
  * /proc/<pid>/ns files (runc exec into a created container). Before, every host
- * directory fd goes: a dumpable process' fds can be reached through /proc
- * (CVE-2016-9962), so only the fifo itself stays open. */
+ * fd but the fifo's goes: a dumpable process' fds can be reached through /proc
+ * (CVE-2016-9962). */
 static int set_dumpable(struct ex *ex)
 {
-	if (ex->fifofd >= 0 && !ex->fifo_is_file) {
-		int fd = openat(ex->fifofd, ex->fifoname, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return ex_fail(ex, errno, "exec fifo %s", ex->fifoname);
-		close(ex->fifofd);
-		ex->fifofd = fd;
-		ex->fifo_is_file = 1;
-	}
 	close_mount_sources(ex);
 	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		return ex_fail(ex, errno, "prctl(PR_SET_DUMPABLE, 1)");
@@ -446,6 +447,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			return ex_fail(ex, e, "%s", v[1].str);
 		return 0;
 	}
+	case OP_SETNS_PID:
+		return op_setns_pid(ex, v[0].u64, v[1].u64, v[2].str);
 	case OP_SYNC:
 		return do_sync(ex, v[0].u64);
 	case OP_FORK:
@@ -573,9 +576,9 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return op_resolve_exec(ex, v[0].str, v[1].str);
 	case OP_OPEN_FIFO: {
 		/* The fifo's existence marks the container "created" until start.
-		 * Keep its directory, not the fifo: WAIT_FIFO may run as a non-root
-		 * user, who cannot walk this non-dumpable process' /proc/self/fd
-		 * but can openat() in a 0711 directory. */
+		 * Keep an O_PATH fd of the fifo alone: a directory fd of the host
+		 * (the container's state directory) would stay reachable from the
+		 * container until start (the CVE-2024-21626 class). */
 		const char *slash = strrchr(v[0].str, '/');
 		if (slash == NULL || slash[1] == '\0' || strlen(slash + 1) >= sizeof(ex->fifoname))
 			return ex_fail(ex, EINVAL, "%s: not an absolute file path", v[0].str);
@@ -589,9 +592,19 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 			return ex_fail(ex, ENAMETOOLONG, "%s", v[0].str);
 		memcpy(dir, v[0].str, dirlen);
 		dir[dirlen] = '\0';
-		int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
+		int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dirfd < 0)
 			return ex_fail(ex, errno, "%s", dir);
+		int fd = openat(dirfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(dirfd);
+		if (fd < 0)
+			return ex_fail(ex, e, "%s", v[0].str);
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+			close(fd);
+			return ex_fail(ex, EINVAL, "%s: not a fifo", v[0].str);
+		}
 		if (ex->fifofd >= 0)
 			close(ex->fifofd);
 		ex->fifofd = fd;

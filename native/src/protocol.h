@@ -91,7 +91,8 @@ enum rts_opcode {
 	OP_DEFAULT_HOME = 54,
 	OP_TTY_OWNER = 55,
 	OP_MOUNT_CONSOLE = 56,
-	OP_MAX = 56,
+	OP_SETNS_PID = 57,
+	OP_MAX = 57,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -15,8 +15,22 @@ const BPF_PROG_GET_FD_BY_ID = 13;
 
 /** What a backend answers: eventfd works, errors come back as -errno, strerror text. */
 const probe = `
-  const { closeSync, readSync, writeSync } = require('node:fs');
+  const { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } = require('node:fs');
   const libc = loadLibc();
+  // flock(2): a second open file description cannot take a held lock.
+  const dir = mkdtempSync(require('node:os').tmpdir() + '/runc-ts-flock-');
+  const first = openSync(dir + '/lock', 'w');
+  const second = openSync(dir + '/lock', 'r');
+  const flock = [
+    libc.flock(first, 2 | 4),
+    libc.flock(second, 2 | 4),
+    libc.flock(first, 8),
+    libc.flock(second, 2 | 4),
+    libc.flock(-1, 2),
+  ];
+  closeSync(first);
+  closeSync(second);
+  rmSync(dir, { recursive: true });
   const fd = libc.eventfd(0, 0o2000000);
   if (fd >= 0) closeSync(fd);
   // A SOCK_SEQPACKET pair keeps message boundaries (CRIU's RPC relies on it).
@@ -54,6 +68,7 @@ const probe = `
     umount2: unmounted < 0,
     subreaper: [subreaper, reaper.readInt32LE(0)],
     duplicatedAbove: high >= 200,
+    flock,
   };
 `;
 
@@ -76,7 +91,7 @@ describe('libc through the FFI', () => {
     if (notX64) context.skip(notX64);
   });
 
-  it('koffi (Node): eventfd, bpf errors as -errno, strerror, buffer addresses', () => {
+  it('koffi (Node): eventfd, bpf errors as -errno, strerror, buffer addresses, flock', () => {
     const result = underNode() as { bpf: number };
     expect(result).toMatchObject({
       eventfd: true,
@@ -88,6 +103,8 @@ describe('libc through the FFI', () => {
       umount2: true,
       subreaper: [0, 0],
       duplicatedAbove: true,
+      // taken; EWOULDBLOCK for the other holder; released; taken; EBADF
+      flock: [0, -11, 0, 0, -9],
     });
     // ENOENT as root, EPERM without CAP_SYS_ADMIN: a negative errno either way.
     expect([-2, -1]).toContain(result.bpf);

@@ -1,7 +1,9 @@
 // The few libc calls runc-ts makes that Node has no API for: eventfd(2)
-// for OOM notification (v1), bpf(2) for the v2 device filter, and for
-// checkpoint/restore a SOCK_SEQPACKET socketpair(2) to talk to CRIU and
-// waitid(2) to reap the restored init, which CRIU, not Node, made our child.
+// for OOM notification (v1), bpf(2) for the v2 device filter, flock(2) for
+// libcontainer's per-container locks (released by the kernel when their
+// holder dies), and for checkpoint/restore a SOCK_SEQPACKET socketpair(2)
+// to talk to CRIU, SCM_RIGHTS messages and waitid(2) to reap the restored
+// init, which CRIU, not Node, made our child.
 // Two foreign-function backends, loaded on first use only: koffi (a native
 // addon) under Node, and Bun's own bun:ffi in the compiled `runc`, which
 // cannot load koffi's addon from inside its single executable.
@@ -12,6 +14,8 @@ export interface Libc {
   eventfd(initval: number, flags: number): number;
   /** syscall(number, int, void *, unsigned int) (bpf(2)'s shape): the result, or -errno. */
   syscallWithBuffer(number: number, command: number, buffer: Buffer, size: number): number;
+  /** flock(2): 0, or -errno. */
+  flock(fd: number, operation: number): number;
   /** strerror(3). */
   strerror(errno: number): string;
   /** The address of a buffer's first byte, for pointers inside another buffer. */
@@ -72,6 +76,7 @@ function bindWithKoffi(): Libc {
   const connect = libc.func('int connect(int fd, void *addr, unsigned int len)');
   const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)');
   const sendmsg = libc.func('long sendmsg(int fd, void *msg, int flags)');
+  const flock = libc.func('int flock(int fd, int operation)');
   const negativeErrno = (result: number) => (result < 0 ? -koffi.errno() : result);
   return {
     eventfd: (initval, flags) => negativeErrno(eventfd(initval, flags) as number),
@@ -79,6 +84,7 @@ function bindWithKoffi(): Libc {
       negativeErrno(
         Number(syscall(number, 'int', command, 'void *', buffer, 'unsigned int', size)),
       ),
+    flock: (fd, operation) => negativeErrno(flock(fd, operation) as number),
     strerror: (errno) => strerror(errno) as string,
     address: (buffer) => BigInt(koffi.address(buffer) as number | bigint),
     socketpair: (domain, type, protocol, fds) =>
@@ -116,6 +122,7 @@ function bindWithBunFfi(): Libc {
     // Variadic in C; its x86_64/arm64 code reads the registers fixed arguments use.
     syscall: { args: ['i64', 'i32', 'ptr', 'u32'], returns: 'i64' },
     strerror: { args: ['i32'], returns: 'cstring' },
+    flock: { args: ['i32', 'i32'], returns: 'i32' },
     __errno_location: { args: [], returns: 'ptr' },
     socketpair: { args: ['i32', 'i32', 'i32', 'ptr'], returns: 'i32' },
     waitid: { args: ['i32', 'i32', 'ptr', 'i32'], returns: 'i32' },
@@ -135,6 +142,7 @@ function bindWithBunFfi(): Libc {
     eventfd: (initval, flags) => negativeErrno(libc.eventfd!(initval, flags) as number),
     syscallWithBuffer: (number, command, buffer, size) =>
       negativeErrno(Number(libc.syscall!(number, command, buffer, size))),
+    flock: (fd, operation) => negativeErrno(libc.flock!(fd, operation) as number),
     strerror: (value) => String(libc.strerror!(value)),
     address: (buffer) => BigInt(ffi.ptr(buffer)),
     socketpair: (domain, type, protocol, fds) =>

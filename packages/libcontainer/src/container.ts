@@ -5,12 +5,13 @@
 // starts without them.
 
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources, Process, State } from '@runc-ts/spec';
 import { cgroupManagerOf, effectiveResources, mergeResources } from './cgroup.js';
 import type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { validateContainerId } from './id.js';
@@ -146,7 +147,7 @@ export class Runtime {
   /** @internal The status of a stored container, computed now. */
   status(stored: StoredState): ContainerStatus {
     if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    if (existsSync(this.store.fifoPath(stored.id))) return 'created';
+    if (existsSync(this.store.fifoPath(stored.id)) && !initHasExeced(stored.pid)) return 'created';
     const cgroup = cgroupManagerOf(stored.cgroup);
     return cgroup?.freezerState() === 'frozen' ? 'paused' : 'running';
   }
@@ -185,6 +186,7 @@ export class Runtime {
   /** `runc start`: lets the created init exec the user process. */
   start(id: string): void {
     const stored = this.store.withLock(id, () => {
+      crashPoint('start:locked');
       const stored = this.store.read(id);
       const status = this.status(stored);
       if (status === 'stopped') {
@@ -196,7 +198,11 @@ export class Runtime {
       if (status !== 'created') {
         throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
       }
-      releaseInit(this.store.fifoPath(id), stored);
+      releaseInit(this.store.fifoPath(id), stored, {
+        opened: () => crashPoint('start:fifo-opened'),
+        read: () => crashPoint('start:byte-read'),
+      });
+      crashPoint('start:released');
       this.options.debug?.(`start: released the init (pid ${stored.pid}) through exec.fifo`);
       return stored;
     });
@@ -242,10 +248,24 @@ export class Runtime {
 
   async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
     validateContainerId(id);
-    // Like runc: forcing the deletion of a container that does not exist is not an error.
-    if (options.force && !this.store.exists(id)) return;
     await this.store.withLockAsync(id, async () => {
-      const stored = this.store.read(id);
+      crashPoint('delete:locked');
+      // What a killed create left is removed; the container does not exist.
+      this.store.removeDebris(id);
+      // Like runc: forcing the deletion of a container that does not exist is not an error.
+      if (options.force && !this.store.exists(id)) return;
+      let stored: StoredState;
+      try {
+        stored = this.store.read(id, { creating: true });
+      } catch (error) {
+        if (!options.force || (error as ContainerError).code !== 'STATE_CORRUPT') throw error;
+        // Nothing in it can be trusted to name a process or a cgroup.
+        this.store.removeContainerDir(id);
+        this.options.warn?.(
+          `${(error as Error).message}: removed; its processes and cgroup, if any, are not known`,
+        );
+        return;
+      }
       const status = this.status(stored);
       if (status !== 'stopped' && status !== 'created' && !options.force) {
         throw new ContainerError(
@@ -253,24 +273,35 @@ export class Runtime {
           `cannot delete container ${id} that is not stopped: ${status}`,
         );
       }
-      if (status !== 'stopped') {
-        // A created container is killed without --force, as runc does.
-        try {
-          await signalAll(stored, osConstants.signals.SIGKILL, status);
-        } catch {
-          // No cgroup and a shared pid namespace: the init alone, below.
-        }
-        killAndReap(stored.pid, stored.pidStartTime);
-      }
-      const cgroup = cgroupManagerOf(stored.cgroup);
-      if (cgroup) await killAndDestroy(cgroup);
-      this.store.removeContainerDir(id);
-      try {
-        runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
-      } catch (error) {
-        process.emitWarning((error as Error).message);
-      }
+      await this.removeContainer(stored, status);
     });
+  }
+
+  /**
+   * @internal Kills what is left of a container, removes its cgroup and
+   * state, runs its poststop hooks. The caller holds the lock.
+   */
+  async removeContainer(stored: StoredState, status: ContainerStatus): Promise<void> {
+    if (status !== 'stopped') {
+      // A created container is killed without --force, as runc does.
+      try {
+        await signalAll(stored, osConstants.signals.SIGKILL, status);
+      } catch {
+        // No cgroup and a shared pid namespace: the init alone, below.
+      }
+      killAndReap(stored.pid, stored.pidStartTime);
+    }
+    crashPoint('delete:killed');
+    const cgroup = cgroupManagerOf(stored.cgroup);
+    if (cgroup) await killAndDestroy(cgroup);
+    crashPoint('delete:cgroup-destroyed');
+    this.store.removeContainerDir(stored.id);
+    crashPoint('delete:dir-removed');
+    try {
+      runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
+    } catch (error) {
+      process.emitWarning((error as Error).message);
+    }
   }
 
   /**
@@ -424,5 +455,20 @@ export class Runtime {
     this.options.debug?.(`run: process exited: pid ${stored.pid}, status ${code}`);
     if (!options.keep) await this.delete(id, { force: true });
     return code;
+  }
+}
+
+/**
+ * Whether the init already runs the container's process: its executable is
+ * no longer runc-ts-init. A `start` killed after releasing the init but
+ * before removing exec.fifo leaves the fifo behind; the container is running
+ * all the same (and a second `start` must say so, not wait for a byte that
+ * never comes). Unknown (not readable) counts as not yet.
+ */
+function initHasExeced(pid: number): boolean {
+  try {
+    return !readlinkSync(`/proc/${pid}/exe`).includes('runc-ts-init');
+  } catch {
+    return false;
   }
 }

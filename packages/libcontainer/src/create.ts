@@ -15,10 +15,12 @@ import {
   setContainerResources,
 } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runTracedExecutor } from './executor-trace.js';
 import { runHooks } from './hooks.js';
 import {
+  checkHostNetworkSysctls,
   checkSecurityModules,
   hostCapLast,
   hostCgroupLayout,
@@ -58,6 +60,7 @@ export async function createContainer(
   validateContainerId(id);
   const { bundle, spec, rootfs } = loadBundle(options.bundle);
   checkSecurityModules(spec.process, 'process');
+  checkHostNetworkSysctls(spec);
   const { rootless, idMapping } = prepareUserNamespace(spec);
   const listenFds = options.listenFds ?? 0;
   const preserveFds = listenFds + (options.preserveFds ?? 0);
@@ -71,7 +74,10 @@ export async function createContainer(
     );
   }
   return runtime.store.withLockAsync(id, async () => {
+    crashPoint('create:locked');
+    await removeKilledCreate(runtime, id);
     runtime.store.createContainerDir(id);
+    crashPoint('create:dir-made');
     const stored: StoredState = {
       id,
       pid: 0,
@@ -81,6 +87,7 @@ export async function createContainer(
       created: timestamp(),
       owner: '',
       config: spec,
+      creating: true,
     };
     let initPid = 0;
     let cgroup: CgroupManager | undefined;
@@ -92,6 +99,12 @@ export async function createContainer(
       checkCgroupUnused(manager, runtime.options.warn);
       // From here on a failure removes the cgroup: it is the container's.
       cgroup = manager;
+      // Written before anything else exists: should this process be killed
+      // at any later point, `delete --force` finds the cgroup (and, from
+      // onPid on, the init) to remove; a directory without it is debris.
+      stored.cgroup = manager.state();
+      runtime.store.write(stored);
+      crashPoint('create:state-written');
       const containerCgroup = cgroup;
       const seccomp = containerSeccomp(spec);
       const plan = planCreate(spec, {
@@ -118,24 +131,31 @@ export async function createContainer(
         plan,
         stdio: [0, 1, 2],
         preserveFds,
+        onStart: () => crashPoint('create:executor-started'),
         onPid: (pid) => {
           initPid = pid;
           stored.pid = pid;
           stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+          runtime.store.write(stored);
+          crashPoint('create:pid-known');
         },
         onSync: (kind, pid) => {
-          if (kind === SyncKind.USERNS) writeIdMappings(pid, spec, idMapping);
-          else if (kind === SyncKind.CGROUP) {
+          if (kind === SyncKind.USERNS) {
+            crashPoint('create:sync-userns');
+            writeIdMappings(pid, spec, idMapping);
+          } else if (kind === SyncKind.CGROUP) {
             // The init, before it runs anything of the container's.
             return applyCgroup(containerCgroup, initPid || pid)
-              .then(() =>
-                setContainerResources(
+              .then(() => {
+                crashPoint('create:cgroup-applied');
+                return setContainerResources(
                   containerCgroup,
                   effectiveResources(spec),
                   runtime.options.rootlessCgroups === true,
-                ),
-              )
+                );
+              })
               .then((devicesSkipped) => {
+                crashPoint('create:cgroup-set');
                 stored.cgroup = containerCgroup.state();
                 // Recorded now, not only at the end: should this process be
                 // killed before it returns, `delete --force` still finds
@@ -145,21 +165,28 @@ export async function createContainer(
                 return undefined;
               });
           } else if (kind === SyncKind.HOOKS) {
+            crashPoint('create:sync-hooks');
             const state = runtime.ociState(stored, 'creating');
             runHooks('prestart', spec.hooks?.prestart, state);
             runHooks('createRuntime', spec.hooks?.createRuntime, state);
+            crashPoint('create:hooks-done');
           } else if (kind === SyncKind.STATE) {
+            crashPoint('create:sync-state');
             // For the createContainer/startContainer hooks the executor runs.
             return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
           } else if (kind === SyncKind.SECCOMP) {
+            crashPoint('create:sync-seccomp');
             // What the seccomp agent gets with the listener fd.
             return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
           }
           return undefined;
         },
       });
+      crashPoint('create:ready');
+      delete stored.creating;
       runtime.store.write(stored);
       if (options.pidFile) writePidFile(options.pidFile, stored.pid);
+      crashPoint('create:done');
       return { stored, executor: run.child };
     } catch (error) {
       if (initPid > 0) killAndReap(initPid);
@@ -168,6 +195,21 @@ export async function createContainer(
       throw normalizeError(error);
     }
   });
+}
+
+/**
+ * A container whose state still says `creating` while we hold its lock was
+ * made by a create that was killed: it never existed for anyone, so a new
+ * create takes its place, after removing what it left (init, cgroup).
+ */
+async function removeKilledCreate(runtime: Runtime, id: string): Promise<void> {
+  let stored: StoredState;
+  try {
+    stored = runtime.store.read(id, { creating: true });
+  } catch {
+    return; // nothing there, or debris without a state file (createContainerDir)
+  }
+  if (stored.creating) await runtime.removeContainer(stored, runtime.status(stored));
 }
 
 export function loadBundle(bundleDir: string): { bundle: string; spec: Spec; rootfs: string } {

@@ -29,6 +29,8 @@ export type ContainerErrorCode =
   | 'OPTION_INVALID'
   /** The state directory (--root, $XDG_RUNTIME_DIR/runc-ts) cannot be created or written. */
   | 'STATE_ROOT'
+  /** A container's state.json cannot be read as one (not JSON, or fields missing). */
+  | 'STATE_CORRUPT'
   /** This host does not let us create a user namespace (disabled by a sysctl or a policy). */
   | 'USERNS_DISABLED'
   /** The config cannot run without root as it is (no user namespace, an rlimit above ours, ...). */

@@ -6,6 +6,7 @@ import { planExec, SyncKind } from '@runc-ts/namespaces';
 import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
 import type { ExecOptions, Runtime } from './container.js';
+import { crashPoint } from './crash-points.js';
 import { ContainerError } from './errors.js';
 import { ExecutorVanishedError } from './executor.js';
 import { runTracedExecutor } from './executor-trace.js';
@@ -103,6 +104,7 @@ export async function execInContainer(
   try {
     plan = planExec(stored.config, process, {
       initPid: stored.pid,
+      initStartTime: stored.pidStartTime,
       detach: options.detach === true,
       consoleSocket: options.consoleSocket,
       pidfdSocket: options.pidfdSocket,
@@ -128,13 +130,16 @@ export async function execInContainer(
       plan,
       stdio: [0, 1, 2],
       preserveFds: options.preserveFds ?? 0,
+      onStart: () => crashPoint('exec:executor-started'),
       onPid: (child) => {
+        crashPoint('exec:pid-known');
         pid = child;
         debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
       },
       onSync: (kind) => {
         if (kind === SyncKind.CGROUP && stored.cgroup) {
           joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
+          crashPoint('exec:cgroup-joined');
           // The namespaces were joined through /proc/<init pid> before this:
           // the init still alive now means they were its, not those of a
           // process that reused the pid. A `delete` that already made its
@@ -157,6 +162,7 @@ export async function execInContainer(
     if (error instanceof ExecutorVanishedError && initDiesWithin(stored, 1000)) throw stopped();
     throw normalizeError(error);
   }
+  crashPoint('exec:ready');
   if (options.pidFile) writePidFile(options.pidFile, pid);
   if (options.detach) return 0;
   return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);

@@ -25,6 +25,8 @@ export interface ExecutorOptions {
   onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
+  /** The executor was spawned and has its plan. */
+  onStart?(): void;
 }
 
 export interface ExecutorRun {
@@ -38,17 +40,37 @@ interface Frame {
   payload: Buffer;
 }
 
-/** Reads frames from the executor's socket. */
+/** PROTOCOL.md: the largest payload a frame may carry. */
+const MAX_PAYLOAD = 16 << 20;
+
+/** The executor broke the protocol: the run fails with this, never the process. */
+export class MalformedMessageError extends ContainerError {
+  constructor(detail: string) {
+    super('EXECUTOR', `runc-ts-init sent a malformed message: ${detail}`);
+  }
+}
+
+/**
+ * Reads frames from the executor's socket. A malformed frame is kept as
+ * the reader's failure and rejects the pending and every later next():
+ * nothing is thrown inside the socket's listeners, where it would be an
+ * uncaught exception of the whole process.
+ */
 class FrameReader {
-  private buffer = Buffer.alloc(0);
-  private waiting: ((frame: Frame | undefined) => void) | undefined;
+  private buffer: Buffer = Buffer.alloc(0);
+  private waiting:
+    | { resolve: (frame: Frame | undefined) => void; reject: (error: Error) => void }
+    | undefined;
   private frames: Frame[] = [];
   private ended = false;
+  private failure: MalformedMessageError | undefined;
 
-  constructor(socket: Socket) {
+  constructor(private readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
+      if (this.failure) return;
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.parse();
+      this.flush();
     });
     const end = () => {
       this.ended = true;
@@ -61,39 +83,74 @@ class FrameReader {
 
   private parse(): void {
     while (this.buffer.length >= 12) {
-      if (this.buffer.readUInt32LE(0) !== PROTOCOL_MAGIC) {
-        throw new ContainerError('EXECUTOR', 'runc-ts-init sent a malformed message');
-      }
+      const magic = this.buffer.readUInt32LE(0);
+      const type = this.buffer.readUInt16LE(4);
+      const reserved = this.buffer.readUInt16LE(6);
       const length = this.buffer.readUInt32LE(8);
-      if (this.buffer.length < 12 + length) break;
-      this.frames.push({
-        type: this.buffer.readUInt16LE(4),
-        payload: this.buffer.subarray(12, 12 + length),
-      });
+      const bad =
+        magic !== PROTOCOL_MAGIC
+          ? `bad magic 0x${magic.toString(16).padStart(8, '0')}`
+          : reserved !== 0
+            ? `reserved header field ${reserved}, not 0`
+            : length > MAX_PAYLOAD
+              ? `payload of ${length} bytes exceeds ${MAX_PAYLOAD}`
+              : undefined;
+      if (bad) {
+        this.fail(new MalformedMessageError(bad));
+        return;
+      }
+      if (this.buffer.length < 12 + length) return;
+      this.frames.push({ type, payload: this.buffer.subarray(12, 12 + length) });
       this.buffer = this.buffer.subarray(12 + length);
     }
-    this.flush();
+  }
+
+  private fail(error: MalformedMessageError): void {
+    this.failure = error;
+    this.buffer = Buffer.alloc(0);
+    this.frames = [];
+    // Nothing more it says can be trusted.
+    this.socket.pause();
   }
 
   private flush(): void {
-    if (!this.waiting) return;
+    const waiting = this.waiting;
+    if (!waiting) return;
     if (this.frames.length > 0) {
-      const resolve = this.waiting;
       this.waiting = undefined;
-      resolve(this.frames.shift());
+      waiting.resolve(this.frames.shift());
+    } else if (this.failure) {
+      this.waiting = undefined;
+      waiting.reject(this.failure);
     } else if (this.ended) {
-      const resolve = this.waiting;
       this.waiting = undefined;
-      resolve(undefined);
+      waiting.resolve(undefined);
     }
   }
 
   next(): Promise<Frame | undefined> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
       this.flush();
     });
   }
+}
+
+const MESSAGE_NAMES: Record<number, string> = {
+  [MessageType.SYNC]: 'SYNC',
+  [MessageType.PID]: 'PID',
+  [MessageType.READY]: 'READY',
+  [MessageType.ERROR]: 'ERROR',
+};
+
+/** The payload of a frame of fixed size, or a malformed-message error. */
+function expectSize(frame: Frame, size: number): Buffer {
+  if (frame.payload.length !== size) {
+    throw new MalformedMessageError(
+      `${MESSAGE_NAMES[frame.type]} with ${frame.payload.length} payload bytes, not ${size}`,
+    );
+  }
+  return frame.payload;
 }
 
 /**
@@ -117,13 +174,25 @@ function exitDescription(child: ChildProcess): Promise<string> {
   });
 }
 
-/** Renders an ERROR message as "<operation> <detail>: <reason>". */
+/**
+ * Renders an ERROR message as "<operation> <detail>: <reason>". Throws
+ * MalformedMessageError when the payload is not an ERROR's (too short, or
+ * a detail length that does not match).
+ */
 export function renderExecutorError(payload: Buffer): string {
+  if (payload.length < 16) {
+    throw new MalformedMessageError(`ERROR with ${payload.length} payload bytes, fewer than 16`);
+  }
   const index = payload.readUInt32LE(0);
   const opcode = payload.readUInt16LE(4);
   const errno = payload.readInt32LE(8);
   const length = payload.readUInt32LE(12);
-  const detail = payload.subarray(16, 16 + length).toString('utf8');
+  if (length !== payload.length - 16) {
+    throw new MalformedMessageError(
+      `ERROR detail of ${length} bytes in a payload of ${payload.length - 16}`,
+    );
+  }
+  const detail = payload.subarray(16).toString('utf8');
   if (index === 0xffffffff) return `runc-ts-init rejected the plan: ${detail}`;
   const name = opName(opcode);
   // Complete messages: errno 0 (hooks), and runc's
@@ -164,6 +233,7 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
   if (child.pid === undefined || !socket) return spawnError;
   const reader = new FrameReader(socket);
   socket.write(encodeFrame(MessageType.PLAN, encodePlan(options.plan)));
+  options.onStart?.();
 
   let initPid = 0;
   const serve = async (): Promise<void> => {
@@ -181,22 +251,28 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
       }
       switch (frame.type) {
         case MessageType.SYNC: {
-          const kind = frame.payload.readUInt32LE(0);
-          const pid = frame.payload.readUInt32LE(4);
+          const payload = expectSize(frame, 8);
+          const kind = payload.readUInt32LE(0);
+          const pid = payload.readUInt32LE(4);
           const reply = await options.onSync(kind, pid);
           socket.write(encodeFrame(MessageType.CONTINUE, reply));
           break;
         }
-        case MessageType.PID:
-          initPid = frame.payload.readUInt32LE(0);
+        case MessageType.PID: {
+          const pid = expectSize(frame, 4).readUInt32LE(0);
+          // PID_MAX_LIMIT: no pid is larger.
+          if (pid === 0 || pid > 4_194_304) throw new MalformedMessageError(`PID ${pid}`);
+          initPid = pid;
           options.onPid(initPid);
           break;
+        }
         case MessageType.READY:
+          expectSize(frame, 0);
           return;
         case MessageType.ERROR:
           throw new ContainerError('EXECUTOR', renderExecutorError(frame.payload));
         default:
-          throw new ContainerError('EXECUTOR', `runc-ts-init sent unknown message ${frame.type}`);
+          throw new MalformedMessageError(`unknown message type ${frame.type}`);
       }
     }
   };

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
-import type { Process } from '@runc-ts/spec';
+import type { Process, Spec } from '@runc-ts/spec';
 import { ContainerError } from './errors.js';
 
 export interface HostCgroupLayout {
@@ -90,4 +90,29 @@ export function isCgroup2UnifiedMode(mountpoint = '/sys/fs/cgroup'): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * net.* sysctls are written in the network namespace the container ends up
+ * in: when linux.namespaces joins this runtime's own one by path, they would
+ * change the host's network settings. Refused as runc refuses them ("host"
+ * being the runtime's current namespace, as in runc).
+ */
+export function checkHostNetworkSysctls(spec: Spec): void {
+  const netKeys = Object.keys(spec.linux?.sysctl ?? {}).filter((key) => key.startsWith('net.'));
+  const path = (spec.linux?.namespaces ?? []).find((ns) => ns.type === 'network')?.path;
+  if (netKeys.length === 0 || !path) return;
+  let joined: ReturnType<typeof statSync>;
+  let own: ReturnType<typeof statSync>;
+  try {
+    joined = statSync(path);
+    own = statSync('/proc/self/ns/net');
+  } catch {
+    return; // joining it fails, before any sysctl is written
+  }
+  if (joined.dev !== own.dev || joined.ino !== own.ino) return;
+  throw new ContainerError(
+    'PLAN',
+    `sysctl ${JSON.stringify(netKeys.sort()[0])} not allowed in host network namespace (linux.namespaces joins ${path}, the runtime's own network namespace; linux.sysctl would change the host)`,
+  );
 }

@@ -25,6 +25,7 @@ export function readProcessStat(pid: number): ProcessStat | undefined {
  * not exited (a zombie has exited).
  */
 export function isProcessAlive(pid: number, startTime?: string): boolean {
+  if (!(pid > 0)) return false; // a container whose init was never started
   const stat = readProcessStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
   return startTime === undefined || stat.startTime === startTime;

@@ -120,6 +120,7 @@ export async function destroyQuietly(cgroup: CgroupManager | undefined): Promise
 }
 
 export function signalProcess(pid: number, signal: number): void {
+  if (!(pid > 0)) return; // kill(0) and kill(-1) would reach far more than the container
   try {
     process.kill(pid, signal);
   } catch (error) {
@@ -179,7 +180,11 @@ export function awaitInitByte(
 }
 
 /** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
-export function releaseInit(fifo: string, stored: StoredState): void {
+export function releaseInit(
+  fifo: string,
+  stored: StoredState,
+  crashPoints: { opened?: () => void; read?: () => void } = {},
+): void {
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -188,6 +193,7 @@ export function releaseInit(fifo: string, stored: StoredState): void {
       cause: error,
     });
   }
+  crashPoints.opened?.();
   try {
     const byte = Buffer.alloc(1);
     const readByte = (): boolean => {
@@ -206,11 +212,13 @@ export function releaseInit(fifo: string, stored: StoredState): void {
   } finally {
     closeSync(fd);
   }
+  crashPoints.read?.();
   unlinkSync(fifo);
 }
 
 /** SIGKILL and wait (bounded) until the process is gone or a zombie. */
 export function killAndReap(pid: number, startTime?: string): void {
+  if (!(pid > 0)) return; // never kill(0) or kill(-1): this process group, or everything
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

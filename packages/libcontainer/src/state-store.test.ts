@@ -1,17 +1,26 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ContainerError } from './errors.js';
 import { StateStore, type StoredState } from './index.js';
+import { parseStoredState } from './state-store.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const bun = join(here, '../../../node_modules/@oven/bun-linux-x64/bin/bun');
 
 let dir: string;
 let store: StateStore;
@@ -35,6 +44,7 @@ const state = (id: string): StoredState => ({
 describe('StateStore', () => {
   it('creates container directories once, 0711 under a 0700 root', () => {
     store.createContainerDir('a');
+    store.write(state('a'));
     expect(statSync(store.root).mode & 0o777).toBe(0o700);
     expect(statSync(store.dir('a')).mode & 0o777).toBe(0o711);
     expect(() => store.createContainerDir('a')).toThrow(
@@ -47,7 +57,6 @@ describe('StateStore', () => {
     store.write(state('b'));
     expect(store.read('b')).toEqual(state('b'));
     expect(statSync(join(store.dir('b'), 'state.json')).mode & 0o777).toBe(0o600);
-    writeFileSync(join(store.root, '.b.lock'), '1 1');
     expect(store.list()).toEqual(['b']);
     expect(() => store.read('missing')).toThrow('container does not exist: missing');
   });
@@ -78,10 +87,13 @@ describe('StateStore', () => {
     expect(store.list()).toEqual(['c']);
   });
 
-  it('holds a lock while running and releases it after, even on throw', () => {
-    const lock = join(store.root, '.c.lock');
+  it('holds a lock while running and releases it after, even on throw; no lock file stays', () => {
+    const lock = store.lockPath('c');
+    expect(lock).toBe(join(store.root, '@locks', 'c'));
     store.withLock('c', () => {
       expect(existsSync(lock)).toBe(true);
+      // Another holder (flock(1), a separate open file description) cannot take it meanwhile.
+      expect(spawnSync('flock', ['--nonblock', lock, 'true']).status).toBe(1);
     });
     expect(existsSync(lock)).toBe(false);
     expect(() =>
@@ -93,20 +105,223 @@ describe('StateStore', () => {
   });
 
   it('holds the lock until asynchronous work settles', async () => {
-    const lock = join(store.root, '.e.lock');
+    const lock = store.lockPath('e');
     let during = false;
     await store.withLockAsync('e', async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
-      during = existsSync(lock);
+      during = spawnSync('flock', ['--nonblock', lock, 'true']).status === 1;
     });
     expect(during).toBe(true);
     expect(existsSync(lock)).toBe(false);
   });
 
-  it('takes over a lock whose holder is gone', () => {
-    store.ensureRoot();
-    const dead = spawnSync('true').pid!;
-    writeFileSync(join(store.root, '.d.lock'), `${dead} 12345`);
+  it('a lock whose holder was killed is free at once (the kernel releases flock)', async () => {
+    store.withLock('d', () => {}); // makes the lock directory
+    const lock = store.lockPath('d');
+    // -o: only flock(1) itself holds the lock, not the sleep it runs.
+    const holder = spawn('flock', ['-o', lock, 'sleep', '1000'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    holder.kill('SIGKILL');
+    await exited;
+    process.kill(-holder.pid!, 'SIGKILL'); // its sleep
+    const started = Date.now();
     expect(store.withLock('d', () => 'ran')).toBe('ran');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('lock files cannot collide with ids: `.x.lock` is a container like any other', () => {
+    store.withLock('.x.lock', () => {
+      store.createContainerDir('.x.lock');
+      store.write(state('.x.lock'));
+    });
+    store.withLock('x', () => {
+      expect(store.read('.x.lock').id).toBe('.x.lock');
+    });
+    expect(store.list()).toEqual(['.x.lock']);
+    expect(existsSync(store.dir('.x.lock'))).toBe(true);
+  });
+
+  it('a directory without a state file (a create killed early) is debris: create replaces it', () => {
+    store.createContainerDir('k9');
+    writeFileSync(join(store.dir('k9'), 'exec.fifo'), '');
+    expect(store.list()).toEqual(['k9']);
+    expect(() => store.read('k9')).toThrow('container does not exist: k9');
+    store.createContainerDir('k9');
+    expect(readdirSync(store.dir('k9'))).toEqual([]);
+    store.write(state('k9'));
+    expect(store.removeDebris('k9')).toBe(false);
+    expect(() => store.createContainerDir('k9')).toThrow(
+      'container with given ID already exists: k9',
+    );
+    store.removeContainerDir('k9');
+    expect(store.removeDebris('k9')).toBe(false);
+  });
+
+  it('a container a running create is making does not exist for others; a killed one does', async () => {
+    store.withLock('m', () => {
+      store.createContainerDir('m');
+      store.write({ ...state('m'), creating: true });
+    });
+    const lock = store.lockPath('m');
+    const creator = spawn('flock', ['-o', lock, 'sleep', '1000'], {
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((resolve) => creator.once('exit', resolve));
+    try {
+      for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(() => store.read('m')).toThrow('container does not exist: m');
+      expect(store.read('m', { creating: true }).id).toBe('m');
+    } finally {
+      creator.kill('SIGKILL');
+      await exited;
+      process.kill(-creator.pid!, 'SIGKILL');
+    }
+    // The creator died: what it left is there for `state` and `delete`.
+    expect(store.read('m').creating).toBe(true);
+  });
+
+  it('excludes every other holder, across processes and both FFI backends', async (context) => {
+    if (!existsSync(bun)) context.skip(`no Bun at ${bun} (installs on x86_64 Linux only)`);
+    const counter = join(dir, 'counter');
+    writeFileSync(counter, '0');
+    // Read, yield, write: without mutual exclusion increments get lost.
+    const script = `import { StateStore } from ${JSON.stringify(join(here, 'state-store.ts'))};
+      import { readFileSync, writeFileSync } from 'node:fs';
+      const store = new StateStore(${JSON.stringify(store.root)});
+      for (let i = 0; i < 50; i++) store.withLock('n', () => {
+        const value = Number(readFileSync(${JSON.stringify(counter)}, 'utf8'));
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        writeFileSync(${JSON.stringify(counter)}, String(value + 1));
+      });`;
+    const children = [1, 2, 3].map(() => {
+      const child = spawn(bun, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      return new Promise<string>((resolve) =>
+        child.once('exit', (code) => resolve(`${code} ${stderr}`)),
+      );
+    });
+    for (let i = 0; i < 50; i++) {
+      store.withLock('n', () => {
+        const value = Number(readFileSync(counter, 'utf8'));
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        writeFileSync(counter, String(value + 1));
+      });
+    }
+    expect(await Promise.all(children)).toEqual(['0 ', '0 ', '0 ']);
+    expect(readFileSync(counter, 'utf8')).toBe('200');
+    expect(readdirSync(join(store.root, '@locks'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('a --root other users could write to', () => {
+  it.each([0o777, 0o1777, 0o770, 0o702])(
+    'mode %o is refused before anything under it is read',
+    (mode) => {
+      mkdirSync(store.root);
+      chmodSync(store.root, mode);
+      // A state file planted there by another user is never read.
+      mkdirSync(join(store.root, 'planted'));
+      writeFileSync(join(store.root, 'planted', 'state.json'), JSON.stringify(state('planted')));
+      const refused = `state directory --root ${store.root} is writable by other users (mode 0${mode.toString(8)}): make it 0700 (chmod go-w) or pass another --root`;
+      expect(() => store.read('planted')).toThrow(refused);
+      expect(() => store.list()).toThrow(refused);
+      expect(() => store.withLock('planted', () => 0)).toThrow(refused);
+      expect(() => store.createContainerDir('x')).toThrow(refused);
+      expect(readdirSync(store.root)).toEqual(['planted']);
+    },
+  );
+
+  it('one owned by another user is refused', (context) => {
+    if (process.geteuid?.() !== 0) context.skip('needs root to give the directory to another user');
+    mkdirSync(store.root, { mode: 0o700 });
+    chownSync(store.root, 1000, 1000);
+    expect(() => store.list()).toThrow(
+      `state directory --root ${store.root} is owned by uid 1000, not by this user (uid 0)`,
+    );
+  });
+
+  it('a missing one is made 0700; 0711 and 01700 (the XDG default) are fine', () => {
+    store.ensureRoot();
+    expect(statSync(store.root).mode & 0o7777).toBe(0o700);
+    for (const mode of [0o711, 0o1700]) {
+      chmodSync(store.root, mode);
+      expect(new StateStore(store.root).list()).toEqual([]);
+    }
+  });
+});
+
+describe('a corrupt state file', () => {
+  it('reads as STATE_CORRUPT naming the file and field; delete --force removes it', () => {
+    store.withLock('bad', () => store.createContainerDir('bad'));
+    const path = join(store.dir('bad'), 'state.json');
+    const cases: [string, string][] = [
+      ['{"id": "bad", "pi', 'JSON Parse error'],
+      ['[]', 'not a JSON object'],
+      [JSON.stringify({ ...state('bad'), id: 'other' }), 'id: expected "bad"'],
+      [JSON.stringify({ ...state('bad'), pid: -1 }), 'pid: expected a pid'],
+      [JSON.stringify({ ...state('bad'), bundle: 7 }), 'bundle: expected a string'],
+      [JSON.stringify({ ...state('bad'), config: null }), 'config: expected an object'],
+      [
+        JSON.stringify({ ...state('bad'), cgroup: { driver: 'fs', paths: { '': 1 } } }),
+        'cgroup.paths: expected an object of strings',
+      ],
+    ];
+    for (const [text, why] of cases) {
+      writeFileSync(path, text);
+      let error: unknown;
+      try {
+        store.read('bad');
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, text).toMatchObject({ code: 'STATE_CORRUPT' });
+      expect((error as Error).message, text).toContain(
+        `state of container bad is corrupt (${path}: `,
+      );
+      if (!why.startsWith('JSON')) expect((error as Error).message, text).toContain(why);
+    }
+  });
+
+  it('random mutations of a state file read back or fail as STATE_CORRUPT, nothing else', () => {
+    const valid = JSON.stringify({
+      ...state('f'),
+      cgroup: { driver: 'fs2', paths: { '': '/sys/fs/cgroup/f' } },
+    });
+    // A fixed-seed generator: the same mutations on every run.
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const alphabet = '{}[]":,0123456789-abcdefnulltrue \\';
+    for (let i = 0; i < 2000; i++) {
+      const chars = [...valid];
+      for (let m = 1 + random(4); m > 0; m--) {
+        const at = random(chars.length);
+        const kind = random(3);
+        if (kind === 0) chars.splice(at, 1);
+        else if (kind === 1) chars.splice(at, 0, alphabet[random(alphabet.length)]!);
+        else chars[at] = alphabet[random(alphabet.length)]!;
+      }
+      const text = chars.join('');
+      try {
+        parseStoredState(text, 'f', '/s');
+      } catch (error) {
+        expect(error, text).toBeInstanceOf(ContainerError);
+        expect((error as ContainerError).code, text).toBe('STATE_CORRUPT');
+      }
+    }
   });
 });

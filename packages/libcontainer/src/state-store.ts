@@ -3,6 +3,10 @@ import {
   chmodSync,
   closeSync,
   constants,
+  existsSync,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -10,15 +14,14 @@ import {
   renameSync,
   rmSync,
   statSync,
-  unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { CgroupState } from '@runc-ts/cgroups';
+import { type CgroupState, loadLibc } from '@runc-ts/cgroups';
 import type { Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
 import { isValidContainerId, validateContainerId } from './id.js';
-import { isProcessAlive, readProcessStat, sleepSync } from './proc.js';
+import { sleepSync } from './proc.js';
 
 /** What runc-ts keeps about a container in <root>/<id>/state.json. */
 export interface StoredState {
@@ -36,9 +39,25 @@ export interface StoredState {
   config: Spec;
   /** The container's cgroup; `update` also changes config.linux.resources. */
   cgroup?: CgroupState;
+  /**
+   * Set while `create` runs (it holds the lock): such a container does not
+   * exist yet for others. Left set once its lock is free, it is what a
+   * killed create made: shown as it is (usually stopped), for `delete`.
+   */
+  creating?: boolean;
 }
 
 const LOCK_TIMEOUT_MS = 10_000;
+/**
+ * Where the lock files live: `@` is no id character, so no container can be
+ * named like this directory or like a file in it.
+ */
+const LOCK_DIR = '@locks';
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+const EWOULDBLOCK = 11;
 
 /** What to do about a state directory this user may not write. */
 function stateRootHint(error: unknown): string {
@@ -50,7 +69,51 @@ function stateRootHint(error: unknown): string {
 
 /** The state directory of one --root: container dirs, state files, locks. */
 export class StateStore {
+  private rootChecked = false;
+
   constructor(readonly root: string) {}
+
+  /**
+   * Refuses a --root that another user could write to: whoever can write
+   * there can plant a state file whose hooks root runs, or whose pid root
+   * signals. Checked once, before the first path under it is used; a root
+   * that does not exist yet is made 0700 (ensureRoot).
+   */
+  private checkRoot(): void {
+    if (this.rootChecked) return;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(this.root);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new ContainerError(
+        'STATE_ROOT',
+        `cannot use state directory --root ${this.root}: ${describeSystemError(error)}${stateRootHint(error)}`,
+        { cause: error },
+      );
+    }
+    const euid = process.geteuid?.() ?? 0;
+    const mode = `0${(st.mode & 0o7777).toString(8)}`;
+    if (!st.isDirectory()) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is not a directory`,
+      );
+    }
+    if (st.uid !== euid) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is owned by uid ${st.uid}, not by this user (uid ${euid}): another user must not control container state; pass a directory of your own`,
+      );
+    }
+    if ((st.mode & 0o022) !== 0) {
+      throw new ContainerError(
+        'STATE_ROOT',
+        `state directory --root ${this.root} is writable by other users (mode ${mode}): make it 0700 (chmod go-w) or pass another --root`,
+      );
+    }
+    this.rootChecked = true;
+  }
 
   /**
    * The container's directory. Every path of a container is built here, so
@@ -59,6 +122,7 @@ export class StateStore {
    */
   dir(id: string): string {
     validateContainerId(id);
+    this.checkRoot();
     return join(this.root, id);
   }
 
@@ -68,11 +132,6 @@ export class StateStore {
 
   private statePath(id: string): string {
     return join(this.dir(id), 'state.json');
-  }
-
-  private lockPath(id: string): string {
-    validateContainerId(id);
-    return join(this.root, `.${id}.lock`);
   }
 
   ensureRoot(): void {
@@ -86,16 +145,20 @@ export class StateStore {
         { cause: error },
       );
     }
+    this.checkRoot();
   }
 
   /**
    * Creates <root>/<id>; fails if the container exists. Mode 0711: the init
    * opens exec.fifo in it after switching to the container user; listing it
-   * stays root's, and --root itself is 0700.
+   * stays root's, and --root itself is 0700. Call it holding the lock: a
+   * directory without a state file found then is what a create killed
+   * before writing one left (see removeDebris), and is replaced.
    */
   createContainerDir(id: string): void {
     const dir = this.dir(id);
     this.ensureRoot();
+    this.removeDebris(id);
     try {
       mkdirSync(dir, { mode: 0o711 });
       chmodSync(dir, 0o711);
@@ -111,7 +174,23 @@ export class StateStore {
     }
   }
 
+  /**
+   * Removes <root>/<id> if it has no state file; returns whether it did.
+   * Create writes the state file right after making the directory, before
+   * anything else of the container exists (cgroup, processes), and holds
+   * the lock meanwhile: so, under the lock, such a directory holds nothing
+   * but what a killed create left, and the container does not exist.
+   */
+  removeDebris(id: string): boolean {
+    const dir = this.dir(id);
+    if (!this.exists(id) || existsSync(this.statePath(id))) return false;
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Removes <root>/<id>, the state file first: a half-removed directory is debris. */
   removeContainerDir(id: string): void {
+    rmSync(this.statePath(id), { force: true });
     rmSync(this.dir(id), { recursive: true, force: true });
   }
 
@@ -137,7 +216,12 @@ export class StateStore {
     renameSync(temp, target);
   }
 
-  read(id: string): StoredState {
+  /**
+   * The stored state. A container that a running create is making reads
+   * as not existing, unless `creating` is asked for (by lock holders, which
+   * can only see a create that was killed).
+   */
+  read(id: string, options: { creating?: boolean } = {}): StoredState {
     let text: string;
     try {
       text = readFileSync(this.statePath(id), 'utf8');
@@ -147,11 +231,34 @@ export class StateStore {
       }
       throw error;
     }
-    return JSON.parse(text) as StoredState;
+    const stored = parseStoredState(text, id, this.statePath(id));
+    if (stored.creating && !options.creating && this.isLocked(id)) {
+      throw new ContainerError('NOT_FOUND', `container does not exist: ${id}`);
+    }
+    return stored;
+  }
+
+  /** Whether some process holds the lock of `id` now (never waits, never creates it). */
+  private isLocked(id: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(this.lockPath(id), constants.O_RDONLY | constants.O_NOFOLLOW);
+    } catch {
+      return false; // a holder always has the file
+    }
+    try {
+      const libc = loadLibc();
+      const result = libc.flock(fd, LOCK_SH | LOCK_NB);
+      if (result === 0) libc.flock(fd, LOCK_UN);
+      return result === -EWOULDBLOCK;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Ids of the containers under the root, sorted. */
   list(): string[] {
+    this.checkRoot();
     let entries: string[];
     try {
       entries = readdirSync(this.root);
@@ -164,9 +271,9 @@ export class StateStore {
   }
 
   /**
-   * Runs `fn` holding the container's lock: an exclusively created lock file
-   * naming its holder (pid and start time). Node has no flock(2); a lock whose
-   * holder is gone is taken over.
+   * Runs `fn` holding the container's lock: flock(2) on <root>/@locks/<id>.
+   * The kernel releases it when its holder dies, however it dies, so a killed
+   * command never leaves a lock behind that others must judge stale.
    */
   withLock<T>(id: string, fn: () => T): T {
     const release = this.acquire(id);
@@ -187,69 +294,121 @@ export class StateStore {
     }
   }
 
+  /** The lock file of `id`: in a directory whose name no id can have. */
+  lockPath(id: string): string {
+    validateContainerId(id);
+    return join(this.root, LOCK_DIR, id);
+  }
+
   private acquire(id: string): () => void {
     const path = this.lockPath(id);
     this.ensureRoot();
+    this.ensureLockDir();
+    const libc = loadLibc();
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    const me = `${process.pid} ${readProcessStat(process.pid)?.startTime ?? ''}`;
     for (;;) {
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      let held = false;
       try {
-        const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-        writeSync(fd, me);
-        closeSync(fd);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const holder = this.lockHolder(path);
-      if (holder && !isProcessAlive(holder.pid, holder.startTime)) {
-        this.breakStaleLock(path, holder.raw);
-        continue;
+        const result = libc.flock(fd, LOCK_EX | LOCK_NB);
+        if (result === 0) {
+          // A holder unlinks the file before it lets go: a lock taken on a
+          // file no longer at `path` is a lock on nothing, so take it anew.
+          held = sameFile(fd, path);
+          if (held) {
+            ftruncateSync(fd);
+            writeSync(fd, String(process.pid));
+            return () => {
+              rmSync(path, { force: true });
+              closeSync(fd);
+            };
+          }
+        } else if (result !== -EWOULDBLOCK) {
+          throw new ContainerError('LOCKED', `flock ${path}: ${libc.strerror(-result)}`);
+        }
+      } finally {
+        if (!held) closeSync(fd);
       }
       if (Date.now() > deadline) {
         throw new ContainerError(
           'LOCKED',
-          `container ${id} is locked by process ${holder?.pid ?? 'unknown'} (${path})`,
+          `container ${id} is locked by process ${this.lockHolder(path) ?? 'unknown'} (${path})`,
         );
       }
       sleepSync(5);
     }
-    return () => {
-      try {
-        unlinkSync(path);
-      } catch {
-        // Already gone: nothing to release.
-      }
-    };
   }
 
-  private lockHolder(path: string): { pid: number; startTime: string; raw: string } | undefined {
+  private ensureLockDir(): void {
+    const dir = join(this.root, LOCK_DIR);
     try {
-      const raw = readFileSync(path, 'utf8');
-      const [pid, startTime] = raw.split(' ');
-      if (!pid) return undefined; // being written right now
-      return { pid: Number(pid), startTime: startTime ?? '', raw };
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (!lstatSync(dir).isDirectory()) {
+      throw new ContainerError('STATE_ROOT', `${dir} is not a directory`);
+    }
+  }
+
+  private lockHolder(path: string): string | undefined {
+    try {
+      return readFileSync(path, 'utf8').trim() || undefined;
     } catch {
       return undefined;
     }
   }
+}
 
-  private breakStaleLock(path: string, raw: string): void {
-    // Move it aside first, then check it is still the stale one: two breakers
-    // cannot both remove a fresh lock taken in between.
-    const aside = `${path}.stale.${process.pid}`;
-    try {
-      renameSync(path, aside);
-    } catch {
-      return;
-    }
-    let current = '';
-    try {
-      current = readFileSync(aside, 'utf8');
-    } catch {
-      return;
-    }
-    if (current === raw) unlinkSync(aside);
-    else renameSync(aside, path);
+/** Whether the open `fd` is the file now at `path`. */
+function sameFile(fd: number, path: string): boolean {
+  const opened = fstatSync(fd);
+  try {
+    const current = lstatSync(path);
+    return current.ino === opened.ino && current.dev === opened.dev;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * A state file read back: JSON of the fields every command relies on, or
+ * STATE_CORRUPT naming the file and what is wrong (never a bare parse or
+ * type error from deeper down).
+ */
+export function parseStoredState(text: string, id: string, path: string): StoredState {
+  const corrupt = (why: string) =>
+    new ContainerError('STATE_CORRUPT', `state of container ${id} is corrupt (${path}: ${why})`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw corrupt((error as Error).message);
+  }
+  const state = value as Record<string, unknown>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw corrupt('not a JSON object');
+  }
+  const expect = (field: string, ok: boolean, what: string) => {
+    if (!ok) throw corrupt(`${field}: expected ${what}`);
+  };
+  expect('id', state.id === id, JSON.stringify(id));
+  expect('pid', Number.isInteger(state.pid) && (state.pid as number) >= 0, 'a pid');
+  for (const field of ['pidStartTime', 'bundle', 'rootfs', 'created'] as const) {
+    expect(field, typeof state[field] === 'string', 'a string');
+  }
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  expect('config', isObject(state.config), 'an object');
+  if (state.cgroup !== undefined) {
+    const cgroup = state.cgroup as Record<string, unknown>;
+    expect('cgroup', isObject(cgroup), 'an object');
+    expect('cgroup.driver', typeof cgroup.driver === 'string', 'a string');
+    expect(
+      'cgroup.paths',
+      isObject(cgroup.paths) &&
+        Object.values(cgroup.paths as object).every((p) => typeof p === 'string'),
+      'an object of strings',
+    );
+  }
+  return value as StoredState;
 }

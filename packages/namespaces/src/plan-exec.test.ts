@@ -15,16 +15,18 @@ const proc = (extra: Partial<Process> = {}): Process => ({
 const lines = (ops: ReturnType<typeof planExec>) => dumpPlan(ops).trimEnd().split('\n');
 
 describe('planExec', () => {
-  it("joins the init's namespaces, mount last, then forks and execs", () => {
-    const ops = lines(planExec(spec(), proc(), { initPid: 42, detach: false, preserveFds: 0 }));
-    expect(ops.slice(0, 6)).toEqual([
-      'SETNS 1073741824 "/proc/42/ns/net"',
-      'SETNS 536870912 "/proc/42/ns/pid"',
-      'SETNS 67108864 "/proc/42/ns/uts"',
-      'SETNS 134217728 "/proc/42/ns/ipc"',
-      'SETNS 131072 "/proc/42/ns/mnt"',
-      'FORK 1',
-    ]);
+  it("joins the init's namespaces at once through a pidfd, then forks and execs", () => {
+    const ops = lines(
+      planExec(spec(), proc(), {
+        initPid: 42,
+        initStartTime: '1234',
+        detach: false,
+        preserveFds: 0,
+      }),
+    );
+    // net | pid | uts | ipc | mnt
+    const flags = 0x40000000 | 0x20000000 | 0x04000000 | 0x08000000 | 0x00020000;
+    expect(ops.slice(0, 2)).toEqual([`SETNS_PID 42 ${flags} "1234"`, 'FORK 1']);
     expect(ops.slice(-4)).toEqual([
       'RESOLVE_EXEC "ls" "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"',
       'READY',
@@ -42,7 +44,8 @@ describe('planExec', () => {
     s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 10 }];
     s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 10 }];
     const ops = lines(planExec(s, proc(), { initPid: 7, detach: true, preserveFds: 2 }));
-    expect(ops.slice(0, 3)).toEqual(['SETNS 268435456 "/proc/7/ns/user"', 'SETGID 0', 'SETUID 0']);
+    const flags = 0x40000000 | 0x20000000 | 0x04000000 | 0x08000000 | 0x00020000 | 0x10000000;
+    expect(ops.slice(0, 3)).toEqual([`SETNS_PID 7 ${flags} ""`, 'SETGID 0', 'SETUID 0']);
     expect(ops).toContain('FORK 0');
     expect(ops).toContain('CLOSE_FDS 5');
   });

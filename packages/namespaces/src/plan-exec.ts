@@ -19,6 +19,11 @@ import { planRlimits } from './rlimits.js';
 export interface ExecPlanContext {
   /** Host pid of the container's init: its namespaces are joined. */
   initPid: number;
+  /**
+   * Its /proc/<pid>/stat start time: the executor checks the pid it pins
+   * with a pidfd is still this process before joining.
+   */
+  initStartTime?: string;
   /** --detach: the executor leaves the process to the caller's subreaper. */
   detach: boolean;
   /** --console-socket path, with a terminal. */
@@ -55,24 +60,20 @@ const NS_FILES = {
 } as const;
 
 /**
- * `runc exec`: join every namespace of the container through its init
- * (user first: it grants the rights for the others; mount last: it changes
- * the root the other paths resolve in), fork into the pid namespace, then
- * set the process up as create does and exec it.
+ * `runc exec`: join every namespace of the container at once through a
+ * pidfd of its init (SETNS_PID: no other process that reused the pid can
+ * lend one), fork into the pid namespace, then set the process up as create
+ * does and exec it.
  */
 export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op[] {
   const ns = planNamespaces(spec);
   const types = (Object.keys(NS_FILES) as (keyof typeof NS_FILES)[]).filter((type) => ns.has(type));
-  const ordered = [
-    ...types.filter((type) => type === 'user'),
-    ...types.filter((type) => type !== 'user' && type !== 'mount'),
-    ...types.filter((type) => type === 'mount'),
-  ];
   const ops: Op[] = [];
-  for (const type of ordered) {
-    ops.push(op('SETNS', NAMESPACE_FLAGS[type], `/proc/${ctx.initPid}/ns/${NS_FILES[type]}`));
+  if (types.length > 0) {
+    const flags = types.reduce((all, type) => all | NAMESPACE_FLAGS[type], 0);
+    ops.push(op('SETNS_PID', ctx.initPid, flags >>> 0, ctx.initStartTime ?? ''));
     // In the container's user namespace, become its root (as create does).
-    if (type === 'user') ops.push(op('SETGID', 0), op('SETUID', 0));
+    if (types.includes('user')) ops.push(op('SETGID', 0), op('SETUID', 0));
   }
   const terminal = process.terminal === true;
   const proxy = terminal && !ctx.consoleSocket && !ctx.detach;

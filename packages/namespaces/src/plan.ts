@@ -76,6 +76,7 @@ export const OPS = {
   DEFAULT_HOME: [54, ['u64']],
   TTY_OWNER: [55, ['u64']],
   MOUNT_CONSOLE: [56, []],
+  SETNS_PID: [57, ['u64', 'u64', 'str']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

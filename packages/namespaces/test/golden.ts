@@ -13,6 +13,7 @@ export const goldenPlans: Record<string, Op[]> = {
     op('SETGROUPS_DENY'),
     op('UNSHARE', 0x20000000 | 0x04000000 | 0x08000000 | 0x00020000 | 0x40000000),
     op('SETNS', 0x40000000, '/proc/1/ns/net'),
+    op('SETNS_PID', 4242, 0x40000000 | 0x20000000, '98765'),
     op('FORK', 0),
     op('PIDFD_SOCKET', '/run/pidfd.sock', 'standard'),
     op('OPEN_FIFO', '/run/runc-ts/demo/exec.fifo'),

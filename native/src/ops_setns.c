@@ -1,0 +1,125 @@
+/* SETNS_PID: join every namespace of a running process at once through a
+ * pidfd (setns(2) with a pidfd, Linux 5.8), so that no namespace can come
+ * from another process that reused the pid between two joins. */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Field 22 (starttime) of /proc/<pid>/stat, after the last ')' of comm. */
+static int read_start_time(pid_t pid, char *out, size_t outlen)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int e = errno;
+	close(fd);
+	if (n <= 0) {
+		errno = n < 0 ? e : EIO;
+		return -1;
+	}
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	if (p == NULL) {
+		errno = EIO;
+		return -1;
+	}
+	p++; /* the space before field 3 (state) */
+	for (int field = 3; field < 22; field++) { /* to the space before field 22 */
+		p = strchr(p + 1, ' ');
+		if (p == NULL) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	p++;
+	size_t len = strcspn(p, " ");
+	if (len == 0 || len >= outlen) {
+		errno = EIO;
+		return -1;
+	}
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return 0;
+}
+
+/* Kernels before 5.8 take only namespace fds: join one at a time, user
+ * first (it grants the rights for the others), mount last, by /proc paths of
+ * the pid the caller's pidfd pins down. */
+static int setns_by_paths(struct ex *ex, pid_t pid, uint64_t flags)
+{
+	static const struct {
+		uint64_t flag;
+		const char *file;
+	} order[] = {
+		{CLONE_NEWUSER, "user"},     {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"},
+		{CLONE_NEWNET, "net"},       {CLONE_NEWPID, "pid"}, {CLONE_NEWCGROUP, "cgroup"},
+		{CLONE_NEWTIME, "time"},     {CLONE_NEWNS, "mnt"},
+	};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!(flags & order[i].flag))
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, order[i].file);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return ex_fail(ex, errno, "%s", path);
+		int r = setns(fd, (int)order[i].flag);
+		int e = errno;
+		close(fd);
+		if (r < 0)
+			return ex_fail(ex, e, "%s", path);
+	}
+	return 0;
+}
+
+int op_setns_pid(struct ex *ex, uint64_t pid64, uint64_t flags, const char *start_time)
+{
+	if (pid64 == 0 || pid64 > 4194304)
+		return ex_fail(ex, EINVAL, "pid %llu", (unsigned long long)pid64);
+	pid_t pid = (pid_t)pid64;
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno != ENOSYS)
+		return ex_fail(ex, errno, "pidfd_open(%d)", (int)pid);
+	/* The pidfd names the process that had the pid when it was opened; if
+	 * the pid still has the start time asked for now, that was this one
+	 * (a process started later cannot have an earlier start time). */
+	if (start_time[0] != '\0') {
+		char now[32];
+		if (read_start_time(pid, now, sizeof(now)) < 0 || strcmp(now, start_time) != 0) {
+			if (pidfd >= 0)
+				close(pidfd);
+			return ex_fail(ex, ESRCH, "process %d (start time %s) is gone", (int)pid, start_time);
+		}
+	}
+	if (pidfd < 0) /* no pidfd_open (before 5.3): the start time check is all there is */
+		return setns_by_paths(ex, pid, flags);
+	int r = setns(pidfd, (int)flags);
+	int e = errno;
+	if (r < 0 && e == EINVAL) {
+		/* Before 5.8 setns() takes no pidfd; the pidfd still keeps the pid
+		 * from being reused meanwhile, so the /proc paths are its. */
+		r = setns_by_paths(ex, pid, flags);
+		close(pidfd);
+		return r;
+	}
+	close(pidfd);
+	if (r < 0)
+		return ex_fail(ex, e, "setns(pidfd of %d, 0x%llx)", (int)pid, (unsigned long long)flags);
+	return 0;
+}
