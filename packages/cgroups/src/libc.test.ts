@@ -40,7 +40,7 @@ const probe = `
   writeSync(a, Buffer.from('one'));
   writeSync(a, Buffer.from('two'));
   const message = Buffer.alloc(16);
-  const first = message.subarray(0, readSync(b, message)).toString();
+  const received = message.subarray(0, readSync(b, message)).toString();
   closeSync(a);
   closeSync(b);
   // P_PID of a pid that is not our child: ECHILD.
@@ -62,7 +62,7 @@ const probe = `
     bpf: libc.syscallWithBuffer(${SYS_BPF}, ${BPF_PROG_GET_FD_BY_ID}, attr, 128),
     strerror: libc.strerror(2),
     address: libc.address(attr) > 0n,
-    socketpair: [paired, first],
+    socketpair: [paired, received],
     waitid: waited,
     mount: mounted < 0,
     umount2: unmounted < 0,
