@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -21,6 +22,24 @@ const sandbox = new Sandbox();
 afterAll(() => sandbox.cleanup());
 
 /**
+ * The procfs WAIT_FIFO reopens the fifo through: a fresh one of the
+ * container's pid namespace with process directories only (subset=pid), no
+ * host path and nothing the container's own /proc does not show.
+ */
+function isPidOnlyProcfs(path: string): boolean {
+  try {
+    if (statfsSync(path).type !== 0x9fa0) return false;
+    const entries = readdirSync(path);
+    return (
+      entries.includes('1') &&
+      entries.every((entry) => /^\d+$/.test(entry) || entry === 'self' || entry === 'thread-self')
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The fds of `pid` that are not allowed while a container is created (runc's
  * rule): anything but stdio, the exec fifo, and anonymous pipes, sockets and
  * inodes; and, whatever its name, a directory.
@@ -29,9 +48,11 @@ function forbiddenFds(pid: number, fifo: string): string[] {
   const bad: string[] = [];
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    const path = `/proc/${pid}/fd/${fd}`;
+    if (isPidOnlyProcfs(path)) continue;
     const allowed =
       ['0', '1', '2'].includes(fd) || target === fifo || /^(pipe|socket|anon_inode):/.test(target);
-    if (!allowed || statSync(`/proc/${pid}/fd/${fd}`).isDirectory()) bad.push(`${fd} -> ${target}`);
+    if (!allowed || statSync(path).isDirectory()) bad.push(`${fd} -> ${target}`);
   }
   return bad;
 }

@@ -19,6 +19,7 @@ struct ex {
 	int rootfd;        /* O_PATH fd of the rootfs after ROOTFS, -1 otherwise */
 	int pivoted;       /* set by PIVOT_ROOT / MOVE_ROOT (rootfd is then closed) */
 	int fifofd;        /* OPEN_FIFO: O_PATH fd of the fifo itself, -1 otherwise */
+	int fifo_proc;     /* procfs (subset=pid) WAIT_FIFO reopens fifofd through, or -1 */
 	char fifoname[256]; /* OPEN_FIFO: the fifo's name in that directory */
 	int console_sock;  /* pre-connected console socket of the first CONSOLE op */
 	uint32_t console_index;
@@ -69,6 +70,8 @@ int cpath_create_file(struct ex *ex, const char *path, mode_t mode);
 /* ---- private procfs (procfs.c) ---- */
 /* A procfs root no one else can mount over (see procfs.c), O_CLOEXEC. */
 int procfs_handle(void);
+/* A fresh procfs with only the process directories (subset=pid), or -1. */
+int procfs_pid_handle(void);
 /* Opens <procfs>/rel beneath procfs_handle() without crossing a mount or
  * following a magic link; the file is checked to be on that procfs. */
 int procfs_open(const char *rel, int flags);

@@ -265,6 +265,7 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		close_fd(&ex->sock);
 		close_fd(&ex->rootfd);
 		close_fd(&ex->fifofd);
+		close_fd(&ex->fifo_proc);
 		close_fd(&ex->console_sock);
 		close_fd(&ex->notify_sock);
 		close_fd(&ex->pidfd_sock); /* the receiver may wait for EOF */
@@ -369,8 +370,15 @@ static int wait_continue(struct ex *ex, uint64_t kind)
 static int open_fifo(struct ex *ex)
 {
 	char p[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", ex->fifofd);
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	int fd;
+	if (ex->fifo_proc >= 0) {
+		/* the container's root may have no /proc, or the image's */
+		snprintf(p, sizeof(p), "self/fd/%d", ex->fifofd);
+		fd = openat(ex->fifo_proc, p, O_WRONLY | O_CLOEXEC);
+	} else {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", ex->fifofd);
+		fd = open(p, O_WRONLY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		return -1;
 	struct stat want, got;
@@ -381,6 +389,17 @@ static int open_fifo(struct ex *ex)
 		return -1;
 	}
 	return fd;
+}
+
+/* After the pivot, while the init is still privileged and in the
+ * container's pid namespace: the procfs WAIT_FIFO reopens the fifo through,
+ * showing the container's processes only (as its /proc would), so that the
+ * image's /proc or a missing one cannot route that open. Without the right
+ * to make one, WAIT_FIFO uses the root's /proc and its same-file check. */
+static void keep_fifo_proc(struct ex *ex)
+{
+	if (ex->fifofd >= 0 && ex->fifo_proc < 0)
+		ex->fifo_proc = procfs_pid_handle();
 }
 
 /* SET_DUMPABLE (a rootless init): its own user may then open its
@@ -475,10 +494,16 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return op_symlink(ex, v[0].str, v[1].str);
 	case OP_PIVOT_ROOT:
 		close_mount_sources(ex); /* no host path is mounted after this */
-		return op_pivot_root(ex) < 0 ? -1 : reopen_dev_null(ex);
+		if (op_pivot_root(ex) < 0 || reopen_dev_null(ex) < 0)
+			return -1;
+		keep_fifo_proc(ex);
+		return 0;
 	case OP_MOVE_ROOT:
 		close_mount_sources(ex);
-		return op_move_root(ex) < 0 ? -1 : reopen_dev_null(ex);
+		if (op_move_root(ex) < 0 || reopen_dev_null(ex) < 0)
+			return -1;
+		keep_fifo_proc(ex);
+		return 0;
 	case OP_MASK:
 		return op_mask(ex, v[0].str);
 	case OP_READONLY:
@@ -651,6 +676,7 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		close(fd);
 		close(ex->fifofd);
 		ex->fifofd = -1;
+		close_fd(&ex->fifo_proc);
 		if (w != 1)
 			return ex_fail(ex, w < 0 ? e : EIO, "exec fifo");
 		return 0;
@@ -849,6 +875,7 @@ int main(int argc, char **argv)
 	ex.sock = sock;
 	ex.rootfd = -1;
 	ex.fifofd = -1;
+	ex.fifo_proc = -1;
 	ex.console_sock = -1;
 	ex.console_index = UINT32_MAX;
 	ex.console_chan = -1;

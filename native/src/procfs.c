@@ -113,6 +113,26 @@ static int fresh_procfs(void)
 	return mnt;
 }
 
+/* A fresh procfs showing only the process directories (subset=pid): no
+ * /proc/sys, no sysrq-trigger, nothing the container's masks hide. */
+int procfs_pid_handle(void)
+{
+	int fs = fsopen("proc", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -1;
+	int mnt = -1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) == 0 &&
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+		mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+			      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	close_keep_errno(fs);
+	if (mnt >= 0 && is_procfs_root(mnt) < 0) {
+		close_keep_errno(mnt);
+		return -1;
+	}
+	return mnt;
+}
+
 /* The /proc directory of the current root, not through a symlink. */
 static int current_proc(void)
 {
