@@ -93,7 +93,15 @@ describe.skipIf(skip !== undefined)('runc --systemd-cgroup', () => {
 
   it('a failed create removes its unit', () => {
     const bundle = sandbox.bundle((spec) => {
-      spec.process!.args = ['/no/such/binary'];
+      // A bind mount of a missing source fails create after the unit is
+      // made (a missing binary no longer does: as with runc 1.5, that is
+      // the exec's error, status 127, after start).
+      spec.mounts!.push({
+        destination: '/missing',
+        source: '/no/such/source',
+        type: 'bind',
+        options: ['bind'],
+      });
       spec.linux!.cgroupsPath = 'system.slice:runc-ts-it:fail';
     });
     const id = sandbox.id('sdfail');
