@@ -90,15 +90,18 @@ export function exampleSkipReason(block: DocBlock): string | undefined {
 /**
  * Runs the examples of one test file. With `privateRoot`, `runc` on the
  * examples' PATH is runc-ts with a private `--root` (everything is deleted by
- * `cleanup()`); without, `runc` is whatever PATH finds (the systemd test
- * installs runc-ts as /usr/local/bin/runc in its throwaway guest).
+ * `cleanup()`); without, `runc` is what PATH finds, after `pathPrefix` (the
+ * systemd test installs runc-ts as /usr/local/bin/runc in its throwaway guest).
  */
 export class DocExampleRunner {
   readonly sandbox = new Sandbox();
   private readonly bin = join(this.sandbox.dir, 'bin');
   private count = 0;
 
-  constructor(private readonly privateRoot: boolean) {
+  constructor(
+    private readonly privateRoot: boolean,
+    private readonly pathPrefix?: string,
+  ) {
     mkdirSync(this.bin);
     if (privateRoot) {
       writeFileSync(
@@ -131,7 +134,8 @@ export class DocExampleRunner {
     this.count++;
     const script = join(this.sandbox.dir, `example${this.count}.sh`);
     writeFileSync(script, block.body);
-    const path = this.privateRoot ? `${this.bin}:${process.env.PATH}` : process.env.PATH;
+    const prefix = this.privateRoot ? this.bin : this.pathPrefix;
+    const path = prefix ? `${prefix}:${process.env.PATH}` : process.env.PATH;
     return runCaptured('bash', [script], {
       dir: this.sandbox.dir,
       cwd,

@@ -32,7 +32,8 @@ describe('documentation examples', () => {
       for (const block of blocks) {
         const where = `${doc}:${block.line}`;
         const marks = ['test', 'output', 'file'].filter((m) => block.attrs[m] !== undefined);
-        if (marks.length !== 1) problems.push(`${where}: needs exactly one of test=, output=, file=`);
+        if (marks.length !== 1)
+          problems.push(`${where}: needs exactly one of test=, output=, file=`);
         if (block.attrs.output !== undefined && !tests.has(block.attrs.output)) {
           problems.push(`${where}: output of no example (${block.attrs.output})`);
         }
