@@ -3,6 +3,8 @@
 // are marked). Examples that need systemd run in
 // integration/systemd/docs.test.ts under systemd-nspawn; those that need
 // cgroup v2 in the cgroup v2 VM (scripts/vm/cgroup2-suite).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DocExampleRunner,
@@ -11,6 +13,7 @@ import {
   exampleSkipReason,
   outputMatches,
 } from '../support/doc-examples.js';
+import { repoRoot } from '../support/runc.js';
 
 /** The documents whose every code block is an example, its output or a file it uses. */
 const TESTED_DOCS = [
@@ -43,6 +46,14 @@ describe('documentation examples', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('the README links each of them, and the checkpoint page', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const missing = [...TESTED_DOCS, 'docs/checkpoint-restore.md'].filter(
+      (doc) => !readme.includes(`](${doc})`),
+    );
+    expect(missing).toEqual([]);
   });
 
   for (const doc of TESTED_DOCS) {
