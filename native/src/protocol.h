@@ -91,7 +91,9 @@ enum rts_opcode {
 	OP_DEFAULT_HOME = 54,
 	OP_TTY_OWNER = 55,
 	OP_MOUNT_CONSOLE = 56,
-	OP_MAX = 56,
+	OP_SCHED_AFFINITY = 57,
+	OP_MEMPOLICY = 58,
+	OP_MAX = 58,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

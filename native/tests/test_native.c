@@ -2887,6 +2887,85 @@ static void test_e2e_open_mount_source(void)
 	rm_rf(base);
 }
 
+/* ---- SCHED_AFFINITY and MEMPOLICY: what the exec'd process ends up with ---- */
+
+static void v_mask(struct plan_b *p, const uint8_t *mask, uint32_t len)
+{
+	b_u8(&p->b, RTS_BYTES);
+	b_u32(&p->b, len);
+	if (len)
+		b_raw(&p->b, mask, len);
+}
+
+/* Runs SCHED_AFFINITY(first) [SCHED_AFFINITY(second)] MEMPOLICY(mode, node 0)
+ * then a shell printing its allowed CPUs and its first numa_maps policy. */
+static void affinity_run(const uint8_t *first, uint32_t first_len, int reset_after, uint64_t mode,
+			 struct outcome *oc)
+{
+	static const uint8_t node0[8] = {1};
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_SCHED_AFFINITY, 1);
+	v_mask(&pl, first, first_len);
+	if (reset_after) {
+		p_op(&pl, OP_SCHED_AFFINITY, 1);
+		v_mask(&pl, NULL, 0);
+	}
+	p_op(&pl, OP_MEMPOLICY, 2);
+	v_u64(&pl, mode);
+	v_mask(&pl, mode == 0 ? NULL : node0, mode == 0 ? 0 : sizeof(node0));
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c",
+			      "grep Cpus_allowed_list /proc/self/status | tr -d '\\t' >&2; "
+			      "head -n1 /proc/self/numa_maps | cut -d' ' -f2 >&2",
+			      NULL};
+	const char *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	CHECK(run_plan(&pl, oc, 1) == 0, "run affinity plan");
+	b_free(&pl.b);
+}
+
+static void test_e2e_affinity_mempolicy(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2 || access("/proc/self/numa_maps", R_OK) != 0) {
+		fprintf(stderr, "skip: SCHED_AFFINITY/MEMPOLICY need 2 CPUs and NUMA (%ld CPUs)\n",
+			ncpu);
+		return;
+	}
+	const uint8_t cpu1[8] = {2};
+	struct outcome oc;
+	affinity_run(cpu1, sizeof(cpu1), 0, 2 /* MPOL_BIND */, &oc);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, "Cpus_allowed_list:1\nbind:0\n") == 0,
+	      "cpu 1 and bind:0: ready %d %s / %s", oc.got_ready, oc.detail, oc.stderr_text);
+	/* an empty mask is every CPU again (all of them here: no cpuset) */
+	char want[128];
+	snprintf(want, sizeof(want), "Cpus_allowed_list:0-%ld\ninterleave:0\n", ncpu - 1);
+	affinity_run(cpu1, sizeof(cpu1), 1, 3 /* MPOL_INTERLEAVE */, &oc);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, want) == 0, "reset: %s / %s", oc.detail,
+	      oc.stderr_text);
+	/* a CPU that does not exist: EINVAL naming the CPUs */
+	const uint8_t cpu63[8] = {0, 0, 0, 0, 0, 0, 0, 0x80};
+	affinity_run(cpu63, sizeof(cpu63), 0, 0, &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_SCHED_AFFINITY && oc.err == EINVAL &&
+		      strcmp(oc.detail, "cpus 63") == 0,
+	      "missing CPU: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	/* a mask that is not whole unsigned longs is refused before the syscall */
+	affinity_run(cpu1, 3, 0, 0, &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_SCHED_AFFINITY && oc.err == EINVAL,
+	      "odd mask: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	/* MPOL_BIND of node 0 with MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES: the kernel's EINVAL */
+	affinity_run(cpu1, sizeof(cpu1), 0, 2 | (1 << 15) | (1 << 14), &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_MEMPOLICY && oc.err == EINVAL &&
+		      strcmp(oc.detail, "mode 0xc002 nodes 0") == 0,
+	      "bad mempolicy: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -2929,6 +3008,7 @@ static void test_e2e(void)
 	test_e2e_pidfd_socket();
 	test_e2e_userns_unprivileged();
 	test_e2e_open_mount_source();
+	test_e2e_affinity_mempolicy();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

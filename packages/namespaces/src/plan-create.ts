@@ -27,6 +27,7 @@
 import { posix } from 'node:path';
 import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
 import { capabilityMask } from './capabilities.js';
+import { execCpuAffinity, initAffinityOp, memoryPolicyOp } from './cpu-numa.js';
 import { cleanPath, deviceOps, mergeDevices } from './devices.js';
 import { PlanError } from './errors.js';
 import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
@@ -197,15 +198,11 @@ function unsupported(path: string, what: string): PlanError {
 function rejectUnsupported(spec: Spec): void {
   const linux = spec.linux ?? {};
   if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
-  if (linux.memoryPolicy !== undefined) {
-    throw unsupported('linux.memoryPolicy', 'NUMA memory policies are');
-  }
   if (linux.netDevices !== undefined) {
     throw unsupported('linux.netDevices', 'moving network devices is');
   }
-  if (spec.process?.execCPUAffinity !== undefined) {
-    throw unsupported('process.execCPUAffinity', 'exec CPU affinity is');
-  }
+  // Not the init's (the spec), but checked here as runc checks the config.
+  if (spec.process) execCpuAffinity(spec.process);
   if ((linux.personality?.flags ?? []).length > 0) {
     throw unsupported('linux.personality.flags', 'personality flags are');
   }
@@ -816,6 +813,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // The init opens a pidfd of itself (no pid-reuse race) as soon as it is in
   // its cgroup; the executor connected to the socket when it read the plan.
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'standard'));
+  // In its cgroup, the init's affinity is reset to every CPU its cpuset
+  // allows: the runtime's own (under `taskset`, say) is not the container's.
+  ops.push(initAffinityOp());
 
   // Root filesystem, while the host filesystem is still reachable.
   const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
@@ -886,7 +886,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (process.oomScoreAdj !== undefined) {
     ops.push(op('OOM_SCORE_ADJ', String(process.oomScoreAdj)));
   }
-  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
+  for (const optional of [
+    personalityOp(spec),
+    schedOp(process),
+    ioprioOp(process),
+    memoryPolicyOp(spec),
+  ]) {
     if (optional) ops.push(optional);
   }
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));

@@ -1,4 +1,5 @@
 import type { Process, Spec } from '@runc-ts/spec';
+import { execAffinityOps, memoryPolicyOp } from './cpu-numa.js';
 import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
 import { type Op, op, SyncKind } from './plan.js';
 import {
@@ -68,7 +69,9 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
     ...types.filter((type) => type !== 'user' && type !== 'mount'),
     ...types.filter((type) => type === 'mount'),
   ];
-  const ops: Op[] = [];
+  const affinity = execAffinityOps(process);
+  // execCPUAffinity.initial: while the executor is still in the runtime's cgroup.
+  const ops: Op[] = [...affinity.before];
   for (const type of ordered) {
     ops.push(op('SETNS', NAMESPACE_FLAGS[type], `/proc/${ctx.initPid}/ns/${NS_FILES[type]}`));
     // In the container's user namespace, become its root (as create does).
@@ -81,6 +84,8 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   if (ctx.joinCgroup) ops.push(op('SYNC', SyncKind.CGROUP));
   // The process opens a pidfd of itself: no pid-reuse race (see planCreate).
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'setns'));
+  // execCPUAffinity.final (or the reset), now that the cpuset applies.
+  ops.push(...affinity.after);
   if (terminal) {
     ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')), ...consoleOwnerOps(process));
     if (process.consoleSize) {
@@ -93,7 +98,13 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }
   // The container's execution domain (an i686 container's `uname -m`), as runc.
-  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
+  // The container's memory policy is per process: the init's is not inherited here.
+  for (const optional of [
+    personalityOp(spec),
+    schedOp(process),
+    ioprioOp(process),
+    memoryPolicyOp(spec),
+  ]) {
     if (optional) ops.push(optional);
   }
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));
