@@ -132,9 +132,9 @@ int op_seccomp_notify(struct ex *ex, const uint8_t *filter, uint32_t len, uint64
 int op_resolve_exec(struct ex *ex, const char *file, const char *path_env);
 int op_close_fds(struct ex *ex, uint64_t first);
 int op_sched(struct ex *ex, const struct rts_value *v);
-/* SCHED_AFFINITY: an empty mask means every CPU. */
-int op_sched_affinity(struct ex *ex, const uint8_t *mask, uint32_t len);
-int op_mempolicy(struct ex *ex, uint64_t mode, const uint8_t *mask, uint32_t len);
+/* SCHED_AFFINITY: an empty mask means every CPU. `label` names the config field. */
+int op_sched_affinity(struct ex *ex, const char *label, const uint8_t *mask, uint32_t len);
+int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t *mask, uint32_t len);
 /* Connects a SOCK_STREAM unix socket to path (a host path; long paths go
  * through an O_PATH fd). Returns 0 with *out set, or -1 with errno. */
 int console_connect(const char *path, int *out);

@@ -673,9 +673,9 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_SCHED:
 		return op_sched(ex, v);
 	case OP_SCHED_AFFINITY:
-		return op_sched_affinity(ex, v[0].bytes, v[0].len);
+		return op_sched_affinity(ex, v[0].str, v[1].bytes, v[1].len);
 	case OP_MEMPOLICY:
-		return op_mempolicy(ex, v[0].u64, v[1].bytes, v[1].len);
+		return op_mempolicy(ex, v[0].str, v[1].u64, v[2].bytes, v[2].len);
 	case OP_SETGROUPS_DENY:
 		return op_setgroups_deny(ex);
 	case OP_KEYRING:

@@ -717,10 +717,10 @@ static const char *mask_text(const uint8_t *mask, uint32_t len, char *buf, size_
 	return buf;
 }
 
-int op_sched_affinity(struct ex *ex, const uint8_t *mask, uint32_t len)
+int op_sched_affinity(struct ex *ex, const char *label, const uint8_t *mask, uint32_t len)
 {
 	if (len > AFFINITY_MASK_BYTES || len % 8 != 0)
-		return ex_fail(ex, EINVAL, "mask of %u bytes", len);
+		return ex_fail(ex, EINVAL, "%s: mask of %u bytes", label, len);
 	unsigned long *set = calloc(AFFINITY_MASK_BYTES / sizeof(unsigned long), sizeof(unsigned long));
 	if (set == NULL)
 		return ex_fail(ex, ENOMEM, "mask");
@@ -731,17 +731,18 @@ int op_sched_affinity(struct ex *ex, const uint8_t *mask, uint32_t len)
 	int rc = 0;
 	if (syscall(SYS_sched_setaffinity, 0, (size_t)AFFINITY_MASK_BYTES, set) < 0) {
 		char text[256];
-		rc = ex_fail(ex, errno, "cpus %s", len ? mask_text(mask, len, text, sizeof(text)) : "all");
+		rc = ex_fail(ex, errno, "%s: cpus %s", label,
+			     len ? mask_text(mask, len, text, sizeof(text)) : "all");
 	}
 	free(set);
 	return rc;
 }
 
-int op_mempolicy(struct ex *ex, uint64_t mode, const uint8_t *mask, uint32_t len)
+int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t *mask, uint32_t len)
 {
 	if (len > NODE_MASK_MAX_BYTES || len % 8 != 0 || mode > INT32_MAX)
-		return ex_fail(ex, EINVAL, "mode 0x%llx, node mask of %u bytes", (unsigned long long)mode,
-			       len);
+		return ex_fail(ex, EINVAL, "%s: mode 0x%llx, node mask of %u bytes", label,
+			       (unsigned long long)mode, len);
 	unsigned long nodes[NODE_MASK_MAX_BYTES / sizeof(unsigned long)];
 	memset(nodes, 0, sizeof(nodes));
 	if (len)
@@ -750,7 +751,7 @@ int op_mempolicy(struct ex *ex, uint64_t mode, const uint8_t *mask, uint32_t len
 	unsigned long maxnode = len ? (unsigned long)len * 8 + 1 : 0;
 	if (syscall(SYS_set_mempolicy, (int)mode, len ? nodes : NULL, maxnode) < 0) {
 		char text[256];
-		return ex_fail(ex, errno, "mode 0x%llx nodes %s", (unsigned long long)mode,
+		return ex_fail(ex, errno, "%s: mode 0x%llx nodes %s", label, (unsigned long long)mode,
 			       len ? mask_text(mask, len, text, sizeof(text)) : "none");
 	}
 	return 0;

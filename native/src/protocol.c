@@ -71,8 +71,8 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_DEFAULT_HOME] = {"DEFAULT_HOME", 1, {U}},
 	[OP_TTY_OWNER] = {"TTY_OWNER", 1, {U}},
 	[OP_MOUNT_CONSOLE] = {"MOUNT_CONSOLE", 0, {0}},
-	[OP_SCHED_AFFINITY] = {"SCHED_AFFINITY", 1, {B}},
-	[OP_MEMPOLICY] = {"MEMPOLICY", 2, {U, B}},
+	[OP_SCHED_AFFINITY] = {"SCHED_AFFINITY", 2, {S, B}},
+	[OP_MEMPOLICY] = {"MEMPOLICY", 3, {S, U, B}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

@@ -2905,13 +2905,16 @@ static void affinity_run(const uint8_t *first, uint32_t first_len, int reset_aft
 	static const uint8_t node0[8] = {1};
 	struct plan_b pl;
 	p_init(&pl);
-	p_op(&pl, OP_SCHED_AFFINITY, 1);
+	p_op(&pl, OP_SCHED_AFFINITY, 2);
+	v_str(&pl, "initial");
 	v_mask(&pl, first, first_len);
 	if (reset_after) {
-		p_op(&pl, OP_SCHED_AFFINITY, 1);
+		p_op(&pl, OP_SCHED_AFFINITY, 2);
+		v_str(&pl, "reset");
 		v_mask(&pl, NULL, 0);
 	}
-	p_op(&pl, OP_MEMPOLICY, 2);
+	p_op(&pl, OP_MEMPOLICY, 3);
+	v_str(&pl, "policy");
 	v_u64(&pl, mode);
 	v_mask(&pl, mode == 0 ? NULL : node0, mode == 0 ? 0 : sizeof(node0));
 	p_op(&pl, OP_RESOLVE_EXEC, 2);
@@ -2953,7 +2956,7 @@ static void test_e2e_affinity_mempolicy(void)
 	const uint8_t cpu63[8] = {0, 0, 0, 0, 0, 0, 0, 0x80};
 	affinity_run(cpu63, sizeof(cpu63), 0, 0, &oc);
 	CHECK(oc.frames_error == 1 && oc.opcode == OP_SCHED_AFFINITY && oc.err == EINVAL &&
-		      strcmp(oc.detail, "cpus 63") == 0,
+		      strcmp(oc.detail, "initial: cpus 63") == 0,
 	      "missing CPU: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
 	/* a mask that is not whole unsigned longs is refused before the syscall */
 	affinity_run(cpu1, 3, 0, 0, &oc);
@@ -2962,7 +2965,7 @@ static void test_e2e_affinity_mempolicy(void)
 	/* MPOL_BIND of node 0 with MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES: the kernel's EINVAL */
 	affinity_run(cpu1, sizeof(cpu1), 0, 2 | (1 << 15) | (1 << 14), &oc);
 	CHECK(oc.frames_error == 1 && oc.opcode == OP_MEMPOLICY && oc.err == EINVAL &&
-		      strcmp(oc.detail, "mode 0xc002 nodes 0") == 0,
+		      strcmp(oc.detail, "policy: mode 0xc002 nodes 0") == 0,
 	      "bad mempolicy: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
 }
 

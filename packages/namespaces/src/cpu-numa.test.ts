@@ -72,10 +72,12 @@ describe('process.execCPUAffinity', () => {
   it('exec: initial before joining anything, final after the cgroup join', () => {
     const s = spec();
     const ops = execLines(s, { ...s.process!, execCPUAffinity: { initial: '1', final: '0-1' } });
-    expect(ops[0]).toBe('SCHED_AFFINITY hex:0200000000000000');
+    expect(ops[0]).toBe('SCHED_AFFINITY "process.execCPUAffinity.initial" hex:0200000000000000');
     expect(ops[1]).toMatch(/^SETNS /);
     const sync = ops.indexOf('SYNC 3');
-    expect(ops[sync + 1]).toBe('SCHED_AFFINITY hex:0300000000000000');
+    expect(ops[sync + 1]).toBe(
+      'SCHED_AFFINITY "process.execCPUAffinity.final" hex:0300000000000000',
+    );
     expect(ops.filter((line) => line.startsWith('SCHED_AFFINITY'))).toHaveLength(2);
   });
 
@@ -83,7 +85,7 @@ describe('process.execCPUAffinity', () => {
     const s = spec();
     const ops = execLines(s, { ...s.process!, execCPUAffinity: { initial: '0' } });
     expect(ops.filter((line) => line.startsWith('SCHED_AFFINITY'))).toEqual([
-      'SCHED_AFFINITY hex:0100000000000000',
+      'SCHED_AFFINITY "process.execCPUAffinity.initial" hex:0100000000000000',
     ]);
   });
 
@@ -91,11 +93,11 @@ describe('process.execCPUAffinity', () => {
     const s = spec();
     const ops = execLines(s, s.process!);
     expect(ops[0]).toMatch(/^SETNS /);
-    expect(ops[ops.indexOf('SYNC 3') + 1]).toBe('SCHED_AFFINITY hex:');
+    expect(ops[ops.indexOf('SYNC 3') + 1]).toBe('SCHED_AFFINITY "reset" hex:');
     // empty strings are unset (the spec: "omitted or empty")
     const empty = execLines(s, { ...s.process!, execCPUAffinity: { initial: '', final: '' } });
     expect(empty.filter((line) => line.startsWith('SCHED_AFFINITY'))).toEqual([
-      'SCHED_AFFINITY hex:',
+      'SCHED_AFFINITY "reset" hex:',
     ]);
   });
 
@@ -109,9 +111,9 @@ describe('process.execCPUAffinity', () => {
       ),
     );
     expect(ops.filter((line) => line.startsWith('SCHED_AFFINITY'))).toEqual([
-      'SCHED_AFFINITY hex:',
+      'SCHED_AFFINITY "reset" hex:',
     ]);
-    expect(ops[ops.indexOf('SYNC 3') + 1]).toBe('SCHED_AFFINITY hex:');
+    expect(ops[ops.indexOf('SYNC 3') + 1]).toBe('SCHED_AFFINITY "reset" hex:');
   });
 
   it('refuses a bad list at create and at exec, naming the field', () => {
@@ -143,22 +145,28 @@ describe('linux.memoryPolicy', () => {
 
   it('is one MEMPOLICY op (mode | flags, node mask) for the init and each exec', () => {
     const s = withPolicy({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] });
-    expect(mempolicy(s)).toEqual([`MEMPOLICY ${2 | (1 << 15)} hex:0100000000000000`]);
+    expect(mempolicy(s)).toEqual([
+      `MEMPOLICY "linux.memoryPolicy" ${2 | (1 << 15)} hex:0100000000000000`,
+    ]);
     const exec = execLines(s, s.process!);
     expect(exec.filter((line) => line.startsWith('MEMPOLICY'))).toEqual([
-      `MEMPOLICY ${2 | (1 << 15)} hex:0100000000000000`,
+      `MEMPOLICY "linux.memoryPolicy" ${2 | (1 << 15)} hex:0100000000000000`,
     ]);
     // before the credentials change, like the other per-process settings
     expect(exec.findIndex((line) => line.startsWith('MEMPOLICY'))).toBeLessThan(
       exec.indexOf('KEEPCAPS 1'),
     );
     expect(mempolicy(withPolicy({ mode: 'MPOL_INTERLEAVE', nodes: '0-1,3' }))).toEqual([
-      'MEMPOLICY 3 hex:0b00000000000000',
+      'MEMPOLICY "linux.memoryPolicy" 3 hex:0b00000000000000',
     ]);
-    expect(mempolicy(withPolicy({ mode: 'MPOL_LOCAL' }))).toEqual(['MEMPOLICY 4 hex:']);
-    expect(mempolicy(withPolicy({ mode: 'MPOL_PREFERRED' }))).toEqual(['MEMPOLICY 1 hex:']);
+    expect(mempolicy(withPolicy({ mode: 'MPOL_LOCAL' }))).toEqual([
+      'MEMPOLICY "linux.memoryPolicy" 4 hex:',
+    ]);
+    expect(mempolicy(withPolicy({ mode: 'MPOL_PREFERRED' }))).toEqual([
+      'MEMPOLICY "linux.memoryPolicy" 1 hex:',
+    ]);
     expect(mempolicy(withPolicy({ mode: 'MPOL_DEFAULT', nodes: ' ' }))).toEqual([
-      'MEMPOLICY 0 hex:',
+      'MEMPOLICY "linux.memoryPolicy" 0 hex:',
     ]);
     expect(mempolicy(spec())).toEqual([]);
   });

@@ -82,16 +82,17 @@ const ALL_CPUS = new Uint8Array(0);
  */
 export function execAffinityOps(process: Process): { before: Op[]; after: Op[] } {
   const { initial, final } = execCpuAffinity(process);
-  const before = initial ? [op('SCHED_AFFINITY', initial)] : [];
+  const field = 'process.execCPUAffinity';
+  const before = initial ? [op('SCHED_AFFINITY', `${field}.initial`, initial)] : [];
   let after: Op[] = [];
-  if (final) after = [op('SCHED_AFFINITY', final)];
-  else if (!initial) after = [op('SCHED_AFFINITY', ALL_CPUS)];
+  if (final) after = [op('SCHED_AFFINITY', `${field}.final`, final)];
+  else if (!initial) after = [op('SCHED_AFFINITY', 'reset', ALL_CPUS)];
   return { before, after };
 }
 
 /** The init's affinity after its cgroup join: every CPU (execCPUAffinity is not for the init). */
 export function initAffinityOp(): Op {
-  return op('SCHED_AFFINITY', ALL_CPUS);
+  return op('SCHED_AFFINITY', 'reset', ALL_CPUS);
 }
 
 const MPOL_MODES = {
@@ -150,5 +151,5 @@ export function memoryPolicyOp(spec: Spec): Op | undefined {
   if (flags & MPOL_FLAGS.MPOL_F_STATIC_NODES && flags & MPOL_FLAGS.MPOL_F_RELATIVE_NODES) {
     throw invalid('.flags', 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other');
   }
-  return op('MEMPOLICY', mode | flags, idMask(nodes));
+  return op('MEMPOLICY', path, mode | flags, idMask(nodes));
 }

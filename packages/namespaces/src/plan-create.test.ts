@@ -84,7 +84,7 @@ describe('planCreate: runc spec template', () => {
       UNSHARE 1812070400
       FORK 0
       SYNC 3
-      SCHED_AFFINITY hex:
+      SCHED_AFFINITY "reset" hex:
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -210,7 +210,7 @@ describe('planCreate: runc spec template', () => {
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
       `UNSHARE ${CLONE_NEWCGROUP}`,
-      'SCHED_AFFINITY hex:',
+      'SCHED_AFFINITY "reset" hex:',
     ]);
   });
 
@@ -244,7 +244,7 @@ describe('planCreate: rootless template', () => {
       SETUID 0
       FORK 0
       SYNC 3
-      SCHED_AFFINITY hex:
+      SCHED_AFFINITY "reset" hex:
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -402,7 +402,7 @@ describe('planCreate: namespaces', () => {
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
-      'SCHED_AFFINITY hex:',
+      'SCHED_AFFINITY "reset" hex:',
     ]);
   });
 

@@ -76,8 +76,8 @@ export const OPS = {
   DEFAULT_HOME: [54, ['u64']],
   TTY_OWNER: [55, ['u64']],
   MOUNT_CONSOLE: [56, []],
-  SCHED_AFFINITY: [57, ['bytes']],
-  MEMPOLICY: [58, ['u64', 'bytes']],
+  SCHED_AFFINITY: [57, ['str', 'bytes']],
+  MEMPOLICY: [58, ['str', 'u64', 'bytes']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
