@@ -37,6 +37,9 @@ struct ex {
 	struct mount_source *sources; /* OPEN_MOUNT_SOURCE: bind sources opened early */
 	size_t nsources;
 	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
+	int host_netns;    /* NETDEV_MOVE: the starting network namespace, -1 if none */
+	int host_rtnl;     /* NETDEV_MOVE: an rtnetlink socket made there, with our credentials */
+	uint32_t netdev_last; /* index of the last NETDEV_MOVE op: both close after it */
 	char *resolved;    /* RESOLVE_EXEC's result */
 	char *home;        /* DEFAULT_HOME's result: HOME for EXEC and later HOOKs without one */
 	char **exec_env;   /* the env of the plan's EXEC op (HOOKs with that env get `home` too) */
@@ -135,6 +138,12 @@ int op_sched(struct ex *ex, const struct rts_value *v);
 /* SCHED_AFFINITY: an empty mask means every CPU. `label` names the config field. */
 int op_sched_affinity(struct ex *ex, const char *label, const uint8_t *mask, uint32_t len);
 int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t *mask, uint32_t len);
+
+/* ---- network devices (ops_net.c) ---- */
+int netdev_socket(void);
+/* direction 0: from the starting network namespace into the current one;
+ * 1: back. Renamed to `newname` in the same request. */
+int op_netdev_move(struct ex *ex, const char *name, const char *newname, uint64_t direction);
 /* Connects a SOCK_STREAM unix socket to path (a host path; long paths go
  * through an O_PATH fd). Returns 0 with *out set, or -1 with errno. */
 int console_connect(const char *path, int *out);

@@ -269,6 +269,8 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		close_fd(&ex->notify_sock);
 		close_fd(&ex->pidfd_sock); /* the receiver may wait for EOF */
 		close_fd(&ex->idmap_sock); /* the id-mapping helper exits at EOF */
+		close_fd(&ex->host_netns);
+		close_fd(&ex->host_rtnl);
 		if (mode == 2)
 			console_proxy(cs[0], pid);
 		int status;
@@ -674,6 +676,14 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return op_sched(ex, v);
 	case OP_SCHED_AFFINITY:
 		return op_sched_affinity(ex, v[0].str, v[1].bytes, v[1].len);
+	case OP_NETDEV_MOVE: {
+		int rc = op_netdev_move(ex, v[0].str, v[1].str, v[2].u64);
+		if (index == ex->netdev_last) {
+			close_fd(&ex->host_netns);
+			close_fd(&ex->host_rtnl);
+		}
+		return rc;
+	}
 	case OP_MEMPOLICY:
 		return op_mempolicy(ex, v[0].str, v[1].u64, v[2].bytes, v[2].len);
 	case OP_SETGROUPS_DENY:
@@ -748,6 +758,20 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 		       "failed to connect with seccomp agent at ") < 0 ||
 	    preconnect(ex, plan, OP_PIDFD_SOCKET, 0, &ex->pidfd_sock, &ex->pidfd_index, "") < 0)
 		return 1;
+	/* NETDEV_MOVE: handles on the runtime's network namespace, before any
+	 * SETNS/UNSHARE; the socket keeps the credentials it was made with */
+	for (uint32_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].code == OP_NETDEV_MOVE)
+			ex->netdev_last = i;
+	if (ex->netdev_last != UINT32_MAX) {
+		ex->host_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		ex->host_rtnl = netdev_socket();
+		if (ex->host_netns < 0 || ex->host_rtnl < 0) {
+			ex_fail(ex, errno, "runtime network namespace");
+			report(ex, ex->netdev_last, OP_NETDEV_MOVE);
+			return 1;
+		}
+	}
 	/* while still in the runtime's namespaces and credentials (ops_idmap.c) */
 	if (idmap_helper_start(ex, plan) < 0) {
 		report(ex, ex->idmap_last, OP_MOUNT_IDMAPPED);
@@ -849,6 +873,9 @@ int main(int argc, char **argv)
 	ex.pidfd_index = UINT32_MAX;
 	ex.idmap_sock = -1;
 	ex.idmap_last = UINT32_MAX;
+	ex.host_netns = -1;
+	ex.host_rtnl = -1;
+	ex.netdev_last = UINT32_MAX;
 	ex.cap_last = read_cap_last_cap(1);
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);

@@ -93,7 +93,8 @@ enum rts_opcode {
 	OP_MOUNT_CONSOLE = 56,
 	OP_SCHED_AFFINITY = 57,
 	OP_MEMPOLICY = 58,
-	OP_MAX = 58,
+	OP_NETDEV_MOVE = 59,
+	OP_MAX = 59,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

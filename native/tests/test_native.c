@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -2969,6 +2970,77 @@ static void test_e2e_affinity_mempolicy(void)
 	      "bad mempolicy: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
 }
 
+/* ---- NETDEV_MOVE: a veth end into a new network namespace and back ---- */
+
+static void netdev_plan(struct plan_b *pl, const char *from, const char *to, int back_as)
+{
+	p_init(pl);
+	p_op(pl, OP_UNSHARE, 1);
+	v_u64(pl, CLONE_NEWNET);
+	p_op(pl, OP_NETDEV_MOVE, 3);
+	v_str(pl, from);
+	v_str(pl, to);
+	v_u64(pl, 0);
+	if (back_as) {
+		p_op(pl, OP_NETDEV_MOVE, 3);
+		v_str(pl, to);
+		v_str(pl, "rtsnat0back");
+		v_u64(pl, 1);
+		p_op(pl, OP_READY, 0);
+		return;
+	}
+	p_op(pl, OP_RESOLVE_EXEC, 2);
+	v_str(pl, "/bin/busybox");
+	v_str(pl, "");
+	p_op(pl, OP_READY, 0);
+	p_op(pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c", "ip -o addr show dev inner0 | grep -o 'inet [^ ]*' >&2",
+			      NULL};
+	const char *env[] = {NULL};
+	v_strlist(pl, argv);
+	v_strlist(pl, env);
+}
+
+static void test_e2e_netdev_move(void)
+{
+	if (system("ip link add rtsnat0a type veth peer name rtsnat0b 2>/dev/null") != 0) {
+		fprintf(stderr, "skip: NETDEV_MOVE needs veth pairs (ip link add ... type veth)\n");
+		return;
+	}
+	int ok = system("ip addr add 10.213.9.1/24 dev rtsnat0a") == 0;
+	CHECK(ok, "address on the veth end");
+	struct plan_b pl;
+	struct outcome oc;
+	/* in the new namespace as inner0, with its address, up */
+	netdev_plan(&pl, "rtsnat0a", "inner0", 0);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, "inet 10.213.9.1/24\n") == 0,
+	      "moved with its address: %s / %s", oc.detail, oc.stderr_text);
+	/* that namespace goes (asynchronously) and takes the pair with it */
+	for (int i = 0; i < 100 && if_nametoindex("rtsnat0b") != 0; i++)
+		usleep(50000);
+	CHECK(if_nametoindex("rtsnat0b") == 0, "the pair died with the namespace");
+	ok = system("ip link add rtsnat0a type veth peer name rtsnat0b") == 0 &&
+	     system("ip addr add 10.213.9.1/24 dev rtsnat0a") == 0;
+	CHECK(ok, "second veth pair");
+	netdev_plan(&pl, "rtsnat0a", "inner0", 1);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && if_nametoindex("rtsnat0back") > 0 && if_nametoindex("rtsnat0a") == 0,
+	      "moved back under another name: %s", oc.detail);
+	/* a missing device: ENODEV naming it, before anything else */
+	netdev_plan(&pl, "rtsnosuch0", "inner0", 0);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_NETDEV_MOVE && oc.err == ENODEV &&
+		      strcmp(oc.detail, "rtsnosuch0: link not found") == 0,
+	      "missing device: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	if (system("ip link del rtsnat0back 2>/dev/null; ip link del rtsnat0a 2>/dev/null; true") != 0)
+		CHECK(0, "cleanup");
+	CHECK(if_nametoindex("rtsnat0b") == 0, "veth pair removed");
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -3012,6 +3084,7 @@ static void test_e2e(void)
 	test_e2e_userns_unprivileged();
 	test_e2e_open_mount_source();
 	test_e2e_affinity_mempolicy();
+	test_e2e_netdev_move();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

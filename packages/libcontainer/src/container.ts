@@ -254,6 +254,7 @@ export class Runtime {
         );
       }
       if (status !== 'stopped') {
+        await this.returnNetDevices(stored);
         // A created container is killed without --force, as runc does.
         try {
           await signalAll(stored, osConstants.signals.SIGKILL, status);
@@ -271,6 +272,18 @@ export class Runtime {
         process.emitWarning((error as Error).message);
       }
     });
+  }
+
+  /** linux.netDevices back to the runtime's namespace; a failure is a warning (delete goes on). */
+  private async returnNetDevices(stored: StoredState): Promise<void> {
+    if (stored.config.linux?.netDevices === undefined) return;
+    const { hasNetDevicesToReturn, returnNetDevices } = await import('./net-devices.js');
+    if (!hasNetDevicesToReturn(stored.config)) return;
+    try {
+      await returnNetDevices(this.options.initPath, stored.config, stored.pid);
+    } catch (error) {
+      process.emitWarning(`linux.netDevices: ${(error as Error).message}`);
+    }
   }
 
   /**

@@ -40,7 +40,8 @@ export function runtimeFeatures(build: BuildInfo): Features {
       // id-mapped bind mounts (idmap/ridmap, mounts[].uidMappings); like runc,
       // the two options are reported here, not in mountOptions.
       mountExtensions: { idmap: { enabled: true } },
-      netDevices: { enabled: false },
+      // moved by the executor over rtnetlink, and back at delete
+      netDevices: { enabled: true },
     },
     annotations: {
       'dev.runc-ts.version': build.version,

@@ -17,6 +17,7 @@ export {
   S_IFIFO,
 } from './devices.js';
 export { PlanError, type PlanErrorCode } from './errors.js';
+export { type NetDeviceMove, netDeviceMoves, netDeviceReturnPlan } from './net-devices.js';
 export {
   MOUNT_ATTR__ATIME,
   MOUNT_ATTR_IDMAP,

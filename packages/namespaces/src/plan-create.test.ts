@@ -1491,13 +1491,6 @@ describe('planCreate: unsupported features', () => {
       'linux.intelRdt: Intel RDT is not supported yet',
     ],
     [
-      'netDevices',
-      (s) => {
-        s.linux!.netDevices = { eth1: {} };
-      },
-      'linux.netDevices: moving network devices is not supported yet',
-    ],
-    [
       'personality flags',
       (s) => {
         s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };

@@ -51,6 +51,7 @@ import {
   type NamespacePlan,
   planNamespaces,
 } from './namespaces.js';
+import { netDeviceOps } from './net-devices.js';
 import { type Op, op, SyncKind } from './plan.js';
 import { planRlimits } from './rlimits.js';
 
@@ -198,9 +199,6 @@ function unsupported(path: string, what: string): PlanError {
 function rejectUnsupported(spec: Spec): void {
   const linux = spec.linux ?? {};
   if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
-  if (linux.netDevices !== undefined) {
-    throw unsupported('linux.netDevices', 'moving network devices is');
-  }
   // Not the init's (the spec), but checked here as runc checks the config.
   if (spec.process) execCpuAffinity(spec.process);
   if ((linux.personality?.flags ?? []).length > 0) {
@@ -786,6 +784,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (ns.creates('user')) ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
+  // In the container's network namespace (new or joined) now.
+  ops.push(...netDeviceOps(spec, ns, ctx.rootless === true));
   // Bind sources are opened in the container's mount namespace (a bind
   // mount needs a source there) while the executor still has the runtime's
   // own uid, the owner of the runtime's files: the namespace's root may not

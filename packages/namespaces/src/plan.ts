@@ -78,6 +78,7 @@ export const OPS = {
   MOUNT_CONSOLE: [56, []],
   SCHED_AFFINITY: [57, ['str', 'bytes']],
   MEMPOLICY: [58, ['str', 'u64', 'bytes']],
+  NETDEV_MOVE: [59, ['str', 'str', 'u64']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

@@ -59,6 +59,7 @@ export const goldenPlans: Record<string, Op[]> = {
     ),
     op('SCHED_AFFINITY', 'reset', new Uint8Array(0)),
     op('MEMPOLICY', 'linux.memoryPolicy', 2 | (1 << 15), Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0])),
+    op('NETDEV_MOVE', 'veth0', 'eth1', 0),
     op('KEEPCAPS', 1),
     op('SETGROUPS', [5, 6]),
     op('SETGID', 1000),
