@@ -17,7 +17,6 @@ export {
   S_IFIFO,
 } from './devices.js';
 export { PlanError, type PlanErrorCode } from './errors.js';
-export { type NetDeviceMove, netDeviceMoves, netDeviceReturnPlan } from './net-devices.js';
 export {
   MOUNT_ATTR__ATIME,
   MOUNT_ATTR_IDMAP,
@@ -72,6 +71,7 @@ export {
   type NamespacePlan,
   planNamespaces,
 } from './namespaces.js';
+export { type NetDeviceMove, netDeviceMoves, netDeviceReturnPlan } from './net-devices.js';
 export {
   dumpPlan,
   encodeFrame,
