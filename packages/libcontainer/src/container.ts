@@ -265,6 +265,11 @@ export class Runtime {
       }
       const cgroup = cgroupManagerOf(stored.cgroup);
       if (cgroup) await killAndDestroy(cgroup);
+      if (stored.config.linux?.intelRdt) {
+        const { destroyIntelRdt, storedIntelRdtGroup } = await import('./intelrdt.js');
+        const rdt = storedIntelRdtGroup(stored.config, id);
+        if (rdt) destroyIntelRdt(rdt);
+      }
       this.store.removeContainerDir(id);
       try {
         runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));

@@ -26,6 +26,7 @@ import {
   isFile,
 } from './host.js';
 import { validateContainerId } from './id.js';
+import type { IntelRdtGroup } from './intelrdt.js';
 import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
 import {
@@ -84,6 +85,8 @@ export async function createContainer(
     };
     let initPid = 0;
     let cgroup: CgroupManager | undefined;
+    let rdt: IntelRdtGroup | undefined;
+    let rdtModule: typeof import('./intelrdt.js') | undefined;
     try {
       const manager = createCgroupManager(id, spec, {
         systemd: runtime.options.systemdCgroup === true,
@@ -94,6 +97,11 @@ export async function createContainer(
       cgroup = manager;
       const containerCgroup = cgroup;
       const seccomp = containerSeccomp(spec);
+      const intelRdt = spec.linux?.intelRdt;
+      if (intelRdt !== undefined) {
+        rdtModule = await import('./intelrdt.js');
+        rdt = rdtModule.prepareIntelRdt(intelRdt, id);
+      }
       const plan = planCreate(spec, {
         seccomp,
         rootfs,
@@ -127,6 +135,7 @@ export async function createContainer(
           if (kind === SyncKind.USERNS) writeIdMappings(pid, spec, idMapping);
           else if (kind === SyncKind.CGROUP) {
             // The init, before it runs anything of the container's.
+            if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
             return applyCgroup(containerCgroup, initPid || pid)
               .then(() =>
                 setContainerResources(
@@ -164,6 +173,7 @@ export async function createContainer(
     } catch (error) {
       if (initPid > 0) killAndReap(initPid);
       await destroyQuietly(cgroup);
+      if (rdt) rdtModule?.destroyIntelRdt(rdt);
       runtime.store.removeContainerDir(id);
       throw normalizeError(error);
     }

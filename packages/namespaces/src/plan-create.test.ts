@@ -1484,13 +1484,6 @@ describe('planCreate: environment, HOME, capabilities', () => {
 describe('planCreate: unsupported features', () => {
   const cases: [string, (spec: Spec) => void, string][] = [
     [
-      'intelRdt',
-      (s) => {
-        s.linux!.intelRdt = { closID: 'x' };
-      },
-      'linux.intelRdt: Intel RDT is not supported yet',
-    ],
-    [
       'personality flags',
       (s) => {
         s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };

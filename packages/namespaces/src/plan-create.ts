@@ -198,7 +198,6 @@ function unsupported(path: string, what: string): PlanError {
 /** Config features that are valid but not implemented: fail before doing anything. */
 function rejectUnsupported(spec: Spec): void {
   const linux = spec.linux ?? {};
-  if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
   // Not the init's (the spec), but checked here as runc checks the config.
   if (spec.process) execCpuAffinity(spec.process);
   if ((linux.personality?.flags ?? []).length > 0) {
