@@ -1,6 +1,7 @@
 // linux.netDevices: a veth end of the host moved into the container's
 // network namespace under another name, with its address, and back at delete.
 import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../support/sandbox.js';
 
@@ -50,6 +51,40 @@ describe('linux.netDevices', () => {
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
     expect(hostHas(hostEnd)).toBe(true);
     expect(ip('-o', 'addr', 'show', 'dev', hostEnd).stdout).toContain('inet 10.213.7.1/24');
+  });
+
+  it('works with a user namespace too (the move keeps the runtime credentials)', (context) => {
+    if (vethError) context.skip(vethError);
+    chmodSync(sandbox.dir, 0o755); // the namespace's root reaches the rootfs
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+      spec.linux!.netDevices = { [hostEnd]: {} };
+      spec.linux!.namespaces!.push({ type: 'user' });
+      spec.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      spec.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    const id = sandbox.id('netu');
+    const started = sandbox.runc(['run', '-d', '-b', bundle, id]);
+    expect(started.stderr).toBe('');
+    const shown = sandbox.runc(['exec', id, 'ip', '-o', 'addr', 'show', 'dev', hostEnd]);
+    expect(shown.stdout).toContain('inet 10.213.7.1/24');
+    expect(hostHas(hostEnd)).toBe(false);
+    expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
+    expect(hostHas(hostEnd)).toBe(true);
+  });
+
+  it('a create that fails after the move gives the device back', (context) => {
+    if (vethError) context.skip(vethError);
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['/no/such/program'];
+      spec.linux!.netDevices = { [hostEnd]: { name: 'ctr0' } };
+      // fails after FORK, in the container: the init exists
+      spec.hooks = { createContainer: [{ path: '/bin/false' }] };
+    });
+    const id = sandbox.id('netfail');
+    const result = sandbox.runc(['run', '-d', '-b', bundle, id]);
+    expect(result.status).toBe(1);
+    expect(hostHas(hostEnd)).toBe(true);
   });
 
   it('fails create naming a missing device, leaving nothing behind', () => {

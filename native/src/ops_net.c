@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NL_BUF 32768
@@ -218,82 +222,250 @@ static int addr_add(int s, int index, const struct saved_addr *a)
 	return nl_call(s, &m, NULL, NULL);
 }
 
-int op_netdev_move(struct ex *ex, const char *name, const char *newname, uint64_t direction)
+/* The move itself, run by the helper (runtime's credentials and network
+ * namespace): `peer_ns` is the requester's network namespace, the
+ * destination (direction 0) or the source (1). Returns 0 or an errno, with
+ * the failed step in `detail`. */
+static int netdev_move(int host_rtnl, int host_ns, int peer_ns, const char *name,
+		       const char *newname, uint64_t direction, char *detail, size_t size)
 {
-	if (ex->host_netns < 0 || ex->host_rtnl < 0)
-		return ex_fail(ex, EBADF, "%s: no handle on the starting network namespace", name);
-	if (direction > 1)
-		return ex_fail(ex, EINVAL, "%s: direction %llu", name, (unsigned long long)direction);
-	int here = netdev_socket();
-	if (here < 0)
-		return ex_fail(ex, errno, "%s: netlink socket", name);
-	int here_ns = -1, rc = -1;
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		e = errno ? errno : EIO;                                                           \
+		snprintf(detail, size, __VA_ARGS__);                                               \
+		goto out;                                                                          \
+	} while (0)
+	int e = 0, here = -1;
 	struct addr_list *addrs = calloc(1, sizeof(*addrs));
 	if (addrs == NULL) {
-		ex_fail(ex, ENOMEM, "%s", name);
-		goto out;
+		snprintf(detail, size, "%s", name);
+		return ENOMEM;
 	}
-	/* into the current namespace: from the starting one; back: the reverse */
-	int from = direction == 0 ? ex->host_rtnl : here;
-	int to = direction == 0 ? here : ex->host_rtnl;
-	int target = ex->host_netns;
-	if (direction == 0) {
-		here_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (here_ns < 0) {
-			ex_fail(ex, errno, "%s: open the current network namespace", name);
-			goto out;
-		}
-		target = here_ns;
+	/* a socket of the requester's namespace, made there */
+	errno = 0;
+	if (setns(peer_ns, CLONE_NEWNET) < 0)
+		FAIL("%s: join the container's network namespace", name);
+	here = netdev_socket();
+	int made_errno = errno;
+	if (setns(host_ns, CLONE_NEWNET) < 0) {
+		/* cannot go home: this helper must not serve anything more */
+		snprintf(detail, size, "%s: back to the runtime's network namespace", name);
+		_exit(1);
 	}
+	if (here < 0) {
+		errno = made_errno;
+		FAIL("%s: netlink socket", name);
+	}
+	int from = direction == 0 ? host_rtnl : here;
+	int to = direction == 0 ? here : host_rtnl;
+	int target = direction == 0 ? peer_ns : host_ns;
 	int index = link_index(from, name);
-	if (index < 0) {
-		ex_fail(ex, errno, "%s: link not found", name);
-		goto out;
-	}
+	if (index < 0)
+		FAIL("%s: link not found", name);
 	/* down before it changes name and namespace, as runc does */
-	if (link_set(from, index, 0, NULL, -1) < 0) {
-		ex_fail(ex, errno, "%s: set link down", name);
-		goto out;
-	}
+	if (link_set(from, index, 0, NULL, -1) < 0)
+		FAIL("%s: set link down", name);
 	struct ifaddrmsg all = {.ifa_family = AF_UNSPEC};
 	struct nl_msg m;
 	nl_init(&m, RTM_GETADDR, NLM_F_DUMP, &all, sizeof(all));
 	addrs->index = index;
-	if (nl_call(from, &m, take_addr, addrs) < 0) {
-		ex_fail(ex, errno, "%s: list addresses", name);
-		goto out;
-	}
+	if (nl_call(from, &m, take_addr, addrs) < 0)
+		FAIL("%s: list addresses", name);
 	if (addrs->overflow) {
-		ex_fail(ex, E2BIG, "%s: more than %d addresses", name, MAX_ADDRS);
-		goto out;
+		errno = E2BIG;
+		FAIL("%s: more than %d addresses", name, MAX_ADDRS);
 	}
 	/* rename and move in one request: no clash with a name in either namespace */
-	if (link_set(from, index, 2, newname, target) < 0) {
-		ex_fail(ex, errno, "%s: move to the %s network namespace as %s", name,
-			direction == 0 ? "container's" : "runtime's", newname);
-		goto out;
-	}
+	if (link_set(from, index, 2, newname, target) < 0)
+		FAIL("%s: move to the %s network namespace as %s", name,
+		     direction == 0 ? "container's" : "runtime's", newname);
 	int moved = link_index(to, newname);
-	if (moved < 0) {
-		ex_fail(ex, errno, "%s: link %s not found after the move", name, newname);
-		goto out;
-	}
-	for (int i = 0; i < addrs->n; i++) {
-		if (addr_add(to, moved, &addrs->a[i]) < 0 && errno != EEXIST) {
-			ex_fail(ex, errno, "%s: add address %d of %d to %s", name, i + 1, addrs->n,
-				newname);
-			goto out;
-		}
-	}
-	if (link_set(to, moved, 1, NULL, -1) < 0) {
-		ex_fail(ex, errno, "%s: set link %s up", name, newname);
-		goto out;
-	}
-	rc = 0;
+	if (moved < 0)
+		FAIL("%s: link %s not found after the move", name, newname);
+	for (int i = 0; i < addrs->n; i++)
+		if (addr_add(to, moved, &addrs->a[i]) < 0 && errno != EEXIST)
+			FAIL("%s: add address %d of %d to %s", name, i + 1, addrs->n, newname);
+	if (link_set(to, moved, 1, NULL, -1) < 0)
+		FAIL("%s: set link %s up", name, newname);
 out:
 	free(addrs);
-	if (here_ns >= 0)
-		close(here_ns);
+	if (here >= 0)
+		close(here);
+	return e;
+#undef FAIL
+}
+
+struct netdev_reply {
+	int32_t err;
+	char detail[512];
+};
+
+static int send_fd(int s, const void *data, size_t len, int fd)
+{
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(s, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static ssize_t recv_fd(int s, void *data, size_t len, int *fd)
+{
+	struct iovec iov = {.iov_base = data, .iov_len = len};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	*fd = -1;
+	ssize_t n;
+	do
+		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+#define NETDEV_UNDO 0x80000000u
+
+static __attribute__((noreturn)) void helper_main(int chan, const struct rts_plan *plan)
+{
+	/* nothing of the executor's, above all not its protocol socket */
+	if (syscall(SYS_close_range, 0U, (unsigned)chan - 1, 0U) < 0 ||
+	    syscall(SYS_close_range, (unsigned)chan + 1, ~0U, 0U) < 0)
+		_exit(1);
+	prctl(PR_SET_NAME, "runc-ts-netdev", 0, 0, 0);
+	int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int host_rtnl = netdev_socket();
+	int setup_errno = host_ns < 0 || host_rtnl < 0 ? errno : 0;
+	for (;;) {
+		uint32_t index;
+		int peer;
+		ssize_t n = recv_fd(chan, &index, sizeof(index), &peer);
+		if (n <= 0)
+			_exit(n == 0 ? 0 : 1);
+		struct netdev_reply reply;
+		memset(&reply, 0, sizeof(reply));
+		if (setup_errno) {
+			reply.err = setup_errno;
+			snprintf(reply.detail, sizeof(reply.detail), "helper: runtime network namespace");
+		} else if (n != sizeof(index) || peer < 0 || (index & ~NETDEV_UNDO) >= plan->nops ||
+			   plan->ops[index & ~NETDEV_UNDO].code != OP_NETDEV_MOVE ||
+			   plan->ops[index & ~NETDEV_UNDO].v[2].u64 > 1) {
+			reply.err = EPROTO;
+			snprintf(reply.detail, sizeof(reply.detail), "helper: bad request");
+		} else {
+			const struct rts_value *v = plan->ops[index & ~NETDEV_UNDO].v;
+			int undo = (index & NETDEV_UNDO) != 0;
+			reply.err = netdev_move(host_rtnl, host_ns, peer, undo ? v[1].str : v[0].str,
+						undo ? v[0].str : v[1].str, undo ? !v[2].u64 : v[2].u64,
+						reply.detail, sizeof(reply.detail));
+		}
+		if (peer >= 0)
+			close(peer);
+		if (send_fd(chan, &reply, sizeof(reply), -1) < 0)
+			_exit(1);
+	}
+}
+
+int netdev_helper_start(struct ex *ex, const struct rts_plan *plan)
+{
+	ex->netdev_sock = -1;
+	ex->netdev_last = UINT32_MAX;
+	for (uint32_t i = 0; i < plan->nops; i++)
+		if (plan->ops[i].code == OP_NETDEV_MOVE)
+			ex->netdev_last = i;
+	if (ex->netdev_last == UINT32_MAX)
+		return 0;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return ex_fail(ex, errno, "start the network device helper: socketpair");
+	/* forked twice: not the executor's child (the caller's subreaper reaps it) */
+	pid_t mid = fork();
+	if (mid < 0) {
+		int e = errno;
+		close(sp[0]);
+		close(sp[1]);
+		return ex_fail(ex, e, "start the network device helper: fork");
+	}
+	if (mid == 0) {
+		pid_t helper = fork();
+		if (helper == 0)
+			helper_main(sp[1], plan);
+		_exit(helper < 0 ? 1 : 0);
+	}
+	close(sp[1]);
+	int status;
+	pid_t w;
+	do
+		w = waitpid(mid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		int e = w < 0 ? errno : EAGAIN;
+		close(sp[0]);
+		return ex_fail(ex, e, "start the network device helper: fork");
+	}
+	ex->netdev_sock = sp[0];
+	return 0;
+}
+
+int op_netdev_move(struct ex *ex, uint32_t index, const char *name, int undo)
+{
+	if (ex->netdev_sock < 0)
+		return ex_fail(ex, EBADF, "%s: no network device helper", name);
+	int here = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (here < 0)
+		return ex_fail(ex, errno, "%s: open the current network namespace", name);
+	uint32_t request = index | (undo ? NETDEV_UNDO : 0);
+	int sent = send_fd(ex->netdev_sock, &request, sizeof(request), here);
+	int e = errno;
 	close(here);
-	return rc;
+	if (sent < 0)
+		return ex_fail(ex, e, "%s: network device helper", name);
+	struct netdev_reply reply;
+	int none;
+	ssize_t n = recv_fd(ex->netdev_sock, &reply, sizeof(reply), &none);
+	if (none >= 0)
+		close(none);
+	if (n != (ssize_t)sizeof(reply))
+		return ex_fail(ex, n < 0 ? errno : EPROTO, "%s: network device helper", name);
+	reply.detail[sizeof(reply.detail) - 1] = '\0';
+	if (reply.err != 0)
+		return ex_fail(ex, reply.err, "%s", reply.detail);
+	return 0;
+}
+
+void netdev_undo(struct ex *ex, const struct rts_plan *plan)
+{
+	if (ex->netdev_sock < 0 || ex->netdev_moved == 0)
+		return;
+	/* keep the failed op's error: the undo is best effort */
+	char detail[sizeof(ex->detail)];
+	int err = ex->err;
+	memcpy(detail, ex->detail, sizeof(detail));
+	for (uint32_t i = ex->netdev_moved; i-- > 0;)
+		if (plan->ops[i].code == OP_NETDEV_MOVE && plan->ops[i].v[2].u64 == 0)
+			(void)op_netdev_move(ex, i, plan->ops[i].v[0].str, 1);
+	ex->netdev_moved = 0;
+	ex->err = err;
+	memcpy(ex->detail, detail, sizeof(detail));
 }

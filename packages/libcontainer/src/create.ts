@@ -171,6 +171,15 @@ export async function createContainer(
       if (options.pidFile) writePidFile(options.pidFile, stored.pid);
       return { stored, executor: run.child };
     } catch (error) {
+      if (initPid > 0 && spec.linux?.netDevices) {
+        // Moved devices would die with the init's network namespace.
+        const netDevices = await import('./net-devices.js');
+        if (netDevices.hasNetDevicesToReturn(spec)) {
+          await netDevices
+            .returnNetDevices(runtime.options.initPath, spec, initPid)
+            .catch(() => undefined);
+        }
+      }
       if (initPid > 0) killAndReap(initPid);
       await destroyQuietly(cgroup);
       if (rdt) rdtModule?.destroyIntelRdt(rdt);
