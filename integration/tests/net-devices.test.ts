@@ -1,7 +1,7 @@
 // linux.netDevices: a veth end of the host moved into the container's
 // network namespace under another name, with its address, and back at delete.
 import { spawnSync } from 'node:child_process';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../support/sandbox.js';
 
@@ -13,6 +13,18 @@ const peerEnd = `rtsv${suffix}b`;
 
 const ip = (...args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
 const hostHas = (name: string) => ip('link', 'show', 'dev', name).status === 0;
+/** Live processes named runc-ts-netdev (zombies aside). */
+const helpers = () =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.includes('(runc-ts-netdev)') && !/\) Z /.test(stat);
+      } catch {
+        return false;
+      }
+    });
 
 let vethError: string | undefined;
 beforeAll(() => {
@@ -41,6 +53,10 @@ describe('linux.netDevices', () => {
     expect(started.stderr).toBe('');
     expect(started.status).toBe(0);
     expect(hostHas(hostEnd)).toBe(false);
+    // the executor's network device helper (runtime credentials) is gone: it
+    // exits when the executor closes its channel at READY
+    for (let i = 0; i < 20 && helpers().length > 0; i++) spawnSync('sleep', ['0.05']);
+    expect(helpers()).toEqual([]);
 
     const shown = sandbox.runc(['exec', id, 'ip', '-o', 'addr', 'show', 'dev', 'ctr0']);
     expect(shown.status).toBe(0);
