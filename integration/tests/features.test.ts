@@ -35,6 +35,14 @@ describe('runc features', () => {
     expect(features.linux.mountExtensions).toEqual({ idmap: { enabled: true } });
     expect(features.mountOptions).not.toContain('idmap');
     expect(features.mountOptions).not.toContain('ridmap');
+    // linux.netDevices (integration/tests/net-devices.test.ts); linux.intelRdt
+    // (resctrl; unit-tested against a fake tree, this host has none); AppArmor
+    // and SELinux are not implemented here
+    expect(features.linux.netDevices).toEqual({ enabled: true });
+    expect(features.linux.intelRdt).toEqual({ enabled: true });
+    for (const key of ['apparmor', 'selinux']) {
+      expect(features.linux[key], key).toEqual({ enabled: false });
+    }
   });
 
   it('rejects arguments like runc (exit 1)', () => {

@@ -37,6 +37,9 @@ struct ex {
 	struct mount_source *sources; /* OPEN_MOUNT_SOURCE: bind sources opened early */
 	size_t nsources;
 	int cap_last;      /* /proc/sys/kernel/cap_last_cap, read at start; -1 if unknown */
+	int netdev_sock;   /* channel to the network device helper (ops_net.c), -1 if none */
+	uint32_t netdev_last; /* index of the last NETDEV_MOVE op, UINT32_MAX if none */
+	uint32_t netdev_moved; /* 1 + index of the last NETDEV_MOVE done (0: none); until READY */
 	char *resolved;    /* RESOLVE_EXEC's result */
 	char *home;        /* DEFAULT_HOME's result: HOME for EXEC and later HOOKs without one */
 	char **exec_env;   /* the env of the plan's EXEC op (HOOKs with that env get `home` too) */
@@ -135,6 +138,21 @@ int op_seccomp_notify(struct ex *ex, const uint8_t *filter, uint32_t len, uint64
 int op_resolve_exec(struct ex *ex, const char *file, const char *path_env);
 int op_close_fds(struct ex *ex, uint64_t first);
 int op_sched(struct ex *ex, const struct rts_value *v);
+/* SCHED_AFFINITY: an empty mask means every CPU. `label` names the config field. */
+int op_sched_affinity(struct ex *ex, const char *label, const uint8_t *mask, uint32_t len);
+int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t *mask, uint32_t len);
+
+/* ---- network devices (ops_net.c) ---- */
+int netdev_socket(void);
+/* Forks the helper that moves devices with the runtime's credentials, from
+ * the runtime's network namespace, when the plan has NETDEV_MOVE ops. */
+int netdev_helper_start(struct ex *ex, const struct rts_plan *plan);
+/* NETDEV_MOVE op `index` (named `name`), done by the helper; `undo` moves
+ * it back the other way (names swapped). */
+int op_netdev_move(struct ex *ex, uint32_t index, const char *name, int undo);
+/* After a failed op before READY: move the devices moved in (direction 0)
+ * back out, last first; the failed op's error stays. */
+void netdev_undo(struct ex *ex, const struct rts_plan *plan);
 /* Connects a SOCK_STREAM unix socket to path (a host path; long paths go
  * through an O_PATH fd). Returns 0 with *out set, or -1 with errno. */
 int console_connect(const char *path, int *out);

@@ -270,6 +270,7 @@ static int do_fork(struct ex *ex, uint64_t mode)
 		close_fd(&ex->notify_sock);
 		close_fd(&ex->pidfd_sock); /* the receiver may wait for EOF */
 		close_fd(&ex->idmap_sock); /* the id-mapping helper exits at EOF */
+		close_fd(&ex->netdev_sock);
 		if (mode == 2)
 			console_proxy(cs[0], pid);
 		int status;
@@ -641,6 +642,7 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_MOUNT_CONSOLE:
 		return op_mount_console(ex);
 	case OP_READY:
+		close_fd(&ex->netdev_sock); /* the network device helper exits at EOF */
 		if (ex->sock < 0)
 			return ex_fail(ex, EBADF, "socket already closed");
 		if (rts_write_frame(ex->sock, RTS_MSG_READY, NULL, 0) < 0)
@@ -711,6 +713,16 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return 0;
 	case OP_SCHED:
 		return op_sched(ex, v);
+	case OP_SCHED_AFFINITY:
+		return op_sched_affinity(ex, v[0].str, v[1].bytes, v[1].len);
+	case OP_NETDEV_MOVE: {
+		int rc = op_netdev_move(ex, index, v[0].str, 0);
+		if (rc == 0)
+			ex->netdev_moved = index + 1;
+		return rc;
+	}
+	case OP_MEMPOLICY:
+		return op_mempolicy(ex, v[0].str, v[1].u64, v[2].bytes, v[2].len);
 	case OP_SETGROUPS_DENY:
 		return op_setgroups_deny(ex);
 	case OP_KEYRING:
@@ -783,6 +795,12 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 		       "failed to connect with seccomp agent at ") < 0 ||
 	    preconnect(ex, plan, OP_PIDFD_SOCKET, 0, &ex->pidfd_sock, &ex->pidfd_index, "") < 0)
 		return 1;
+	/* NETDEV_MOVE: a helper keeps the runtime's namespaces and credentials
+	 * (rtnetlink checks the caller's capabilities too, not only the socket's) */
+	if (netdev_helper_start(ex, plan) < 0) {
+		report(ex, ex->netdev_last, OP_NETDEV_MOVE);
+		return 1;
+	}
 	/* while still in the runtime's namespaces and credentials (ops_idmap.c) */
 	if (idmap_helper_start(ex, plan) < 0) {
 		report(ex, ex->idmap_last, OP_MOUNT_IDMAPPED);
@@ -793,6 +811,8 @@ static int run_plan(struct ex *ex, const struct rts_plan *plan)
 			ex->exec_env = plan->ops[i].v[1].strs;
 	for (uint32_t i = 0; i < plan->nops; i++) {
 		if (run_op(ex, &plan->ops[i], i) < 0) {
+			/* devices moved in would die with the namespace: back first */
+			netdev_undo(ex, plan);
 			if (!ex->quiet)
 				report(ex, i, plan->ops[i].code);
 			return ex->exit_code;
@@ -885,6 +905,9 @@ int main(int argc, char **argv)
 	ex.pidfd_index = UINT32_MAX;
 	ex.idmap_sock = -1;
 	ex.idmap_last = UINT32_MAX;
+	ex.netdev_sock = -1;
+	ex.netdev_moved = 0;
+	ex.netdev_last = UINT32_MAX;
 	ex.cap_last = read_cap_last_cap(1);
 	ex.exit_code = 1;
 	int rc = run_plan(&ex, &plan);
@@ -899,5 +922,7 @@ int main(int argc, char **argv)
 		close(ex.pidfd_sock);
 	if (ex.idmap_sock >= 0)
 		close(ex.idmap_sock);
+	if (ex.netdev_sock >= 0)
+		close(ex.netdev_sock);
 	return rc;
 }

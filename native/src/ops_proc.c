@@ -695,3 +695,64 @@ int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int s)
 		return ex_fail(ex, e, "%s (send pidfd)", path);
 	return 0;
 }
+
+/* Mask buffers: whole unsigned longs, as the kernel reads them. The CPU one
+ * always covers runc's highest CPU (65536): sched_setaffinity refuses a mask
+ * shorter than the kernel's CPU count, and ignores bits past it. */
+#define AFFINITY_MASK_BYTES (((65536 / 64) + 1) * 8)
+#define NODE_MASK_MAX_BYTES 128 /* MAX_NUMNODES 1024 */
+
+static const char *mask_text(const uint8_t *mask, uint32_t len, char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (uint32_t bit = 0; bit < len * 8u && at + 12 < size; bit++) {
+		if (!(mask[bit / 8] & (1u << (bit % 8))))
+			continue;
+		int n = snprintf(buf + at, size - at, "%s%u", at ? "," : "", bit);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
+	return buf;
+}
+
+int op_sched_affinity(struct ex *ex, const char *label, const uint8_t *mask, uint32_t len)
+{
+	if (len > AFFINITY_MASK_BYTES || len % 8 != 0)
+		return ex_fail(ex, EINVAL, "%s: mask of %u bytes", label, len);
+	unsigned long *set = calloc(AFFINITY_MASK_BYTES / sizeof(unsigned long), sizeof(unsigned long));
+	if (set == NULL)
+		return ex_fail(ex, ENOMEM, "mask");
+	if (len == 0)
+		memset(set, 0xff, AFFINITY_MASK_BYTES); /* every CPU; the cpuset limits it */
+	else
+		memcpy(set, mask, len);
+	int rc = 0;
+	if (syscall(SYS_sched_setaffinity, 0, (size_t)AFFINITY_MASK_BYTES, set) < 0) {
+		char text[256];
+		rc = ex_fail(ex, errno, "%s: cpus %s", label,
+			     len ? mask_text(mask, len, text, sizeof(text)) : "all");
+	}
+	free(set);
+	return rc;
+}
+
+int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t *mask, uint32_t len)
+{
+	if (len > NODE_MASK_MAX_BYTES || len % 8 != 0 || mode > INT32_MAX)
+		return ex_fail(ex, EINVAL, "%s: mode 0x%llx, node mask of %u bytes", label,
+			       (unsigned long long)mode, len);
+	unsigned long nodes[NODE_MASK_MAX_BYTES / sizeof(unsigned long)];
+	memset(nodes, 0, sizeof(nodes));
+	if (len)
+		memcpy(nodes, mask, len);
+	/* maxnode counts one more than the bits given (the kernel drops the last) */
+	unsigned long maxnode = len ? (unsigned long)len * 8 + 1 : 0;
+	if (syscall(SYS_set_mempolicy, (int)mode, len ? nodes : NULL, maxnode) < 0) {
+		char text[256];
+		return ex_fail(ex, errno, "%s: mode 0x%llx nodes %s", label, (unsigned long long)mode,
+			       len ? mask_text(mask, len, text, sizeof(text)) : "none");
+	}
+	return 0;
+}

@@ -72,6 +72,9 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_TTY_OWNER] = {"TTY_OWNER", 1, {U}},
 	[OP_MOUNT_CONSOLE] = {"MOUNT_CONSOLE", 0, {0}},
 	[OP_SETNS_PID] = {"SETNS_PID", 3, {U, U, S}},
+	[OP_SCHED_AFFINITY] = {"SCHED_AFFINITY", 2, {S, B}},
+	[OP_MEMPOLICY] = {"MEMPOLICY", 3, {S, U, B}},
+	[OP_NETDEV_MOVE] = {"NETDEV_MOVE", 3, {S, S, U}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

@@ -92,7 +92,10 @@ enum rts_opcode {
 	OP_TTY_OWNER = 55,
 	OP_MOUNT_CONSOLE = 56,
 	OP_SETNS_PID = 57,
-	OP_MAX = 57,
+	OP_SCHED_AFFINITY = 58,
+	OP_MEMPOLICY = 59,
+	OP_NETDEV_MOVE = 60,
+	OP_MAX = 60,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

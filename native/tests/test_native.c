@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -2887,6 +2888,159 @@ static void test_e2e_open_mount_source(void)
 	rm_rf(base);
 }
 
+/* ---- SCHED_AFFINITY and MEMPOLICY: what the exec'd process ends up with ---- */
+
+static void v_mask(struct plan_b *p, const uint8_t *mask, uint32_t len)
+{
+	b_u8(&p->b, RTS_BYTES);
+	b_u32(&p->b, len);
+	if (len)
+		b_raw(&p->b, mask, len);
+}
+
+/* Runs SCHED_AFFINITY(first) [SCHED_AFFINITY(second)] MEMPOLICY(mode, node 0)
+ * then a shell printing its allowed CPUs and its first numa_maps policy. */
+static void affinity_run(const uint8_t *first, uint32_t first_len, int reset_after, uint64_t mode,
+			 struct outcome *oc)
+{
+	static const uint8_t node0[8] = {1};
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_SCHED_AFFINITY, 2);
+	v_str(&pl, "initial");
+	v_mask(&pl, first, first_len);
+	if (reset_after) {
+		p_op(&pl, OP_SCHED_AFFINITY, 2);
+		v_str(&pl, "reset");
+		v_mask(&pl, NULL, 0);
+	}
+	p_op(&pl, OP_MEMPOLICY, 3);
+	v_str(&pl, "policy");
+	v_u64(&pl, mode);
+	v_mask(&pl, mode == 0 ? NULL : node0, mode == 0 ? 0 : sizeof(node0));
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/busybox");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c",
+			      "grep Cpus_allowed_list /proc/self/status | tr -d '\\t' >&2; "
+			      "head -n1 /proc/self/numa_maps | cut -d' ' -f2 >&2",
+			      NULL};
+	const char *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	CHECK(run_plan(&pl, oc, 1) == 0, "run affinity plan");
+	b_free(&pl.b);
+}
+
+static void test_e2e_affinity_mempolicy(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 2 || access("/proc/self/numa_maps", R_OK) != 0) {
+		fprintf(stderr, "skip: SCHED_AFFINITY/MEMPOLICY need 2 CPUs and NUMA (%ld CPUs)\n",
+			ncpu);
+		return;
+	}
+	const uint8_t cpu1[8] = {2};
+	struct outcome oc;
+	affinity_run(cpu1, sizeof(cpu1), 0, 2 /* MPOL_BIND */, &oc);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, "Cpus_allowed_list:1\nbind:0\n") == 0,
+	      "cpu 1 and bind:0: ready %d %s / %s", oc.got_ready, oc.detail, oc.stderr_text);
+	/* an empty mask is every CPU again (all of them here: no cpuset) */
+	char want[128];
+	snprintf(want, sizeof(want), "Cpus_allowed_list:0-%ld\ninterleave:0\n", ncpu - 1);
+	affinity_run(cpu1, sizeof(cpu1), 1, 3 /* MPOL_INTERLEAVE */, &oc);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, want) == 0, "reset: %s / %s", oc.detail,
+	      oc.stderr_text);
+	/* a CPU that does not exist: EINVAL naming the CPUs */
+	const uint8_t cpu63[8] = {0, 0, 0, 0, 0, 0, 0, 0x80};
+	affinity_run(cpu63, sizeof(cpu63), 0, 0, &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_SCHED_AFFINITY && oc.err == EINVAL &&
+		      strcmp(oc.detail, "initial: cpus 63") == 0,
+	      "missing CPU: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	/* a mask that is not whole unsigned longs is refused before the syscall */
+	affinity_run(cpu1, 3, 0, 0, &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_SCHED_AFFINITY && oc.err == EINVAL,
+	      "odd mask: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	/* MPOL_BIND of node 0 with MPOL_F_STATIC_NODES|MPOL_F_RELATIVE_NODES: the kernel's EINVAL */
+	affinity_run(cpu1, sizeof(cpu1), 0, 2 | (1 << 15) | (1 << 14), &oc);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_MEMPOLICY && oc.err == EINVAL &&
+		      strcmp(oc.detail, "policy: mode 0xc002 nodes 0") == 0,
+	      "bad mempolicy: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+}
+
+/* ---- NETDEV_MOVE: a veth end into a new network namespace and back ---- */
+
+static void netdev_plan(struct plan_b *pl, const char *from, const char *to, int back_as)
+{
+	p_init(pl);
+	p_op(pl, OP_UNSHARE, 1);
+	v_u64(pl, CLONE_NEWNET);
+	p_op(pl, OP_NETDEV_MOVE, 3);
+	v_str(pl, from);
+	v_str(pl, to);
+	v_u64(pl, 0);
+	if (back_as) {
+		p_op(pl, OP_NETDEV_MOVE, 3);
+		v_str(pl, to);
+		v_str(pl, "rtsnat0back");
+		v_u64(pl, 1);
+		p_op(pl, OP_READY, 0);
+		return;
+	}
+	p_op(pl, OP_RESOLVE_EXEC, 2);
+	v_str(pl, "/bin/busybox");
+	v_str(pl, "");
+	p_op(pl, OP_READY, 0);
+	p_op(pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c", "ip -o addr show dev inner0 | grep -o 'inet [^ ]*' >&2",
+			      NULL};
+	const char *env[] = {NULL};
+	v_strlist(pl, argv);
+	v_strlist(pl, env);
+}
+
+static void test_e2e_netdev_move(void)
+{
+	if (system("ip link add rtsnat0a type veth peer name rtsnat0b 2>/dev/null") != 0) {
+		fprintf(stderr, "skip: NETDEV_MOVE needs veth pairs (ip link add ... type veth)\n");
+		return;
+	}
+	int ok = system("ip addr add 10.213.9.1/24 dev rtsnat0a") == 0;
+	CHECK(ok, "address on the veth end");
+	struct plan_b pl;
+	struct outcome oc;
+	/* in the new namespace as inner0, with its address, up */
+	netdev_plan(&pl, "rtsnat0a", "inner0", 0);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && strcmp(oc.stderr_text, "inet 10.213.9.1/24\n") == 0,
+	      "moved with its address: %s / %s", oc.detail, oc.stderr_text);
+	/* that namespace goes (asynchronously) and takes the pair with it */
+	for (int i = 0; i < 100 && if_nametoindex("rtsnat0b") != 0; i++)
+		usleep(50000);
+	CHECK(if_nametoindex("rtsnat0b") == 0, "the pair died with the namespace");
+	ok = system("ip link add rtsnat0a type veth peer name rtsnat0b") == 0 &&
+	     system("ip addr add 10.213.9.1/24 dev rtsnat0a") == 0;
+	CHECK(ok, "second veth pair");
+	netdev_plan(&pl, "rtsnat0a", "inner0", 1);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && if_nametoindex("rtsnat0back") > 0 && if_nametoindex("rtsnat0a") == 0,
+	      "moved back under another name: %s", oc.detail);
+	/* a missing device: ENODEV naming it, before anything else */
+	netdev_plan(&pl, "rtsnosuch0", "inner0", 0);
+	run_plan(&pl, &oc, 1);
+	b_free(&pl.b);
+	CHECK(oc.frames_error == 1 && oc.opcode == OP_NETDEV_MOVE && oc.err == ENODEV &&
+		      strcmp(oc.detail, "rtsnosuch0: link not found") == 0,
+	      "missing device: op %u errno %d %s", oc.opcode, oc.err, oc.detail);
+	if (system("ip link del rtsnat0back 2>/dev/null; ip link del rtsnat0a 2>/dev/null; true") != 0)
+		CHECK(0, "cleanup");
+	CHECK(if_nametoindex("rtsnat0b") == 0, "veth pair removed");
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -2929,6 +3083,8 @@ static void test_e2e(void)
 	test_e2e_pidfd_socket();
 	test_e2e_userns_unprivileged();
 	test_e2e_open_mount_source();
+	test_e2e_affinity_mempolicy();
+	test_e2e_netdev_move();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;

@@ -277,12 +277,25 @@ export class Runtime {
     });
   }
 
+  /** linux.netDevices back to the runtime's namespace; a failure is a warning (delete goes on). */
+  private async returnNetDevices(stored: StoredState): Promise<void> {
+    if (stored.config.linux?.netDevices === undefined) return;
+    const { hasNetDevicesToReturn, returnNetDevices } = await import('./net-devices.js');
+    if (!hasNetDevicesToReturn(stored.config)) return;
+    try {
+      await returnNetDevices(this.options.initPath, stored.config, stored.pid);
+    } catch (error) {
+      process.emitWarning(`linux.netDevices: ${(error as Error).message}`);
+    }
+  }
+
   /**
    * @internal Kills what is left of a container, removes its cgroup and
    * state, runs its poststop hooks. The caller holds the lock.
    */
   async removeContainer(stored: StoredState, status: ContainerStatus): Promise<void> {
     if (status !== 'stopped') {
+      await this.returnNetDevices(stored);
       // A created container is killed without --force, as runc does.
       try {
         await signalAll(stored, osConstants.signals.SIGKILL, status);
@@ -295,6 +308,11 @@ export class Runtime {
     const cgroup = cgroupManagerOf(stored.cgroup);
     if (cgroup) await killAndDestroy(cgroup);
     crashPoint('delete:cgroup-destroyed');
+    if (stored.config.linux?.intelRdt) {
+      const { destroyIntelRdt, storedIntelRdtGroup } = await import('./intelrdt.js');
+      const rdt = storedIntelRdtGroup(stored.config, stored.id);
+      if (rdt) destroyIntelRdt(rdt);
+    }
     this.store.removeContainerDir(stored.id);
     crashPoint('delete:dir-removed');
     try {

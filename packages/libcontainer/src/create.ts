@@ -28,6 +28,7 @@ import {
   isFile,
 } from './host.js';
 import { validateContainerId } from './id.js';
+import type { IntelRdtGroup } from './intelrdt.js';
 import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
 import {
@@ -91,6 +92,8 @@ export async function createContainer(
     };
     let initPid = 0;
     let cgroup: CgroupManager | undefined;
+    let rdt: IntelRdtGroup | undefined;
+    let rdtModule: typeof import('./intelrdt.js') | undefined;
     try {
       const manager = createCgroupManager(id, spec, {
         systemd: runtime.options.systemdCgroup === true,
@@ -107,6 +110,11 @@ export async function createContainer(
       crashPoint('create:state-written');
       const containerCgroup = cgroup;
       const seccomp = containerSeccomp(spec);
+      const intelRdt = spec.linux?.intelRdt;
+      if (intelRdt !== undefined) {
+        rdtModule = await import('./intelrdt.js');
+        rdt = rdtModule.prepareIntelRdt(intelRdt, id);
+      }
       const plan = planCreate(spec, {
         seccomp,
         rootfs,
@@ -145,6 +153,7 @@ export async function createContainer(
             writeIdMappings(pid, spec, idMapping);
           } else if (kind === SyncKind.CGROUP) {
             // The init, before it runs anything of the container's.
+            if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
             return applyCgroup(containerCgroup, initPid || pid)
               .then(() => {
                 crashPoint('create:cgroup-applied');
@@ -189,8 +198,18 @@ export async function createContainer(
       crashPoint('create:done');
       return { stored, executor: run.child };
     } catch (error) {
+      if (initPid > 0 && spec.linux?.netDevices) {
+        // Moved devices would die with the init's network namespace.
+        const netDevices = await import('./net-devices.js');
+        if (netDevices.hasNetDevicesToReturn(spec)) {
+          await netDevices
+            .returnNetDevices(runtime.options.initPath, spec, initPid)
+            .catch(() => undefined);
+        }
+      }
       if (initPid > 0) killAndReap(initPid);
       await destroyQuietly(cgroup);
+      if (rdt) rdtModule?.destroyIntelRdt(rdt);
       runtime.store.removeContainerDir(id);
       throw normalizeError(error);
     }

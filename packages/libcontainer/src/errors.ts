@@ -42,7 +42,9 @@ export type ContainerErrorCode =
   /** The uid/gid maps of the user namespace could not be written. */
   | 'ID_MAPPING'
   /** CRIU could not be run, or failed a checkpoint or restore (the message names its log). */
-  | 'CRIU';
+  | 'CRIU'
+  /** linux.intelRdt cannot be applied (no resctrl, a missing CLOS, schemata refused). */
+  | 'INTEL_RDT';
 
 /** Errors of @runc-ts/libcontainer; `code` is stable, the message is for people. */
 export class ContainerError extends Error {

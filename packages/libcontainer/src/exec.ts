@@ -118,6 +118,9 @@ export async function execInContainer(
   } catch (error) {
     throw normalizeError(error);
   }
+  // linux.intelRdt: the process joins the container's resctrl group too.
+  const rdtModule = stored.config.linux?.intelRdt ? await import('./intelrdt.js') : undefined;
+  const rdt = rdtModule?.storedIntelRdtGroup(stored.config, stored.id);
   let pid = 0;
   const debug = runtime.options.debug;
   debug?.(`exec: joining the namespaces of pid ${stored.pid}`);
@@ -140,6 +143,7 @@ export async function execInContainer(
         if (kind === SyncKind.CGROUP && stored.cgroup) {
           joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
           crashPoint('exec:cgroup-joined');
+          if (rdt) rdtModule?.joinIntelRdt(rdt, pid);
           // The namespaces were joined through /proc/<init pid> before this:
           // the init still alive now means they were its, not those of a
           // process that reused the pid. A `delete` that already made its

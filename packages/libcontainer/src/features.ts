@@ -36,11 +36,13 @@ export function runtimeFeatures(build: BuildInfo): Features {
       seccomp,
       apparmor: { enabled: false },
       selinux: { enabled: false },
-      intelRdt: { enabled: false },
+      // resctrl groups (intelrdt.ts); a host without resctrl gets a clear error
+      intelRdt: { enabled: true },
       // id-mapped bind mounts (idmap/ridmap, mounts[].uidMappings); like runc,
       // the two options are reported here, not in mountOptions.
       mountExtensions: { idmap: { enabled: true } },
-      netDevices: { enabled: false },
+      // moved by the executor over rtnetlink, and back at delete
+      netDevices: { enabled: true },
     },
     annotations: {
       'dev.runc-ts.version': build.version,

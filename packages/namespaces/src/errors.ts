@@ -22,6 +22,10 @@ export type PlanErrorCode =
   | 'PATH_INVALID'
   /** linux.seccomp without its compiled filter, or a NOTIFY filter without listenerPath. */
   | 'SECCOMP_INVALID'
+  /** linux.netDevices with a bad name, or that cannot be moved (no network namespace, rootless). */
+  | 'NETDEV_INVALID'
+  /** linux.memoryPolicy that set_mempolicy would refuse. */
+  | 'MEMPOLICY_INVALID'
   /** A valid config feature this runtime does not implement yet. */
   | 'UNSUPPORTED';
 

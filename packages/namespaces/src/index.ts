@@ -71,6 +71,7 @@ export {
   type NamespacePlan,
   planNamespaces,
 } from './namespaces.js';
+export { type NetDeviceMove, netDeviceMoves, netDeviceReturnPlan } from './net-devices.js';
 export {
   dumpPlan,
   encodeFrame,

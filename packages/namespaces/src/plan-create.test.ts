@@ -84,6 +84,7 @@ describe('planCreate: runc spec template', () => {
       UNSHARE 1812070400
       FORK 0
       SYNC 3
+      SCHED_AFFINITY "reset" hex:
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -209,7 +210,7 @@ describe('planCreate: runc spec template', () => {
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
       `UNSHARE ${CLONE_NEWCGROUP}`,
-      `ROOTFS "${ctx.rootfs}" 540672`,
+      'SCHED_AFFINITY "reset" hex:',
     ]);
   });
 
@@ -243,6 +244,7 @@ describe('planCreate: rootless template', () => {
       SETUID 0
       FORK 0
       SYNC 3
+      SCHED_AFFINITY "reset" hex:
       ROOTFS "/bundle/rootfs" 540672
       MOUNT "proc" "/proc" "proc" 0 "" 1
       MOUNT "tmpfs" "/dev" "tmpfs" 16777218 "mode=755,size=65536k" 1
@@ -400,7 +402,7 @@ describe('planCreate: namespaces', () => {
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
-      `ROOTFS "${ctx.rootfs}" 540672`,
+      'SCHED_AFFINITY "reset" hex:',
     ]);
   });
 
@@ -1481,34 +1483,6 @@ describe('planCreate: environment, HOME, capabilities', () => {
 
 describe('planCreate: unsupported features', () => {
   const cases: [string, (spec: Spec) => void, string][] = [
-    [
-      'intelRdt',
-      (s) => {
-        s.linux!.intelRdt = { closID: 'x' };
-      },
-      'linux.intelRdt: Intel RDT is not supported yet',
-    ],
-    [
-      'memoryPolicy',
-      (s) => {
-        s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
-      },
-      'linux.memoryPolicy: NUMA memory policies are not supported yet',
-    ],
-    [
-      'netDevices',
-      (s) => {
-        s.linux!.netDevices = { eth1: {} };
-      },
-      'linux.netDevices: moving network devices is not supported yet',
-    ],
-    [
-      'execCPUAffinity',
-      (s) => {
-        s.process!.execCPUAffinity = { initial: '0' };
-      },
-      'process.execCPUAffinity: exec CPU affinity is not supported yet',
-    ],
     [
       'personality flags',
       (s) => {

@@ -27,6 +27,7 @@
 import { posix } from 'node:path';
 import type { Hook, Mount, Process, Spec } from '@runc-ts/spec';
 import { capabilityMask } from './capabilities.js';
+import { execCpuAffinity, initAffinityOp, memoryPolicyOp } from './cpu-numa.js';
 import { cleanPath, deviceOps, mergeDevices } from './devices.js';
 import { PlanError } from './errors.js';
 import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
@@ -50,6 +51,7 @@ import {
   type NamespacePlan,
   planNamespaces,
 } from './namespaces.js';
+import { netDeviceOps } from './net-devices.js';
 import { type Op, op, SyncKind } from './plan.js';
 import { planRlimits } from './rlimits.js';
 
@@ -196,16 +198,8 @@ function unsupported(path: string, what: string): PlanError {
 /** Config features that are valid but not implemented: fail before doing anything. */
 function rejectUnsupported(spec: Spec): void {
   const linux = spec.linux ?? {};
-  if (linux.intelRdt !== undefined) throw unsupported('linux.intelRdt', 'Intel RDT is');
-  if (linux.memoryPolicy !== undefined) {
-    throw unsupported('linux.memoryPolicy', 'NUMA memory policies are');
-  }
-  if (linux.netDevices !== undefined) {
-    throw unsupported('linux.netDevices', 'moving network devices is');
-  }
-  if (spec.process?.execCPUAffinity !== undefined) {
-    throw unsupported('process.execCPUAffinity', 'exec CPU affinity is');
-  }
+  // Not the init's (the spec), but checked here as runc checks the config.
+  if (spec.process) execCpuAffinity(spec.process);
   if ((linux.personality?.flags ?? []).length > 0) {
     throw unsupported('linux.personality.flags', 'personality flags are');
   }
@@ -789,6 +783,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (ns.creates('user')) ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
+  // In the container's network namespace (new or joined) now.
+  ops.push(...netDeviceOps(spec, ns, ctx.rootless === true));
   // Bind sources are opened in the container's mount namespace (a bind
   // mount needs a source there) while the executor still has the runtime's
   // own uid, the owner of the runtime's files: the namespace's root may not
@@ -816,6 +812,9 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // The init opens a pidfd of itself (no pid-reuse race) as soon as it is in
   // its cgroup; the executor connected to the socket when it read the plan.
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'standard'));
+  // In its cgroup, the init's affinity is reset to every CPU its cpuset
+  // allows: the runtime's own (under `taskset`, say) is not the container's.
+  ops.push(initAffinityOp());
 
   // Root filesystem, while the host filesystem is still reachable.
   const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
@@ -886,7 +885,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (process.oomScoreAdj !== undefined) {
     ops.push(op('OOM_SCORE_ADJ', String(process.oomScoreAdj)));
   }
-  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
+  for (const optional of [
+    personalityOp(spec),
+    schedOp(process),
+    ioprioOp(process),
+    memoryPolicyOp(spec),
+  ]) {
     if (optional) ops.push(optional);
   }
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));

@@ -1,4 +1,5 @@
 import type { Process, Spec } from '@runc-ts/spec';
+import { execAffinityOps, memoryPolicyOp } from './cpu-numa.js';
 import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
 import { type Op, op, SyncKind } from './plan.js';
 import {
@@ -68,7 +69,9 @@ const NS_FILES = {
 export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op[] {
   const ns = planNamespaces(spec);
   const types = (Object.keys(NS_FILES) as (keyof typeof NS_FILES)[]).filter((type) => ns.has(type));
-  const ops: Op[] = [];
+  const affinity = execAffinityOps(process);
+  // execCPUAffinity.initial: while the executor is still in the runtime's cgroup.
+  const ops: Op[] = [...affinity.before];
   if (types.length > 0) {
     const flags = types.reduce((all, type) => all | NAMESPACE_FLAGS[type], 0);
     ops.push(op('SETNS_PID', ctx.initPid, flags >>> 0, ctx.initStartTime ?? ''));
@@ -82,6 +85,8 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   if (ctx.joinCgroup) ops.push(op('SYNC', SyncKind.CGROUP));
   // The process opens a pidfd of itself: no pid-reuse race (see planCreate).
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'setns'));
+  // execCPUAffinity.final (or the reset), now that the cpuset applies.
+  ops.push(...affinity.after);
   if (terminal) {
     ops.push(op('CONSOLE', proxy ? '' : (ctx.consoleSocket ?? '')), ...consoleOwnerOps(process));
     if (process.consoleSize) {
@@ -94,7 +99,13 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }
   // The container's execution domain (an i686 container's `uname -m`), as runc.
-  for (const optional of [personalityOp(spec), schedOp(process), ioprioOp(process)]) {
+  // The container's memory policy is per process: the init's is not inherited here.
+  for (const optional of [
+    personalityOp(spec),
+    schedOp(process),
+    ioprioOp(process),
+    memoryPolicyOp(spec),
+  ]) {
     if (optional) ops.push(optional);
   }
   if (process.apparmorProfile) ops.push(op('APPARMOR', process.apparmorProfile));

@@ -77,6 +77,9 @@ export const OPS = {
   TTY_OWNER: [55, ['u64']],
   MOUNT_CONSOLE: [56, []],
   SETNS_PID: [57, ['u64', 'u64', 'str']],
+  SCHED_AFFINITY: [58, ['str', 'bytes']],
+  MEMPOLICY: [59, ['str', 'u64', 'bytes']],
+  NETDEV_MOVE: [60, ['str', 'str', 'u64']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

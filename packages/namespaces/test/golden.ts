@@ -52,6 +52,15 @@ export const goldenPlans: Record<string, Op[]> = {
     op('PERSONALITY', 8),
     op('IOPRIO', (2 << 13) | 4),
     op('SCHED', 0, 0, -5, 0, 0, 0, 0),
+    // CPUs 0 and 65 (two unsigned longs), then every CPU; MPOL_BIND|MPOL_F_STATIC_NODES of node 0
+    op(
+      'SCHED_AFFINITY',
+      'process.execCPUAffinity.final',
+      Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]),
+    ),
+    op('SCHED_AFFINITY', 'reset', new Uint8Array(0)),
+    op('MEMPOLICY', 'linux.memoryPolicy', 2 | (1 << 15), Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 0])),
+    op('NETDEV_MOVE', 'veth0', 'eth1', 0),
     op('KEEPCAPS', 1),
     op('SETGROUPS', [5, 6]),
     op('SETGID', 1000),
