@@ -73,7 +73,7 @@ describe('process.execCPUAffinity', () => {
     const s = spec();
     const ops = execLines(s, { ...s.process!, execCPUAffinity: { initial: '1', final: '0-1' } });
     expect(ops[0]).toBe('SCHED_AFFINITY "process.execCPUAffinity.initial" hex:0200000000000000');
-    expect(ops[1]).toMatch(/^SETNS /);
+    expect(ops[1]).toMatch(/^SETNS_PID /);
     const sync = ops.indexOf('SYNC 3');
     expect(ops[sync + 1]).toBe(
       'SCHED_AFFINITY "process.execCPUAffinity.final" hex:0300000000000000',
@@ -92,7 +92,7 @@ describe('process.execCPUAffinity', () => {
   it("exec: without it, the runtime's affinity is reset to every CPU after the cgroup join", () => {
     const s = spec();
     const ops = execLines(s, s.process!);
-    expect(ops[0]).toMatch(/^SETNS /);
+    expect(ops[0]).toMatch(/^SETNS_PID /);
     expect(ops[ops.indexOf('SYNC 3') + 1]).toBe('SCHED_AFFINITY "reset" hex:');
     // empty strings are unset (the spec: "omitted or empty")
     const empty = execLines(s, { ...s.process!, execCPUAffinity: { initial: '', final: '' } });
