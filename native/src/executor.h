@@ -105,6 +105,17 @@ int op_mount_console(struct ex *ex);
  * and refusing one that resolves into /proc; on failure records it (detail
  * "<dest> (<what>)") and returns -1. */
 int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const char *what);
+/* What mount(src, <target>, fstype, flags, data) would mount, detached
+ * (fsopen/fsconfig/fsmount); -1 with errno. */
+int mount_new_detached(const char *src, const char *fstype, unsigned long flags, const char *data);
+/* move_mount of the detached tree onto the target fd; closes the tree. */
+int mount_attach(int tree, int target);
+/* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API. */
+int mount_reconfigure(int fd, unsigned long flags);
+/* A tmpfs of mounts[] (ops_tmpfs.c): the covered directory's mode unless
+ * data has mode=, its content copied in first with copyup. */
+int op_mount_tmpfs(struct ex *ex, const char *src, const char *dest, uint64_t flags,
+		   const char *data, uint64_t copyup);
 
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops

@@ -602,6 +602,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return set_dumpable(ex);
 	case OP_MOUNT_CONSOLE:
 		return op_mount_console(ex);
+	case OP_MOUNT_TMPFS:
+		return op_mount_tmpfs(ex, v[0].str, v[1].str, v[2].u64, v[3].str, v[4].u64);
 	case OP_READY:
 		if (ex->sock < 0)
 			return ex_fail(ex, EBADF, "socket already closed");

@@ -119,7 +119,7 @@ static uint64_t attrs_of(unsigned long ms)
 
 /* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API:
  * without MS_BIND the superblock flags a remount resets too (fspick). */
-static int remount_fd(int fd, unsigned long flags)
+int mount_reconfigure(int fd, unsigned long flags)
 {
 	if (!(flags & MS_BIND)) {
 		int fs = fspick(fd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
@@ -162,7 +162,7 @@ static int clone_at(int fd, int recursive)
 }
 
 /* Attaches the detached tree on the target fd, and closes the tree. */
-static int attach(int tree, int target)
+int mount_attach(int tree, int target)
 {
 	int r = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 	xclose(tree);
@@ -175,7 +175,7 @@ static int bind_fd(int fd, int target, int recursive)
 	int tree = clone_at(fd, recursive);
 	if (tree < 0)
 		return -1;
-	return attach(tree, target);
+	return mount_attach(tree, target);
 }
 
 /* Decodes mountinfo's octal escapes (\040 etc.) in place. */
@@ -364,7 +364,7 @@ static const struct {
  * of data as mount(2) splits it, the superblock flags) + fsmount with the
  * per-mount flags. Flags that make mount(2) do something else than a new
  * mount (remount, move, propagation) are EINVAL. */
-static int new_mount(const char *src, const char *fstype, unsigned long flags, const char *data)
+int mount_new_detached(const char *src, const char *fstype, unsigned long flags, const char *data)
 {
 	const unsigned long other = MS_REMOUNT | MS_MOVE | MS_SHARED | MS_SLAVE | MS_PRIVATE |
 				    MS_UNBINDABLE;
@@ -447,10 +447,10 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 					     (sfd >= 0 ? AT_EMPTY_PATH : 0) |
 					     ((flags & MS_REC) ? AT_RECURSIVE : 0));
-		r = tree < 0 ? -1 : attach(tree, fd);
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
 	} else {
-		int mnt = new_mount(src, fstype, (unsigned long)flags, data);
-		r = mnt < 0 ? -1 : attach(mnt, fd);
+		int mnt = mount_new_detached(src, fstype, (unsigned long)flags, data);
+		r = mnt < 0 ? -1 : mount_attach(mnt, fd);
 	}
 	int e = errno;
 	close(fd);
@@ -464,7 +464,7 @@ int op_remount(struct ex *ex, const char *dest, uint64_t flags)
 	int fd = cpath_open(ex, dest, O_PATH, 0);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s", dest);
-	int r = remount_fd(fd, (unsigned long)flags);
+	int r = mount_reconfigure(fd, (unsigned long)flags);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -544,7 +544,7 @@ int op_bind_device(struct ex *ex, const char *hostpath, const char *path)
 	if (fd < 0)
 		return fail_target(ex, into_proc, path, hostpath);
 	int tree = open_tree(AT_FDCWD, hostpath, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	int r = tree < 0 ? -1 : attach(tree, fd);
+	int r = tree < 0 ? -1 : mount_attach(tree, fd);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -658,7 +658,7 @@ int op_mask(struct ex *ex, const char *path)
 	int r, e;
 	if (S_ISDIR(st.st_mode)) {
 		int tree = empty_tmpfs();
-		r = tree < 0 ? -1 : attach(tree, fd);
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
 		e = errno;
 	} else {
 		/* the container's /dev/null, checked to be the real null device;
@@ -705,7 +705,7 @@ int op_readonly(struct ex *ex, const char *path)
 		if (r < 0)
 			xclose(tree);
 		else
-			r = attach(tree, fd);
+			r = mount_attach(tree, fd);
 	}
 	int e = errno;
 	close(fd);

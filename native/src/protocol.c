@@ -71,6 +71,7 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_DEFAULT_HOME] = {"DEFAULT_HOME", 1, {U}},
 	[OP_TTY_OWNER] = {"TTY_OWNER", 1, {U}},
 	[OP_MOUNT_CONSOLE] = {"MOUNT_CONSOLE", 0, {0}},
+	[OP_MOUNT_TMPFS] = {"MOUNT_TMPFS", 5, {S, S, U, S, U}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

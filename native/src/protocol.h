@@ -91,7 +91,9 @@ enum rts_opcode {
 	OP_DEFAULT_HOME = 54,
 	OP_TTY_OWNER = 55,
 	OP_MOUNT_CONSOLE = 56,
-	OP_MAX = 56,
+	/* 57-69: reserved for ops being added on another branch */
+	OP_MOUNT_TMPFS = 70,
+	OP_MAX = 70,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -485,7 +485,9 @@ static void test_rejects(void)
 	for (uint16_t c = 1; c <= OP_MAX; c++) {
 		const struct rts_opdef *d = rts_opdef(c);
 		if (d == NULL) {
-			sig_ok = 0;
+			/* an unassigned code (a reserved range) is unknown; OP_MAX is not */
+			if (c == OP_MAX)
+				sig_ok = 0;
 			continue;
 		}
 		p_init(&p);

@@ -647,7 +647,26 @@ describe('planCreate: mounts', () => {
         { destination: '/run//lock/', type: 'tmpfs' },
         { destination: 'var/tmp', type: 'tmpfs' },
       ]),
-    ).toEqual(['MOUNT "" "/run/lock" "tmpfs" 0 "" 1', 'MOUNT "" "/var/tmp" "tmpfs" 0 "" 1']);
+    ).toEqual(['MOUNT_TMPFS "" "/run/lock" 0 "" 0', 'MOUNT_TMPFS "" "/var/tmp" 0 "" 0']);
+  });
+
+  it('tmpfs: MOUNT_TMPFS without mode= (the executor lends it the covered directory mode) or with tmpcopyup', () => {
+    expect(
+      withMounts([
+        { destination: '/a', type: 'tmpfs', source: 'shm', options: ['mode=1770', 'size=1m'] },
+        { destination: '/b', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+        {
+          destination: '/c',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['ro', 'nodev', 'mode=755', 'tmpcopyup'],
+        },
+      ]),
+    ).toEqual([
+      'MOUNT "shm" "/a" "tmpfs" 0 "mode=1770,size=1m" 1',
+      `MOUNT_TMPFS "tmpfs" "/b" ${MS_NOSUID} "size=1m" 0`,
+      `MOUNT_TMPFS "tmpfs" "/c" ${MS_RDONLY | MS_NODEV} "mode=755" 1`,
+    ]);
   });
 
   it('applies propagation and recursive attributes after the mount', () => {
@@ -793,7 +812,7 @@ describe('planCreate: mounts', () => {
   it('adds the SELinux mount label to filesystem mounts when SELinux is on', () => {
     const spec = minimal({
       mounts: [
-        { destination: '/tmp', type: 'tmpfs', options: ['size=1m'] },
+        { destination: '/tmp', type: 'tmpfs', options: ['size=1m', 'mode=1777'] },
         { destination: '/proc', type: 'proc' },
         { destination: '/b', source: '/srv/b', options: ['bind'] },
       ],
@@ -801,12 +820,12 @@ describe('planCreate: mounts', () => {
     spec.linux!.mountLabel = 'system_u:object_r:container_file_t:s0';
     const on = find(planCreate(spec, { ...ctx, selinuxEnabled: true }), 'MOUNT');
     expect(on.map((o) => o.args[4])).toEqual([
-      'size=1m,context="system_u:object_r:container_file_t:s0"',
+      'size=1m,mode=1777,context="system_u:object_r:container_file_t:s0"',
       '',
       '',
     ]);
     const off = find(planCreate(spec, ctx), 'MOUNT');
-    expect(off.map((o) => o.args[4])).toEqual(['size=1m', '', '']);
+    expect(off.map((o) => o.args[4])).toEqual(['size=1m,mode=1777', '', '']);
   });
 
   it.each([
@@ -904,10 +923,16 @@ describe('planCreate: mounts', () => {
       'mounts[0].options[0]: id-mapped mounts are only supported for bind mounts (options bind or rbind)',
     ],
     [
-      'tmpcopyup',
-      { destination: '/x', type: 'tmpfs', options: ['nosuid', 'mode=755', 'tmpcopyup'] },
-      'UNSUPPORTED',
-      'mounts[0].options[2]: "tmpcopyup" is not supported yet',
+      'tmpcopyup on a bind mount',
+      { destination: '/x', source: '/x', options: ['rbind', 'tmpcopyup'] },
+      'MOUNT_INVALID',
+      'mounts[0].options[1]: "tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
+    ],
+    [
+      'tmpcopyup on a filesystem that is not tmpfs',
+      { destination: '/x', type: 'proc', source: 'proc', options: ['tmpcopyup'] },
+      'MOUNT_INVALID',
+      'mounts[0].options[0]: "tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
     ],
   ];
   it.each(cases)('rejects %s', (_name, mount, code, message) => {

@@ -347,9 +347,6 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
   const { ctx } = mc;
   const options = mount.options ?? [];
   const parsed = parseMountOptions(options);
-  if (parsed.extensions.tmpcopyup) {
-    throw unsupported(`${where}.options[${options.indexOf('tmpcopyup')}]`, '"tmpcopyup" is');
-  }
   const dest = containerPath(mount.destination);
   // Any type given with bind/rbind is meaningless; type "bind" alone is
   // taken as a bind mount too (what the author means; mount(2) has no such
@@ -361,6 +358,14 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     rootless: ctx.rootless === true,
   });
 
+  const copyup = parsed.extensions.tmpcopyup === true;
+  if (copyup && (isBind || mount.type !== 'tmpfs')) {
+    throw new PlanError(
+      'MOUNT_INVALID',
+      `${where}.options[${options.indexOf('tmpcopyup')}]`,
+      '"tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
+    );
+  }
   const ops: Op[] = [];
   if (isBind) {
     const source = bindSource(mount, where, ctx);
@@ -392,6 +397,12 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     }
     if (type === 'cgroup') {
       ops.push(...cgroupMountOps(mount, dest, parsed.flags, data.join(','), mc));
+    } else if (type === 'tmpfs' && (copyup || !data.some((o) => o.startsWith('mode=')))) {
+      // The executor knows whether the directory exists: an existing one
+      // lends the tmpfs its mode (runc >= 1.1.8), a created one leaves the
+      // kernel's 1777; tmpcopyup fills the tmpfs with its content.
+      const source = mount.source ?? '';
+      ops.push(op('MOUNT_TMPFS', source, dest, parsed.flags, data.join(','), copyup ? 1 : 0));
     } else {
       ops.push(op('MOUNT', mount.source ?? '', dest, type, parsed.flags, data.join(','), 1));
     }

@@ -76,6 +76,8 @@ export const OPS = {
   DEFAULT_HOME: [54, ['u64']],
   TTY_OWNER: [55, ['u64']],
   MOUNT_CONSOLE: [56, []],
+  // 57-69: reserved for ops being added on another branch
+  MOUNT_TMPFS: [70, ['str', 'str', 'u64', 'str', 'u64']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
