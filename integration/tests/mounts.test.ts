@@ -1,0 +1,246 @@
+// Mount behaviours of runc >= 1.2 (issue 13, "Mounts"), compared with runc
+// 1.1.5 on this machine where it already behaves so.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Spec } from '@runc-ts/spec';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type RunResult, referenceRunc, runCaptured } from '../support/runc.js';
+import { leftovers, Sandbox } from '../support/sandbox.js';
+
+const sandbox = new Sandbox();
+afterAll(() => sandbox.cleanup());
+
+const hasReference = existsSync(referenceRunc);
+
+/** `runc run` of a copy of `bundle` with the reference runc (its own --root). */
+function runReference(bundle: string): RunResult {
+  const copy = `${bundle}-ref`;
+  // cp -a: owners, modes and times as the test made them
+  const copied = spawnSync('cp', ['-a', bundle, copy], { encoding: 'utf8' });
+  if (copied.status !== 0) throw new Error(`cp -a ${bundle}: ${copied.stderr}`);
+  const result = runCaptured(
+    referenceRunc,
+    ['--root', join(sandbox.dir, 'ref'), 'run', '-b', copy, sandbox.id('ref')],
+    { dir: sandbox.dir, input: '', timeout: 20_000 },
+  );
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A bundle running `sh -c script`, its rootfs prepared by `prepare`. */
+function shellBundle(
+  script: string,
+  mounts: NonNullable<Spec['mounts']>,
+  prepare: (rootfs: string) => void = () => {},
+): string {
+  const bundle = sandbox.bundle((spec) => {
+    spec.process!.args = ['sh', '-c', script];
+    // root reads what the copies' owners and modes allow anyone else
+    const caps = spec.process!.capabilities!;
+    for (const set of ['bounding', 'effective', 'permitted'] as const) {
+      caps[set] = [...(caps[set] ?? []), 'CAP_DAC_OVERRIDE'];
+    }
+    spec.mounts!.push(...mounts);
+  });
+  prepare(join(bundle, 'rootfs'));
+  return bundle;
+}
+
+function runOurs(bundle: string): RunResult {
+  return sandbox.runc(['run', '-b', bundle, sandbox.id('run')]);
+}
+
+describe('tmpfs mode (item 17)', () => {
+  const mounts: NonNullable<Spec['mounts']> = [
+    { destination: '/existing', type: 'tmpfs', source: 'tmpfs' },
+    { destination: '/created', type: 'tmpfs', source: 'tmpfs' },
+    { destination: '/given', type: 'tmpfs', source: 'tmpfs', options: ['mode=0410'] },
+  ];
+  const prepare = (rootfs: string) => {
+    mkdirSync(join(rootfs, 'existing'), { mode: 0o710 });
+    chmodSync(join(rootfs, 'existing'), 0o710);
+    mkdirSync(join(rootfs, 'given'), { mode: 0o755 });
+  };
+  const script = 'stat -c "%n %a" /existing /created /given';
+
+  it('no mode: the covered directory mode, 1777 for a created one; mode= wins over an existing directory', () => {
+    const bundle = shellBundle(script, mounts, prepare);
+    const expected = {
+      status: 0,
+      stdout: '/existing 710\n/created 1777\n/given 410\n',
+      stderr: '',
+    };
+    expect(runOurs(bundle)).toEqual(expected);
+    // again on the same rootfs: /created and /given exist now (runc#3911)
+    expect(runOurs(bundle)).toEqual({
+      ...expected,
+      stdout: '/existing 710\n/created 755\n/given 410\n',
+    });
+    if (hasReference) {
+      // runc 1.1.5 agrees on an existing directory without mode= (it chmods
+      // afterwards; 1.1.8+ passes mode= and honours a given one)
+      const theirs = runReference(shellBundle('stat -c "%n %a" /existing', mounts, prepare));
+      expect(theirs).toEqual({ status: 0, stdout: '/existing 710\n', stderr: '' });
+    }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
+
+describe('tmpcopyup (item 17)', () => {
+  /** An image directory: owners, modes, set-id bits, symlinks, nested dirs. */
+  const prepareData = (rootfs: string) => {
+    const data = join(rootfs, 'data');
+    mkdirSync(join(data, 'sub', 'deep'), { recursive: true });
+    writeFileSync(join(data, 'f'), 'hello\n');
+    chownSync(join(data, 'f'), 1000, 1001);
+    chmodSync(join(data, 'f'), 0o640);
+    writeFileSync(join(data, 'setuid'), '#!/bin/sh\n');
+    chmodSync(join(data, 'setuid'), 0o4755);
+    writeFileSync(join(data, 'sub', 'deep', 'y'), 'deep\n');
+    chownSync(join(data, 'sub'), 7, 8);
+    chmodSync(join(data, 'sub'), 0o750);
+    symlinkSync('f', join(data, 'link'));
+    symlinkSync('/etc/passwd', join(data, 'abs'));
+    symlinkSync('../../../../../../../../etc', join(data, 'up'));
+    chownSync(data, 5, 6);
+    chmodSync(data, 0o710);
+  };
+  const listing =
+    'cd /data && find . | sort | while read -r p; do stat -c "%n %a %u:%g %F %s" "$p"; ' +
+    '[ -L "$p" ] && echo "  -> $(readlink "$p")"; done; cat f sub/deep/y';
+
+  it('copies the covered directory (owners, modes, symlinks as links, nested dirs) as runc does', () => {
+    const mounts = [
+      { destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+    ];
+    const bundle = shellBundle(
+      `${listing}; grep -c " /data .* tmpfs " /proc/self/mountinfo`,
+      mounts,
+      prepareData,
+    );
+    const ours = runOurs(bundle);
+    expect(ours.stderr).toBe('');
+    expect(ours.stdout).toBe(
+      [
+        '. 710 0:0 directory 160',
+        './abs 777 0:0 symbolic link 11',
+        '  -> /etc/passwd',
+        './f 640 1000:1001 regular file 6',
+        './link 777 0:0 symbolic link 1',
+        '  -> f',
+        './setuid 4755 0:0 regular file 10',
+        './sub 750 7:8 directory 60',
+        './sub/deep 755 0:0 directory 60',
+        './sub/deep/y 644 0:0 regular file 5',
+        './up 777 0:0 symbolic link 27',
+        '  -> ../../../../../../../../etc',
+        'hello',
+        'deep',
+        '1',
+        '',
+      ].join('\n'),
+    );
+    if (hasReference)
+      expect(runReference(shellBundle(listing, mounts, prepareData))).toEqual({
+        status: 0,
+        stdout: ours.stdout.replace(/1\n$/, ''),
+        stderr: '',
+      });
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('keeps times and copies device nodes and fifos (runc 1.1.5 fails on a fifo)', () => {
+    const bundle = shellBundle(
+      'stat -c "%n %F %t:%T %a" /data/null /data/fifo; stat -c "%n %Y" /data/old',
+      [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }],
+      (rootfs) => {
+        mkdirSync(join(rootfs, 'data'));
+        const made = spawnSync('sh', [
+          '-c',
+          `mknod -m 620 ${rootfs}/data/null c 1 3 && mkfifo -m 600 ${rootfs}/data/fifo`,
+        ]);
+        expect(made.status).toBe(0);
+        writeFileSync(join(rootfs, 'data', 'old'), '');
+        utimesSync(join(rootfs, 'data', 'old'), 1_000_000_000, 1_000_000_000);
+      },
+    );
+    expect(runOurs(bundle)).toEqual({
+      status: 0,
+      stdout:
+        '/data/null character special file 1:3 620\n/data/fifo fifo 0:0 600\n/data/old 1000000000\n',
+      stderr: '',
+    });
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('a destination symlink pointing out of the rootfs resolves inside it: no host content is copied', () => {
+    const host = join(sandbox.dir, 'host-secret');
+    mkdirSync(host);
+    writeFileSync(join(host, 'secret'), 'host\n');
+    const bundle = shellBundle(
+      'ls -A /escape/; echo "[$(ls -A /inside 2>&1)]"',
+      [{ destination: '/escape', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }],
+      (rootfs) => {
+        // absolute: resolved in the root, so it names <rootfs><host>
+        symlinkSync(host, join(rootfs, 'escape'));
+        mkdirSync(join(rootfs, 'inside'));
+      },
+    );
+    const ours = runOurs(bundle);
+    expect(ours).toEqual({ status: 0, stdout: '[]\n', stderr: '' });
+    // the tmpfs went to the path inside the rootfs, created there
+    expect(existsSync(join(bundle, 'rootfs', host))).toBe(true);
+    expect(readdirSync(host)).toEqual(['secret']);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    expect(leftovers(host)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('ro with tmpcopyup: filled first, read-only after', () => {
+    const bundle = shellBundle(
+      'cat /data/f; touch /data/new; grep " /data " /proc/self/mountinfo | cut -d" " -f6',
+      [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'tmpcopyup'] }],
+      (rootfs) => {
+        mkdirSync(join(rootfs, 'data'));
+        writeFileSync(join(rootfs, 'data', 'f'), 'content\n');
+      },
+    );
+    expect(runOurs(bundle)).toEqual({
+      status: 0,
+      stdout: 'content\nro,relatime\n',
+      stderr: 'touch: /data/new: Read-only file system\n',
+    });
+  });
+
+  it('a copy that does not fit: the error names the entry and the step, nothing is left', () => {
+    const bundle = shellBundle(
+      'true',
+      [
+        {
+          destination: '/data',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['size=8k', 'tmpcopyup'],
+        },
+      ],
+      (rootfs) => {
+        mkdirSync(join(rootfs, 'data'));
+        writeFileSync(join(rootfs, 'data', 'big'), Buffer.alloc(64 * 1024, 1));
+      },
+    );
+    const ours = runOurs(bundle);
+    expect(ours.status).not.toBe(0);
+    expect(ours.stderr).toContain('/data (tmpcopyup of /data/big: write)');
+    expect(ours.stderr).toContain('no space left on device');
+    expect(sandbox.runc(['list', '-q']).stdout).toBe('');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
