@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path';
 import type { Spec } from '@runc-ts/spec';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RunResult, referenceRunc, runCaptured } from '../support/runc.js';
+import { type RunResult, referenceRunc, runCaptured, runcTs } from '../support/runc.js';
 import { leftovers, Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
@@ -241,6 +241,68 @@ describe('tmpcopyup (item 17)', () => {
     expect(ours.stderr).toContain('/data (tmpcopyup of /data/big: write)');
     expect(ours.stderr).toContain('no space left on device');
     expect(sandbox.runc(['list', '-q']).stdout).toBe('');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
+
+describe('read-only /dev (item 15)', () => {
+  const readonlyDev = (spec: Spec) => {
+    for (const mount of spec.mounts ?? []) {
+      if (mount.destination === '/dev') mount.options = [...(mount.options ?? []), 'ro'];
+    }
+  };
+  const script =
+    'grep -E " /dev(/pts)? " /proc/self/mountinfo | cut -d" " -f5,6; ' +
+    'ls /dev/null /dev/zero /dev/ptmx /dev/pts/ptmx; echo x > /dev/null && echo null-writable; ' +
+    'touch /dev/new';
+
+  it('devpts and the default devices are set up below it first, as runc does', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sh', '-c', script];
+      readonlyDev(spec);
+    });
+    const ours = runOurs(bundle);
+    expect(ours).toEqual({
+      status: 1,
+      stdout: [
+        '/dev ro,nosuid',
+        '/dev/pts rw,nosuid,noexec,relatime',
+        '/dev/null',
+        '/dev/ptmx',
+        '/dev/pts/ptmx',
+        '/dev/zero',
+        'null-writable',
+        '',
+      ].join('\n'),
+      stderr: 'touch: /dev/new: Read-only file system\n',
+    });
+    if (hasReference) expect(runReference(bundle)).toEqual(ours);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('with a terminal: /dev/console is mounted before /dev becomes read-only', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.terminal = true;
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'grep -E " /dev(/console)? " /proc/self/mountinfo | cut -d" " -f5,6',
+      ];
+      readonlyDev(spec);
+    });
+    const run = spawnSync(
+      'script',
+      [
+        '-qec',
+        `${runcTs} --root ${sandbox.root} run -b ${bundle} ${sandbox.id('tty')}`,
+        '/dev/null',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout.replace(/\r/g, '').replace(/^\^@/, '')).toBe(
+      '/dev ro,nosuid\n/dev/console rw,nosuid,noexec,relatime\n',
+    );
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });

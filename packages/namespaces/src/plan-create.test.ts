@@ -669,6 +669,31 @@ describe('planCreate: mounts', () => {
     ]);
   });
 
+  it('a read-only /dev is mounted read-write and made read-only after the devices and the console', () => {
+    const spec = minimal({
+      mounts: [
+        {
+          destination: '/dev',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['nosuid', 'strictatime', 'mode=755', 'ro'],
+        },
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts' },
+      ],
+    });
+    spec.process!.terminal = true;
+    const lines = dump(planCreate(spec, { ...ctx, consoleSocket: '/run/console.sock' }));
+    expect(lines).toContain(`MOUNT "tmpfs" "/dev" "tmpfs" ${MS_NOSUID | (1 << 24)} "mode=755" 1`);
+    const remount = `REMOUNT "/dev" ${MS_BIND | MS_RDONLY | MS_NOSUID | (1 << 24)}`;
+    expect(lines.indexOf(remount)).toBeGreaterThan(lines.indexOf('MOUNT_CONSOLE'));
+    expect(lines.indexOf(remount)).toBeGreaterThan(
+      lines.findIndex((line) => line.startsWith('MKNOD "/dev/null"')),
+    );
+    // a read-write /dev gets no remount
+    spec.mounts![0]!.options = ['nosuid'];
+    expect(dump(planCreate(spec, ctx)).filter((l) => l.startsWith('REMOUNT "/dev"'))).toEqual([]);
+  });
+
   it('applies propagation and recursive attributes after the mount', () => {
     expect(
       withMounts([

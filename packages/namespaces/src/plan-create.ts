@@ -32,13 +32,18 @@ import { PlanError } from './errors.js';
 import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
 import {
   MS_BIND,
+  MS_NOATIME,
   MS_NODEV,
+  MS_NODIRATIME,
   MS_NOEXEC,
   MS_NOSUID,
+  MS_NOSYMFOLLOW,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
+  MS_RELATIME,
   MS_REMOUNT,
+  MS_STRICTATIME,
   MS_SHARED,
   MS_SLAVE,
   MS_UNBINDABLE,
@@ -346,8 +351,12 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
   const where = `mounts[${index}]`;
   const { ctx } = mc;
   const options = mount.options ?? [];
-  const parsed = parseMountOptions(options);
   const dest = containerPath(mount.destination);
+  const requested = parseMountOptions(options);
+  // A read-only /dev is mounted read-write: devpts, the device nodes and the
+  // console go below it first; devReadonlyOp makes it read-only after them.
+  const parsed =
+    dest === '/dev' ? { ...requested, flags: requested.flags & ~MS_RDONLY } : requested;
   // Any type given with bind/rbind is meaningless; type "bind" alone is
   // taken as a bind mount too (what the author means; mount(2) has no such
   // filesystem).
@@ -412,6 +421,30 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     ops.push(op('SETATTR', dest, parsed.attrSet, parsed.attrClear, 1));
   }
   return ops;
+}
+
+/** Per-mount flags a bind remount sets (the others it clears). */
+const PER_MOUNT_FLAGS =
+  MS_RDONLY |
+  MS_NOSUID |
+  MS_NODEV |
+  MS_NOEXEC |
+  MS_NOATIME |
+  MS_NODIRATIME |
+  MS_RELATIME |
+  MS_STRICTATIME |
+  MS_NOSYMFOLLOW;
+
+/**
+ * The remount that makes a read-only /dev mount read-only, once everything
+ * below it exists (runc does it last too); its other per-mount flags stay.
+ */
+function devReadonlyOp(mounts: readonly Mount[]): Op | undefined {
+  const dev = mounts.findLast((m) => containerPath(m.destination) === '/dev');
+  if (!dev) return undefined;
+  const { flags } = parseMountOptions(dev.options ?? []);
+  if ((flags & MS_RDONLY) === 0) return undefined;
+  return op('REMOUNT', '/dev', MS_BIND | (flags & PER_MOUNT_FLAGS));
 }
 
 function isBindMount(mount: Mount): boolean {
@@ -891,6 +924,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   } else {
     ops.push(op('SETSID'));
   }
+  const devReadonly = devReadonlyOp(mounts);
+  if (devReadonly) ops.push(devReadonly);
   for (const rlimit of planRlimits(process.rlimits)) {
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }
