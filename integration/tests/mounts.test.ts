@@ -306,3 +306,102 @@ describe('read-only /dev (item 15)', () => {
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });
+
+describe('rootfsPropagation (item 18)', () => {
+  /**
+   * A bundle under a shared host mount (its own peer group), so that slave
+   * and shared propagation are visible in the container's mountinfo.
+   */
+  function sharedParent(): { dir: string; peerGroup: string; release: () => void } {
+    const dir = join(sandbox.dir, `shared-${sandbox.id('p')}`);
+    mkdirSync(dir);
+    const sh = (script: string) => {
+      const result = spawnSync('sh', ['-ec', script], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${script}: ${result.stderr}`);
+      return result.stdout;
+    };
+    sh(`mount --bind ${dir} ${dir}; mount --make-private ${dir}; mount --make-shared ${dir}`);
+    const line = sh(`grep " ${dir} " /proc/self/mountinfo`);
+    const peerGroup = /shared:(\d+)/.exec(line)?.[1] ?? '';
+    return { dir, peerGroup, release: () => sh(`umount -l ${dir}`) };
+  }
+
+  const rootLine =
+    'awk \'$5 == "/" { s = ""; for (i = 7; $i != "-"; i++) s = s $i " "; print "[" s "]" }\' /proc/self/mountinfo';
+
+  it.each([
+    [undefined, /^\[master:(\d+) \]$/],
+    ['rslave', /^\[master:(\d+) \]$/],
+    // runc >= 1.5 keeps the rootfs' parent a slave (1.1.5: private)
+    ['slave', /^\[master:(\d+) \]$/],
+    ['private', /^\[\]$/],
+    ['rprivate', /^\[\]$/],
+    // runc >= 1.2 applies it to / after pivot_root (1.1.5 leaves it private)
+    ['shared', /^\[shared:(\d+) \]$/],
+    ['rshared', /^\[shared:(\d+) \]$/],
+    ['unbindable', /^\[unbindable \]$/],
+  ] as const)('%s: the root mount has the propagation runc leaves', (propagation, expected) => {
+    const parent = sharedParent();
+    try {
+      const made = sandbox.bundle((spec) => {
+        spec.process!.args = ['sh', '-c', rootLine];
+        if (propagation) spec.linux!.rootfsPropagation = propagation;
+      });
+      const bundle = join(parent.dir, 'bundle');
+      const copied = spawnSync('cp', ['-a', made, bundle], { encoding: 'utf8' });
+      expect(copied.status).toBe(0);
+      const ours = runOurs(bundle);
+      expect(ours).toMatchObject({ status: 0, stderr: '' });
+      const match = expected.exec(ours.stdout.trim());
+      expect(match, ours.stdout).not.toBeNull();
+      if (propagation === undefined || propagation.endsWith('slave')) {
+        // a slave of the host's group: host mounts below the rootfs reach it
+        expect(match?.[1]).toBe(parent.peerGroup);
+      } else if (propagation.endsWith('shared')) {
+        // a group of its own: nothing the container mounts reaches the host
+        expect(match?.[1]).not.toBe(parent.peerGroup);
+      }
+      expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    } finally {
+      parent.release();
+    }
+  });
+
+  it('rslave: a host mount made below the rootfs after create shows in the container; private: not', () => {
+    for (const [propagation, seen] of [
+      ['rslave', true],
+      ['rprivate', false],
+    ] as const) {
+      const parent = sharedParent();
+      const id = sandbox.id('prop');
+      try {
+        const made = sandbox.bundle((spec) => {
+          spec.process!.args = ['sleep', '60'];
+          spec.linux!.rootfsPropagation = propagation;
+        });
+        const bundle = join(parent.dir, 'bundle');
+        expect(spawnSync('cp', ['-a', made, bundle]).status).toBe(0);
+        mkdirSync(join(bundle, 'rootfs', 'late'));
+        expect(sandbox.runc(['create', '-b', bundle, id])).toMatchObject({ status: 0 });
+        const late = join(bundle, 'rootfs', 'late');
+        expect(spawnSync('mount', ['-t', 'tmpfs', 'late-tmpfs', late]).status).toBe(0);
+        try {
+          const inside = sandbox.runc([
+            'exec',
+            id,
+            'grep',
+            '-c',
+            ' /late ',
+            '/proc/self/mountinfo',
+          ]);
+          expect(inside.stdout.trim(), propagation).toBe(seen ? '1' : '0');
+        } finally {
+          spawnSync('umount', ['-l', late]);
+        }
+      } finally {
+        sandbox.runc(['delete', '-f', id]);
+        parent.release();
+      }
+    }
+  });
+});

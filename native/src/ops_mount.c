@@ -234,16 +234,21 @@ int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
 {
 	if (prop && mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0)
 		return ex_fail(ex, errno, "/ (propagation 0x%llx)", (unsigned long long)prop);
-	if (prop & MS_SHARED) {
-		/* pivot_root refuses a shared parent mount, and the rootfs bind
-		 * must not propagate to the host: make the parent mount private */
+	/* pivot_root refuses a shared parent mount, and the rootfs bind must
+	 * not propagate to the host: the mount holding the rootfs becomes a
+	 * slave for a slave propagation (host mounts below the rootfs still
+	 * reach the container, runc >= 1.5), private otherwise. A recursive
+	 * private or slave "/" has made it so already. */
+	unsigned long parent = (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+	if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE)))) {
 		char real[PATH_MAX], mp[PATH_MAX];
 		if (realpath(rootfs, real) == NULL)
 			return ex_fail(ex, errno, "%s", rootfs);
 		if (containing_mount(real, mp, sizeof(mp)) < 0)
 			return ex_fail(ex, errno, "%s (find its mount)", rootfs);
-		if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
-			return ex_fail(ex, errno, "%s (make %s private)", rootfs, mp);
+		if (mount(NULL, mp, NULL, parent, NULL) < 0)
+			return ex_fail(ex, errno, "%s (make %s %s)", rootfs, mp,
+				       parent == MS_SLAVE ? "a slave" : "private");
 	}
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return ex_fail(ex, errno, "%s", rootfs);

@@ -518,15 +518,30 @@ describe('planCreate: root filesystem', () => {
 
   it.each([
     [undefined, MS_SLAVE | MS_REC],
-    ['slave', MS_SLAVE | MS_REC],
-    ['private', MS_PRIVATE | MS_REC],
-    ['shared', MS_SHARED | MS_REC],
-    ['unbindable', MS_UNBINDABLE | MS_REC],
-  ] as const)('rootfsPropagation %s -> %i', (propagation, flags) => {
-    const spec = minimal();
-    if (propagation) spec.linux!.rootfsPropagation = propagation;
-    expect(find(planCreate(spec, ctx), 'ROOTFS')).toEqual([op('ROOTFS', ctx.rootfs, flags)]);
-  });
+    ['slave', MS_SLAVE],
+    ['rslave', MS_SLAVE | MS_REC],
+    ['private', MS_PRIVATE],
+    ['rprivate', MS_PRIVATE | MS_REC],
+    ['shared', MS_SHARED],
+    ['rshared', MS_SHARED | MS_REC],
+    ['unbindable', MS_UNBINDABLE],
+    ['runbindable', MS_UNBINDABLE | MS_REC],
+  ] as const)(
+    'rootfsPropagation %s -> %i, applied again to / after the root switch',
+    (propagation, flags) => {
+      const spec = minimal();
+      if (propagation) spec.linux!.rootfsPropagation = propagation;
+      const ops = planCreate(spec, ctx);
+      expect(find(ops, 'ROOTFS')).toEqual([op('ROOTFS', ctx.rootfs, flags)]);
+      const again = ops.findIndex((o) => o.op === 'PROPAGATE' && o.args[0] === '/');
+      if (propagation) {
+        expect(ops[again]).toEqual(op('PROPAGATE', '/', flags));
+        expect(ops[again - 1]?.op).toBe('PIVOT_ROOT');
+      } else {
+        expect(again).toBe(-1);
+      }
+    },
+  );
 
   it('remounts only the root mount read-only, after masks, when root.readonly', () => {
     const ro = planCreate(headless(), ctx);

@@ -133,11 +133,16 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** The umask runc gives the container process when process.user.umask is absent. */
 export const DEFAULT_UMASK = 0o022;
 
+/** linux.rootfsPropagation as runc reads it: the r* forms are recursive. */
 const ROOTFS_PROPAGATION = {
-  private: MS_PRIVATE | MS_REC,
-  shared: MS_SHARED | MS_REC,
-  slave: MS_SLAVE | MS_REC,
-  unbindable: MS_UNBINDABLE | MS_REC,
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_UNBINDABLE | MS_REC,
 } as const;
 
 const SCHED_POLICIES = {
@@ -862,7 +867,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (ctx.pidfdSocket) ops.push(op('PIDFD_SOCKET', ctx.pidfdSocket, 'standard'));
 
   // Root filesystem, while the host filesystem is still reachable.
-  const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
+  const rootfsPropagation = spec.linux?.rootfsPropagation;
+  const propagation = ROOTFS_PROPAGATION[rootfsPropagation ?? 'rslave'];
   ops.push(op('ROOTFS', ctx.rootfs, propagation));
   const mountContext: MountContext = {
     ctx,
@@ -893,6 +899,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
   ops.push(...createHooks);
   ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
+  // The root mount itself gets the asked propagation once it is "/" (runc
+  // >= 1.2): before, its parent had to be private or slave for the bind and
+  // pivot_root, which left a shared or unbindable request unapplied.
+  if (rootfsPropagation) ops.push(op('PROPAGATE', '/', propagation));
 
   // Inside the container's root. Sysctls go before the read-only paths
   // (readonlyPaths usually holds /proc/sys); masks after them, so a path in
