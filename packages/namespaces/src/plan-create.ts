@@ -43,9 +43,9 @@ import {
   MS_REC,
   MS_RELATIME,
   MS_REMOUNT,
-  MS_STRICTATIME,
   MS_SHARED,
   MS_SLAVE,
+  MS_STRICTATIME,
   MS_UNBINDABLE,
   parseMountOptions,
 } from './mount-options.js';
