@@ -405,3 +405,64 @@ describe('rootfsPropagation (item 18)', () => {
     }
   });
 });
+
+describe('mount targets through dangling symlinks (item 13)', () => {
+  it('resolve inside the rootfs and create what is missing there, as runc does; the host is untouched', () => {
+    const hostFile = join(sandbox.dir, 'host-file');
+    writeFileSync(hostFile, 'from the host\n');
+    const hostTarget = join(sandbox.dir, 'host-target');
+    const mounts: NonNullable<Spec['mounts']> = [
+      // the last element: a dangling absolute symlink to a file (runc#5090)
+      { destination: '/etc/localtime', type: 'bind', source: hostFile, options: ['bind', 'ro'] },
+      // a component: a chain of relative symlinks whose ".." would climb out
+      { destination: '/c1/z', type: 'tmpfs', source: 'tmpfs' },
+      // a component pointing at a host path that exists on the host
+      { destination: '/h/dir', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
+      { destination: '/q/f.txt', type: 'bind', source: hostFile, options: ['bind'] },
+    ];
+    const prepare = (rootfs: string) => {
+      symlinkSync('/usr/share/zoneinfo/Asia/Shanghai', join(rootfs, 'etc', 'localtime'));
+      symlinkSync('c2', join(rootfs, 'c1'));
+      symlinkSync('../../../../../x/y', join(rootfs, 'c2'));
+      symlinkSync(hostTarget, join(rootfs, 'h'));
+      symlinkSync('/w/deep', join(rootfs, 'q'));
+    };
+    const script =
+      'cat /etc/localtime /q/f.txt; ' +
+      'awk \'$5 != "/" && $5 !~ "^/(proc|dev|sys)" { print $5 }\' /proc/self/mountinfo; ' +
+      `ls -ld /usr/share/zoneinfo/Asia/Shanghai /x/y/z ${hostTarget}/dir /w/deep/f.txt | ` +
+      'cut -c1-10';
+    const expected = {
+      status: 0,
+      stdout: [
+        'from the host',
+        'from the host',
+        '/usr/share/zoneinfo/Asia/Shanghai',
+        '/x/y/z',
+        `${hostTarget}/dir`,
+        '/w/deep/f.txt',
+        // ls sorts: the host-target path, /usr, /w, /x
+        'drwxrwxrwt',
+        '-rw-r--r--',
+        '-rw-r--r--',
+        'drwxrwxrwt',
+        '',
+      ].join('\n'),
+      stderr: '',
+    };
+    if (hasReference) {
+      // runc 1.1.5 agrees but for the modes of what it creates (0755 files,
+      // and its tmpfs takes the created directory's 0755)
+      const theirs = runReference(shellBundle(script, mounts, prepare));
+      expect(theirs.stdout.split('\n').slice(0, 6)).toEqual(
+        expected.stdout.split('\n').slice(0, 6),
+      );
+    }
+    const bundle = shellBundle(script, mounts, prepare);
+    expect(runOurs(bundle)).toEqual(expected);
+    expect(existsSync(hostTarget)).toBe(false);
+    expect(existsSync(join(bundle, 'rootfs', hostTarget, 'dir'))).toBe(true);
+    expect(existsSync(join(bundle, 'rootfs', 'x', 'y', 'z'))).toBe(true);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});
