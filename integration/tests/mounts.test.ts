@@ -466,3 +466,61 @@ describe('mount targets through dangling symlinks (item 13)', () => {
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 });
+
+describe('--no-pivot (item 20)', () => {
+  it('a process that unshares a user and mount namespace cannot mount a fresh procfs, as with runc', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = [
+        'unshare',
+        '-mrpf',
+        'sh',
+        '-euc',
+        'mount -t proc none /proc && echo mounted a fresh procfs',
+      ];
+      const caps = spec.process!.capabilities!;
+      caps.bounding = [...(caps.bounding ?? []), 'CAP_SETFCAP'];
+      caps.permitted = [...(caps.permitted ?? []), 'CAP_SETFCAP'];
+    });
+    const expected = {
+      status: 1,
+      stdout: '',
+      stderr: 'mount: permission denied (are you root?)\n',
+    };
+    expect(sandbox.runc(['run', '--no-pivot', '-b', bundle, sandbox.id('np')])).toEqual(expected);
+    if (hasReference) {
+      const copy = `${bundle}-ref`;
+      expect(spawnSync('cp', ['-a', bundle, copy]).status).toBe(0);
+      const theirs = runCaptured(
+        referenceRunc,
+        ['--root', join(sandbox.dir, 'ref'), 'run', '--no-pivot', '-b', copy, sandbox.id('ref')],
+        { dir: sandbox.dir, input: '', timeout: 20_000 },
+      );
+      expect({ status: theirs.status, stdout: theirs.stdout, stderr: theirs.stderr }).toEqual(
+        expected,
+      );
+    }
+    // the host's /proc is untouched: covered only in the container's namespace
+    expect(readdirSync('/proc')).toContain('self');
+    expect(
+      spawnSync('sh', ['-c', 'grep -c " /proc .* - proc " /proc/self/mountinfo'], {
+        encoding: 'utf8',
+      }).stdout.trim(),
+    ).toBe('1');
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('the container still gets its own /proc and /sys', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'cat /proc/self/comm; ls /sys/kernel >/dev/null && echo sys',
+      ];
+    });
+    expect(sandbox.runc(['run', '--no-pivot', '-b', bundle, sandbox.id('np')])).toEqual({
+      status: 0,
+      stdout: 'cat\nsys\n',
+      stderr: '',
+    });
+  });
+});

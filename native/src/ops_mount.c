@@ -592,10 +592,131 @@ int op_pivot_root(struct ex *ex)
 	return 0;
 }
 
+static int empty_tmpfs(void);
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x1000U
+#endif
+
+/* One mountinfo line: id, root, mount point (unescaped) and type. */
+struct mountinfo_line {
+	unsigned long long id;
+	char *root, *point, *fstype;
+};
+
+static int parse_mountinfo_line(char *line, struct mountinfo_line *ml)
+{
+	char *save = NULL;
+	char *f[5];
+	for (int i = 0; i < 5; i++)
+		if ((f[i] = strtok_r(i == 0 ? line : NULL, " ", &save)) == NULL)
+			return -1;
+	char *tok;
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL && strcmp(tok, "-") != 0)
+		;
+	if (tok == NULL || (ml->fstype = strtok_r(NULL, " ", &save)) == NULL)
+		return -1;
+	ml->id = strtoull(f[0], NULL, 10);
+	ml->root = f[3];
+	ml->point = f[4];
+	unescape(ml->root);
+	unescape(ml->point);
+	return 0;
+}
+
+static unsigned long long mount_id_of(int fd)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Covers one full host procfs/sysfs mount: made private (neither the
+ * change nor the cover reaches the host), then a read-only empty tmpfs on
+ * its root. A mount point that is gone or already covered is left. */
+static int cover_full_mount(const struct mountinfo_line *ml)
+{
+	int fd = open(ml->point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) ? 0 : -1;
+	if (mount_id_of(fd) != ml->id) {
+		close(fd);
+		return 0;
+	}
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = MS_PRIVATE;
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	if (r == 0) {
+		int tree = empty_tmpfs();
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
+	}
+	xclose(fd);
+	return r;
+}
+
+/* --no-pivot leaves the host's mounts in the container's mount namespace,
+ * unreachable by path after the chroot but not to the kernel: a full procfs
+ * or sysfs there is "fully visible", so a process of the container that
+ * makes a user and a mount namespace could mount a fresh, unmasked one
+ * (mount_too_revealing). Every full procfs and sysfs mount outside the
+ * rootfs is covered (runc does so since its fix for this bypass). */
+static int cover_host_proc_sys(struct ex *ex)
+{
+	unsigned long long rootid = mount_id_of(ex->rootfd);
+	if (rootid == 0)
+		return ex_fail(ex, errno ? errno : ENOSYS, "statx STATX_MNT_ID of the rootfs");
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return ex_fail(ex, errno, "/proc/self/mountinfo");
+	char *line = NULL;
+	size_t cap = 0;
+	char rootpoint[PATH_MAX] = "";
+	/* the rootfs' own mount point first: mounts below it are the container's */
+	while (getline(&line, &cap, f) > 0) {
+		struct mountinfo_line ml;
+		if (parse_mountinfo_line(line, &ml) == 0 && ml.id == rootid) {
+			snprintf(rootpoint, sizeof(rootpoint), "%s", ml.point);
+			break;
+		}
+	}
+	size_t rl = strlen(rootpoint);
+	int r = rl == 0 ? -1 : 0;
+	if (r < 0)
+		errno = ENOENT;
+	rewind(f);
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		struct mountinfo_line ml;
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_mountinfo_line(line, &ml) < 0 || strcmp(ml.root, "/") != 0 ||
+		    (strcmp(ml.fstype, "proc") != 0 && strcmp(ml.fstype, "sysfs") != 0))
+			continue;
+		if (strncmp(ml.point, rootpoint, rl) == 0 &&
+		    (ml.point[rl] == '/' || ml.point[rl] == '\0'))
+			continue;
+		if (cover_full_mount(&ml) < 0) {
+			int e = errno;
+			free(line);
+			fclose(f);
+			return ex_fail(ex, e, "cover the host's %s mount at %s (--no-pivot)", ml.fstype,
+				       ml.point);
+		}
+	}
+	int e = errno;
+	free(line);
+	fclose(f);
+	if (r < 0)
+		return ex_fail(ex, e, "find the rootfs mount in /proc/self/mountinfo");
+	return 0;
+}
+
 int op_move_root(struct ex *ex)
 {
 	if (ex->rootfd < 0)
 		return ex_fail(ex, EINVAL, "no rootfs (ROOTFS must come first)");
+	if (cover_host_proc_sys(ex) < 0)
+		return -1;
 	if (fchdir(ex->rootfd) < 0)
 		return ex_fail(ex, errno, "chdir to the rootfs");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
