@@ -524,3 +524,58 @@ describe('--no-pivot (item 20)', () => {
     });
   });
 });
+
+describe('propagation flags of bind mounts, id-mapped or not (item 19)', () => {
+  const source = () => {
+    const dir = join(sandbox.dir, `prop-src-${sandbox.id('s')}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a'), 'a\n');
+    return dir;
+  };
+  const script =
+    'grep " /m " /proc/self/mountinfo | cut -d" " -f6,7; ls -ln /m | tail -1 | cut -c1-40';
+
+  it.each([
+    [['rbind', 'rshared'], 'rw,relatime shared:'],
+    [['bind', 'shared'], 'rw,relatime shared:'],
+    [['rbind', 'rslave'], 'rw,relatime -'],
+    [['rbind', 'runbindable'], 'rw,relatime unbindable'],
+  ])('%j: the propagation survives the root switch, as with runc', (options, expected) => {
+    const mounts = [{ destination: '/m', type: 'bind', source: source(), options }];
+    const bundle = shellBundle(script, mounts);
+    const ours = runOurs(bundle);
+    expect(ours.status).toBe(0);
+    expect(ours.stdout.split('\n')[0]).toMatch(new RegExp(`^${expected}`));
+    if (hasReference) {
+      const theirs = runReference(shellBundle(script, mounts));
+      // the peer group numbers of the two runs may differ
+      const strip = (out: string) => out.replace(/shared:\d+/, 'shared:N');
+      expect(strip(theirs.stdout)).toBe(strip(ours.stdout));
+    }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('idmap with rshared: the mount is id-mapped and shared', (context) => {
+    const mapping = [{ containerID: 0, hostID: 1000, size: 10 }];
+    const bundle = shellBundle(script, [
+      {
+        destination: '/m',
+        type: 'bind',
+        source: source(),
+        options: ['rbind', 'idmap', 'rshared'],
+        uidMappings: mapping,
+        gidMappings: mapping,
+      },
+    ]);
+    const ours = runOurs(bundle);
+    if (/support id-mapped mounts/.test(ours.stderr)) {
+      context.skip(`no id-mapped mounts here: ${ours.stderr.trim()}`);
+    }
+    expect(ours.stderr).toBe('');
+    const [line, file] = ours.stdout.split('\n');
+    expect(line).toMatch(/^rw,relatime,idmapped shared:\d+$/);
+    // host root's file seen through the mapping 0 -> 1000
+    expect(file).toMatch(/^-rw-r--r-- +1 1000 +1000 /);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+});

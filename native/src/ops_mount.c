@@ -575,13 +575,37 @@ int op_pivot_root(struct ex *ex)
 {
 	if (ex->rootfd < 0)
 		return ex_fail(ex, EINVAL, "no rootfs (ROOTFS must come first)");
-	if (fchdir(ex->rootfd) < 0)
-		return ex_fail(ex, errno, "chdir to the rootfs");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return ex_fail(ex, errno, "pivot_root");
-	/* the old root is now stacked on "."; keep its unmount from propagating */
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return ex_fail(ex, errno, "make the old root rslave");
+	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		return ex_fail(ex, errno, "open the old root");
+	if (fchdir(ex->rootfd) < 0) {
+		int e = errno;
+		close(oldroot);
+		return ex_fail(ex, e, "chdir to the rootfs");
+	}
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		int e = errno;
+		close(oldroot);
+		return ex_fail(ex, e, "pivot_root");
+	}
+	/* The old root is now stacked on the new one. Its tree becomes rslave
+	 * (its unmount must not propagate to the host) through its own fd: "."
+	 * would name the new root, whose mounts would lose a shared
+	 * propagation they were given. Then cwd on it, and detach it. */
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = MS_SLAVE;
+	int r = mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	int e = errno;
+	if (r < 0) {
+		close(oldroot);
+		return ex_fail(ex, e, "make the old root rslave");
+	}
+	r = fchdir(oldroot);
+	e = errno;
+	close(oldroot);
+	if (r < 0)
+		return ex_fail(ex, e, "chdir to the old root");
 	if (umount2(".", MNT_DETACH) < 0)
 		return ex_fail(ex, errno, "unmount the old root");
 	if (chdir("/") < 0)
