@@ -6,6 +6,7 @@ import {
   chownSync,
   existsSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   symlinkSync,
   utimesSync,
@@ -578,4 +579,54 @@ describe('propagation flags of bind mounts, id-mapped or not (item 19)', () => {
     expect(file).toMatch(/^-rw-r--r-- +1 1000 +1000 /);
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
+});
+
+describe('mount order (item 14)', () => {
+  const mapping = [{ containerID: 0, hostID: 0, size: 65536 }];
+  const userns = (spec: Spec) => {
+    spec.linux!.namespaces!.push({ type: 'user' });
+    spec.linux!.uidMappings = mapping;
+    spec.linux!.gidMappings = mapping;
+  };
+  const idmapped = [{ containerID: 0, hostID: 1000, size: 10 }];
+
+  it.each([
+    ['without a user namespace', false, false],
+    ['with a user namespace', true, false],
+    ['with an id-mapped source', false, true],
+  ])(
+    '%s: a bind whose source is under an earlier mount sees that mount',
+    (_name, withUserns, withIdmap) => {
+      const earlier = join(sandbox.dir, `earlier-${sandbox.id('o')}`);
+      mkdirSync(earlier);
+      writeFileSync(join(earlier, 'x'), 'from the earlier mount\n');
+      const bundle = sandbox.bundle((spec) => {
+        spec.process!.args = ['sh', '-c', 'cat /b/x; stat -c "%u:%g" /b/x'];
+        if (withUserns) userns(spec);
+      });
+      const rootfs = join(bundle, 'rootfs');
+      mkdirSync(join(rootfs, 'a'));
+      writeFileSync(join(rootfs, 'a', 'x'), 'the rootfs underneath\n');
+      const later: NonNullable<Spec['mounts']>[number] = {
+        destination: '/b',
+        type: 'bind',
+        source: join(rootfs, 'a'),
+        options: ['rbind', ...(withIdmap ? ['idmap'] : [])],
+        ...(withIdmap ? { uidMappings: idmapped, gidMappings: idmapped } : {}),
+      };
+      const config = join(bundle, 'config.json');
+      const spec = JSON.parse(readFileSync(config, 'utf8')) as Spec;
+      spec.mounts!.push(
+        { destination: '/a', type: 'bind', source: earlier, options: ['rbind'] },
+        later,
+      );
+      writeFileSync(config, JSON.stringify(spec));
+      expect(runOurs(bundle)).toEqual({
+        status: 0,
+        stdout: `from the earlier mount\n${withIdmap ? '1000:1000' : '0:0'}\n`,
+        stderr: '',
+      });
+      expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    },
+  );
 });

@@ -446,12 +446,16 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 		return fail_target(ex, into_proc, dest, what);
 	int r;
 	if (flags & MS_BIND) {
-		/* the source as OPEN_MOUNT_SOURCE opened it, else the host path */
+		/* The host path now, in this mount namespace: it sees what the
+		 * earlier mounts put there (a source under an earlier mount's
+		 * destination, runc >= 1.2). When the namespace's root may not
+		 * search it, the fd OPEN_MOUNT_SOURCE opened before. */
+		unsigned int otflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				       ((flags & MS_REC) ? AT_RECURSIVE : 0);
 		int sfd = mount_source_fd(ex, src);
-		int tree = open_tree(sfd >= 0 ? sfd : AT_FDCWD, sfd >= 0 ? "" : src,
-				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					     (sfd >= 0 ? AT_EMPTY_PATH : 0) |
-					     ((flags & MS_REC) ? AT_RECURSIVE : 0));
+		int tree = open_tree(AT_FDCWD, src, otflags);
+		if (tree < 0 && sfd >= 0 && (errno == EACCES || errno == EPERM))
+			tree = open_tree(sfd, "", otflags | AT_EMPTY_PATH);
 		r = tree < 0 ? -1 : mount_attach(tree, fd);
 	} else {
 		int mnt = mount_new_detached(src, fstype, (unsigned long)flags, data);
