@@ -630,3 +630,65 @@ describe('mount order (item 14)', () => {
     },
   );
 });
+
+describe('bind mount flags of a locked source (item 16)', () => {
+  /** A host tmpfs mounted ro,nosuid,nodev,noexec,noatime: the source. */
+  function lockedSource(): { dir: string; release: () => void } {
+    const dir = join(sandbox.dir, `locked-${sandbox.id('l')}`);
+    mkdirSync(dir);
+    const mounted = spawnSync(
+      'mount',
+      ['-t', 'tmpfs', '-o', 'ro,nosuid,nodev,noexec,noatime,size=1m', 'h7-locked', dir],
+      { encoding: 'utf8' },
+    );
+    if (mounted.status !== 0) throw new Error(`mount tmpfs: ${mounted.stderr}`);
+    return { dir, release: () => void spawnSync('umount', ['-l', dir]) };
+  }
+  const identity = [{ containerID: 0, hostID: 0, size: 65536 }];
+  const script = 'grep " /m " /proc/self/mountinfo | cut -d" " -f6';
+
+  it.each([
+    // [options, user namespace, expected mount flags or error]
+    [['rbind'], false, 'ro,nosuid,nodev,noexec,noatime'],
+    [['rbind'], true, 'ro,nosuid,nodev,noexec,noatime'],
+    // options given: exactly those (relatime without an atime option)
+    [['rbind', 'nosuid'], false, 'rw,nosuid,relatime'],
+    [['rbind', 'noatime', 'nosuid'], false, 'rw,nosuid,noatime'],
+    // clearing-only options are applied (runc >= 1.2; 1.1.5 ignored them)
+    [['rbind', 'rw'], false, 'rw,relatime'],
+    // in a user namespace the source's flags are locked: kept unless cleared
+    [['rbind', 'nosuid'], true, 'ro,nosuid,nodev,noexec,noatime'],
+    [['rbind', 'noatime', 'nosuid'], true, 'ro,nosuid,nodev,noexec,noatime'],
+    [['rbind', 'rw'], true, /the source's ro cannot be cleared \(locked/],
+    [['rbind', 'relatime'], true, /access-time mode noatime cannot be changed to relatime/],
+  ] as const)('%j, user namespace %s: %s', (options, withUserns, expected) => {
+    const source = lockedSource();
+    try {
+      const bundle = sandbox.bundle((spec) => {
+        spec.process!.args = ['sh', '-c', script];
+        spec.mounts!.push({
+          destination: '/m',
+          type: 'bind',
+          source: source.dir,
+          options: [...options],
+        });
+        if (withUserns) {
+          spec.linux!.namespaces!.push({ type: 'user' });
+          spec.linux!.uidMappings = identity;
+          spec.linux!.gidMappings = identity;
+        }
+      });
+      const ours = runOurs(bundle);
+      if (typeof expected === 'string') {
+        expect(ours).toEqual({ status: 0, stdout: `${expected}\n`, stderr: '' });
+      } else {
+        expect(ours.status).toBe(1);
+        expect(ours.stderr).toMatch(expected);
+        expect(sandbox.runc(['list', '-q']).stdout).toBe('');
+      }
+      expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    } finally {
+      source.release();
+    }
+  });
+});

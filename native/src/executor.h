@@ -87,6 +87,9 @@ void close_mount_sources(struct ex *ex);
 int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,
 	     const char *data, uint64_t create);
 int op_remount(struct ex *ex, const char *dest, uint64_t flags);
+/* A mounts[] bind mount's flags: exactly `flags` (relatime when no access-time
+ * option), or, where the source's flags are locked, those not in `cleared`. */
+int op_bind_remount(struct ex *ex, const char *dest, uint64_t flags, uint64_t cleared);
 int op_propagate(struct ex *ex, const char *dest, uint64_t flags);
 int op_setattr(struct ex *ex, const char *dest, uint64_t set, uint64_t clr, uint64_t rec);
 int op_mknod(struct ex *ex, const char *path, uint64_t mode, uint64_t major, uint64_t minor,

@@ -481,6 +481,86 @@ int op_remount(struct ex *ex, const char *dest, uint64_t flags)
 	return 0;
 }
 
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+
+/* "ro,nosuid,..." for the per-mount flags in f. */
+static const char *flag_names(unsigned long f, char *buf, size_t n)
+{
+	static const struct {
+		unsigned long ms;
+		const char *name;
+	} names[] = {{MS_RDONLY, "ro"},		{MS_NOSUID, "nosuid"},	   {MS_NODEV, "nodev"},
+		     {MS_NOEXEC, "noexec"},	{MS_NOATIME, "noatime"},   {MS_NODIRATIME, "nodiratime"},
+		     {MS_RELATIME, "relatime"}, {MS_STRICTATIME, "strictatime"}};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(f & names[i].ms))
+			continue;
+		int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[i].name);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+int op_bind_remount(struct ex *ex, const char *dest, uint64_t flags, uint64_t cleared)
+{
+	int fd = cpath_open(ex, dest, O_PATH, 0);
+	if (fd < 0)
+		return ex_fail(ex, errno, "%s", dest);
+	unsigned long want = (unsigned long)flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
+	unsigned long atime = want & ATIME_FLAGS;
+	/* no access-time option: relatime (strictatime after "norelatime") */
+	if (atime == 0)
+		want |= (cleared & MS_RELATIME) ? MS_STRICTATIME : MS_RELATIME;
+	struct mount_attr attr;
+	remount_attrs(want, &attr);
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	if (r < 0 && errno == EPERM) {
+		/* The source's flags are locked (it comes from a more privileged
+		 * user namespace): keep those not explicitly cleared, as runc >=
+		 * 1.2 does (a "ro" source stays read-only unless "rw" was asked,
+		 * which cannot be had). */
+		unsigned long src = locked_flags(fd);
+		struct statvfs sv;
+		if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			src |= MS_RDONLY;
+		unsigned long src_atime = src & (MS_NOATIME | MS_RELATIME);
+		if (src_atime == 0)
+			src_atime = MS_STRICTATIME;
+		char a[128], b[128];
+		unsigned long conflict = src & (unsigned long)cleared &
+					 (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME);
+		if (conflict) {
+			close(fd);
+			return ex_fail(ex, EPERM,
+				       "%s: the source's %s cannot be cleared (locked: the source is "
+				       "a mount of a more privileged user namespace)",
+				       dest, flag_names(conflict, a, sizeof(a)));
+		}
+		if (atime && (atime & src_atime) == 0) {
+			close(fd);
+			return ex_fail(ex, EPERM,
+				       "%s: the source's access-time mode %s cannot be changed to %s "
+				       "(locked: the source is a mount of a more privileged user "
+				       "namespace)",
+				       dest, flag_names(src_atime, a, sizeof(a)),
+				       flag_names(atime, b, sizeof(b)));
+		}
+		want |= src & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME);
+		want = (want & ~ATIME_FLAGS) | src_atime;
+		remount_attrs(want, &attr);
+		r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	}
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "%s", dest);
+	return 0;
+}
+
 int op_propagate(struct ex *ex, const char *dest, uint64_t flags)
 {
 	int fd = cpath_open(ex, dest, O_PATH, 0);

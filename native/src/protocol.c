@@ -72,6 +72,7 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_TTY_OWNER] = {"TTY_OWNER", 1, {U}},
 	[OP_MOUNT_CONSOLE] = {"MOUNT_CONSOLE", 0, {0}},
 	[OP_MOUNT_TMPFS] = {"MOUNT_TMPFS", 5, {S, S, U, S, U}},
+	[OP_BIND_REMOUNT] = {"BIND_REMOUNT", 3, {S, U, U}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

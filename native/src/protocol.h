@@ -93,7 +93,8 @@ enum rts_opcode {
 	OP_MOUNT_CONSOLE = 56,
 	/* 57-69: reserved for ops being added on another branch */
 	OP_MOUNT_TMPFS = 70,
-	OP_MAX = 70,
+	OP_BIND_REMOUNT = 71,
+	OP_MAX = 71,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

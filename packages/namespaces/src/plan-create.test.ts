@@ -250,7 +250,7 @@ describe('planCreate: rootless template', () => {
       MOUNT "shm" "/dev/shm" "tmpfs" 14 "mode=1777,size=65536k" 1
       MOUNT "mqueue" "/dev/mqueue" "mqueue" 14 "" 1
       MOUNT "/sys" "/sys" "" 20480 "" 1
-      REMOUNT "/sys" 4111
+      BIND_REMOUNT "/sys" 4111 0
       MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" 14 "mode=755" 1
       REMOUNT "/sys/fs/cgroup" 15
       BIND_DEVICE "/dev/null" "/dev/null"
@@ -340,7 +340,7 @@ describe('planCreate: rootless template', () => {
     expect(dump(ops).filter((line) => line.includes('"/sys"'))).toEqual([
       'OPEN_MOUNT_SOURCE "/sys"',
       `MOUNT "/sys" "/sys" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY}`,
+      `BIND_REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY} 0`,
     ]);
   });
 
@@ -589,7 +589,7 @@ describe('planCreate: root filesystem', () => {
 describe('planCreate: mounts', () => {
   const withMounts = (mounts: NonNullable<Spec['mounts']>, extra: Partial<PlanContext> = {}) =>
     dump(planCreate(minimal({ mounts }), { ...ctx, ...extra })).filter((line) =>
-      /^(MOUNT|REMOUNT|PROPAGATE|SETATTR|SYMLINK "(?!\/proc|pts))/.test(line),
+      /^(MOUNT|REMOUNT|BIND_REMOUNT|PROPAGATE|SETATTR|SYMLINK "(?!\/proc|pts))/.test(line),
     );
 
   it('mounts filesystems with their flags and data', () => {
@@ -615,13 +615,13 @@ describe('planCreate: mounts', () => {
       ]),
     ).toEqual([
       `MOUNT "/srv/data" "/data" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/data" ${MS_BIND | MS_RDONLY}`,
+      `BIND_REMOUNT "/data" ${MS_BIND | MS_RDONLY} 0`,
       `MOUNT "/srv/a" "/a" "" ${MS_BIND} "" 1`,
       `MOUNT "/srv/b" "/b" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/b" ${MS_BIND}`,
+      `BIND_REMOUNT "/b" ${MS_BIND} ${MS_RDONLY}`,
       `MOUNT "/srv/c" "/c" "" ${MS_BIND} "" 1`,
       `MOUNT "/srv/d" "/d" "" ${MS_BIND} "" 1`,
-      `REMOUNT "/d" ${MS_BIND | MS_NOATIME | MS_NOSUID}`,
+      `BIND_REMOUNT "/d" ${MS_BIND | MS_NOATIME | MS_NOSUID} 0`,
       `PROPAGATE "/d" ${MS_PRIVATE | MS_REC}`,
     ]);
   });

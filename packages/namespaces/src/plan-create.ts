@@ -394,7 +394,7 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     // remount (MS_REC is meaningless there, MS_REMOUNT is implied).
     const remount = parsed.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
     if (remount !== 0 || parsed.clearFlags !== 0) {
-      ops.push(op('REMOUNT', dest, MS_BIND | remount));
+      ops.push(op('BIND_REMOUNT', dest, MS_BIND | remount, parsed.clearFlags));
     }
   } else {
     const type = mount.type ?? '';

@@ -78,6 +78,7 @@ export const OPS = {
   MOUNT_CONSOLE: [56, []],
   // 57-69: reserved for ops being added on another branch
   MOUNT_TMPFS: [70, ['str', 'str', 'u64', 'str', 'u64']],
+  BIND_REMOUNT: [71, ['str', 'u64', 'u64']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
