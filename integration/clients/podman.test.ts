@@ -449,14 +449,6 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
       stdout: '1\ntmp-writable\n',
       stderr: 'touch: /x: Read-only file system\n',
     });
-    // runc-ts refuses the tmpcopyup mount option (a runc extension) with a
-    // clear error rather than ignoring it; until it copies the image's
-    // directory into the tmpfs, this scenario cannot agree with runc
-    if (ours.status === 126 && /"tmpcopyup" is not supported yet/.test(ours.stderr)) {
-      context.skip(
-        `runc-ts does not support the tmpcopyup mount option yet: ${ours.stderr.trim()}`,
-      );
-    }
     expect(ours).toEqual(theirs);
   });
 

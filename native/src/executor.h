@@ -92,6 +92,9 @@ void close_mount_sources(struct ex *ex);
 int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstype, uint64_t flags,
 	     const char *data, uint64_t create);
 int op_remount(struct ex *ex, const char *dest, uint64_t flags);
+/* A mounts[] bind mount's flags: exactly `flags` (relatime when no access-time
+ * option), or, where the source's flags are locked, those not in `cleared`. */
+int op_bind_remount(struct ex *ex, const char *dest, uint64_t flags, uint64_t cleared);
 int op_propagate(struct ex *ex, const char *dest, uint64_t flags);
 int op_setattr(struct ex *ex, const char *dest, uint64_t set, uint64_t clr, uint64_t rec);
 int op_mknod(struct ex *ex, const char *path, uint64_t mode, uint64_t major, uint64_t minor,
@@ -110,6 +113,17 @@ int op_mount_console(struct ex *ex);
  * and refusing one that resolves into /proc; on failure records it (detail
  * "<dest> (<what>)") and returns -1. */
 int mount_target_open(struct ex *ex, const char *dest, uint64_t create, const char *what);
+/* What mount(src, <target>, fstype, flags, data) would mount, detached
+ * (fsopen/fsconfig/fsmount); -1 with errno. */
+int mount_new_detached(const char *src, const char *fstype, unsigned long flags, const char *data);
+/* move_mount of the detached tree onto the target fd; closes the tree. */
+int mount_attach(int tree, int target);
+/* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API. */
+int mount_reconfigure(int fd, unsigned long flags);
+/* A tmpfs of mounts[] (ops_tmpfs.c): the covered directory's mode unless
+ * data has mode=, its content copied in first with copyup. */
+int op_mount_tmpfs(struct ex *ex, const char *src, const char *dest, uint64_t flags,
+		   const char *data, uint64_t copyup);
 
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops

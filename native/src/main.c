@@ -641,6 +641,10 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 		return set_dumpable(ex);
 	case OP_MOUNT_CONSOLE:
 		return op_mount_console(ex);
+	case OP_MOUNT_TMPFS:
+		return op_mount_tmpfs(ex, v[0].str, v[1].str, v[2].u64, v[3].str, v[4].u64);
+	case OP_BIND_REMOUNT:
+		return op_bind_remount(ex, v[0].str, v[1].u64, v[2].u64);
 	case OP_READY:
 		close_fd(&ex->netdev_sock); /* the network device helper exits at EOF */
 		if (ex->sock < 0)

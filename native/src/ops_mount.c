@@ -119,7 +119,7 @@ static uint64_t attrs_of(unsigned long ms)
 
 /* mount(NULL, <fd>, NULL, MS_REMOUNT | flags, NULL) with the fd-based API:
  * without MS_BIND the superblock flags a remount resets too (fspick). */
-static int remount_fd(int fd, unsigned long flags)
+int mount_reconfigure(int fd, unsigned long flags)
 {
 	if (!(flags & MS_BIND)) {
 		int fs = fspick(fd, "", FSPICK_EMPTY_PATH | FSPICK_CLOEXEC);
@@ -162,7 +162,7 @@ static int clone_at(int fd, int recursive)
 }
 
 /* Attaches the detached tree on the target fd, and closes the tree. */
-static int attach(int tree, int target)
+int mount_attach(int tree, int target)
 {
 	int r = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 	xclose(tree);
@@ -175,7 +175,7 @@ static int bind_fd(int fd, int target, int recursive)
 	int tree = clone_at(fd, recursive);
 	if (tree < 0)
 		return -1;
-	return attach(tree, target);
+	return mount_attach(tree, target);
 }
 
 /* Decodes mountinfo's octal escapes (\040 etc.) in place. */
@@ -234,16 +234,21 @@ int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
 {
 	if (prop && mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0)
 		return ex_fail(ex, errno, "/ (propagation 0x%llx)", (unsigned long long)prop);
-	if (prop & MS_SHARED) {
-		/* pivot_root refuses a shared parent mount, and the rootfs bind
-		 * must not propagate to the host: make the parent mount private */
+	/* pivot_root refuses a shared parent mount, and the rootfs bind must
+	 * not propagate to the host: the mount holding the rootfs becomes a
+	 * slave for a slave propagation (host mounts below the rootfs still
+	 * reach the container, runc >= 1.5), private otherwise. A recursive
+	 * private or slave "/" has made it so already. */
+	unsigned long parent = (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+	if (!((prop & MS_REC) && (prop & (MS_SLAVE | MS_PRIVATE)))) {
 		char real[PATH_MAX], mp[PATH_MAX];
 		if (realpath(rootfs, real) == NULL)
 			return ex_fail(ex, errno, "%s", rootfs);
 		if (containing_mount(real, mp, sizeof(mp)) < 0)
 			return ex_fail(ex, errno, "%s (find its mount)", rootfs);
-		if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
-			return ex_fail(ex, errno, "%s (make %s private)", rootfs, mp);
+		if (mount(NULL, mp, NULL, parent, NULL) < 0)
+			return ex_fail(ex, errno, "%s (make %s %s)", rootfs, mp,
+				       parent == MS_SLAVE ? "a slave" : "private");
 	}
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return ex_fail(ex, errno, "%s", rootfs);
@@ -364,7 +369,7 @@ static const struct {
  * of data as mount(2) splits it, the superblock flags) + fsmount with the
  * per-mount flags. Flags that make mount(2) do something else than a new
  * mount (remount, move, propagation) are EINVAL. */
-static int new_mount(const char *src, const char *fstype, unsigned long flags, const char *data)
+int mount_new_detached(const char *src, const char *fstype, unsigned long flags, const char *data)
 {
 	const unsigned long other = MS_REMOUNT | MS_MOVE | MS_SHARED | MS_SLAVE | MS_PRIVATE |
 				    MS_UNBINDABLE;
@@ -441,16 +446,20 @@ int op_mount(struct ex *ex, const char *src, const char *dest, const char *fstyp
 		return fail_target(ex, into_proc, dest, what);
 	int r;
 	if (flags & MS_BIND) {
-		/* the source as OPEN_MOUNT_SOURCE opened it, else the host path */
+		/* The host path now, in this mount namespace: it sees what the
+		 * earlier mounts put there (a source under an earlier mount's
+		 * destination, runc >= 1.2). When the namespace's root may not
+		 * search it, the fd OPEN_MOUNT_SOURCE opened before. */
+		unsigned int otflags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				       ((flags & MS_REC) ? AT_RECURSIVE : 0);
 		int sfd = mount_source_fd(ex, src);
-		int tree = open_tree(sfd >= 0 ? sfd : AT_FDCWD, sfd >= 0 ? "" : src,
-				     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-					     (sfd >= 0 ? AT_EMPTY_PATH : 0) |
-					     ((flags & MS_REC) ? AT_RECURSIVE : 0));
-		r = tree < 0 ? -1 : attach(tree, fd);
+		int tree = open_tree(AT_FDCWD, src, otflags);
+		if (tree < 0 && sfd >= 0 && (errno == EACCES || errno == EPERM))
+			tree = open_tree(sfd, "", otflags | AT_EMPTY_PATH);
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
 	} else {
-		int mnt = new_mount(src, fstype, (unsigned long)flags, data);
-		r = mnt < 0 ? -1 : attach(mnt, fd);
+		int mnt = mount_new_detached(src, fstype, (unsigned long)flags, data);
+		r = mnt < 0 ? -1 : mount_attach(mnt, fd);
 	}
 	int e = errno;
 	close(fd);
@@ -464,7 +473,87 @@ int op_remount(struct ex *ex, const char *dest, uint64_t flags)
 	int fd = cpath_open(ex, dest, O_PATH, 0);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s", dest);
-	int r = remount_fd(fd, (unsigned long)flags);
+	int r = mount_reconfigure(fd, (unsigned long)flags);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "%s", dest);
+	return 0;
+}
+
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+
+/* "ro,nosuid,..." for the per-mount flags in f. */
+static const char *flag_names(unsigned long f, char *buf, size_t n)
+{
+	static const struct {
+		unsigned long ms;
+		const char *name;
+	} names[] = {{MS_RDONLY, "ro"},		{MS_NOSUID, "nosuid"},	   {MS_NODEV, "nodev"},
+		     {MS_NOEXEC, "noexec"},	{MS_NOATIME, "noatime"},   {MS_NODIRATIME, "nodiratime"},
+		     {MS_RELATIME, "relatime"}, {MS_STRICTATIME, "strictatime"}};
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(f & names[i].ms))
+			continue;
+		int w = snprintf(buf + used, n - used, "%s%s", used ? "," : "", names[i].name);
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+int op_bind_remount(struct ex *ex, const char *dest, uint64_t flags, uint64_t cleared)
+{
+	int fd = cpath_open(ex, dest, O_PATH, 0);
+	if (fd < 0)
+		return ex_fail(ex, errno, "%s", dest);
+	unsigned long want = (unsigned long)flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
+	unsigned long atime = want & ATIME_FLAGS;
+	/* no access-time option: relatime (strictatime after "norelatime") */
+	if (atime == 0)
+		want |= (cleared & MS_RELATIME) ? MS_STRICTATIME : MS_RELATIME;
+	struct mount_attr attr;
+	remount_attrs(want, &attr);
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	if (r < 0 && errno == EPERM) {
+		/* The source's flags are locked (it comes from a more privileged
+		 * user namespace): keep those not explicitly cleared, as runc >=
+		 * 1.2 does (a "ro" source stays read-only unless "rw" was asked,
+		 * which cannot be had). */
+		unsigned long src = locked_flags(fd);
+		struct statvfs sv;
+		if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY))
+			src |= MS_RDONLY;
+		unsigned long src_atime = src & (MS_NOATIME | MS_RELATIME);
+		if (src_atime == 0)
+			src_atime = MS_STRICTATIME;
+		char a[128], b[128];
+		unsigned long conflict = src & (unsigned long)cleared &
+					 (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME);
+		if (conflict) {
+			close(fd);
+			return ex_fail(ex, EPERM,
+				       "%s: the source's %s cannot be cleared (locked: the source is "
+				       "a mount of a more privileged user namespace)",
+				       dest, flag_names(conflict, a, sizeof(a)));
+		}
+		if (atime && (atime & src_atime) == 0) {
+			close(fd);
+			return ex_fail(ex, EPERM,
+				       "%s: the source's access-time mode %s cannot be changed to %s "
+				       "(locked: the source is a mount of a more privileged user "
+				       "namespace)",
+				       dest, flag_names(src_atime, a, sizeof(a)),
+				       flag_names(atime, b, sizeof(b)));
+		}
+		want |= src & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME);
+		want = (want & ~ATIME_FLAGS) | src_atime;
+		remount_attrs(want, &attr);
+		r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	}
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -544,7 +633,7 @@ int op_bind_device(struct ex *ex, const char *hostpath, const char *path)
 	if (fd < 0)
 		return fail_target(ex, into_proc, path, hostpath);
 	int tree = open_tree(AT_FDCWD, hostpath, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	int r = tree < 0 ? -1 : attach(tree, fd);
+	int r = tree < 0 ? -1 : mount_attach(tree, fd);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -570,13 +659,37 @@ int op_pivot_root(struct ex *ex)
 {
 	if (ex->rootfd < 0)
 		return ex_fail(ex, EINVAL, "no rootfs (ROOTFS must come first)");
-	if (fchdir(ex->rootfd) < 0)
-		return ex_fail(ex, errno, "chdir to the rootfs");
-	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return ex_fail(ex, errno, "pivot_root");
-	/* the old root is now stacked on "."; keep its unmount from propagating */
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return ex_fail(ex, errno, "make the old root rslave");
+	int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		return ex_fail(ex, errno, "open the old root");
+	if (fchdir(ex->rootfd) < 0) {
+		int e = errno;
+		close(oldroot);
+		return ex_fail(ex, e, "chdir to the rootfs");
+	}
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		int e = errno;
+		close(oldroot);
+		return ex_fail(ex, e, "pivot_root");
+	}
+	/* The old root is now stacked on the new one. Its tree becomes rslave
+	 * (its unmount must not propagate to the host) through its own fd: "."
+	 * would name the new root, whose mounts would lose a shared
+	 * propagation they were given. Then cwd on it, and detach it. */
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = MS_SLAVE;
+	int r = mount_setattr(oldroot, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr));
+	int e = errno;
+	if (r < 0) {
+		close(oldroot);
+		return ex_fail(ex, e, "make the old root rslave");
+	}
+	r = fchdir(oldroot);
+	e = errno;
+	close(oldroot);
+	if (r < 0)
+		return ex_fail(ex, e, "chdir to the old root");
 	if (umount2(".", MNT_DETACH) < 0)
 		return ex_fail(ex, errno, "unmount the old root");
 	if (chdir("/") < 0)
@@ -587,10 +700,131 @@ int op_pivot_root(struct ex *ex)
 	return 0;
 }
 
+static int empty_tmpfs(void);
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x1000U
+#endif
+
+/* One mountinfo line: id, root, mount point (unescaped) and type. */
+struct mountinfo_line {
+	unsigned long long id;
+	char *root, *point, *fstype;
+};
+
+static int parse_mountinfo_line(char *line, struct mountinfo_line *ml)
+{
+	char *save = NULL;
+	char *f[5];
+	for (int i = 0; i < 5; i++)
+		if ((f[i] = strtok_r(i == 0 ? line : NULL, " ", &save)) == NULL)
+			return -1;
+	char *tok;
+	while ((tok = strtok_r(NULL, " ", &save)) != NULL && strcmp(tok, "-") != 0)
+		;
+	if (tok == NULL || (ml->fstype = strtok_r(NULL, " ", &save)) == NULL)
+		return -1;
+	ml->id = strtoull(f[0], NULL, 10);
+	ml->root = f[3];
+	ml->point = f[4];
+	unescape(ml->root);
+	unescape(ml->point);
+	return 0;
+}
+
+static unsigned long long mount_id_of(int fd)
+{
+	struct statx stx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Covers one full host procfs/sysfs mount: made private (neither the
+ * change nor the cover reaches the host), then a read-only empty tmpfs on
+ * its root. A mount point that is gone or already covered is left. */
+static int cover_full_mount(const struct mountinfo_line *ml)
+{
+	int fd = open(ml->point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) ? 0 : -1;
+	if (mount_id_of(fd) != ml->id) {
+		close(fd);
+		return 0;
+	}
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.propagation = MS_PRIVATE;
+	int r = mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr));
+	if (r == 0) {
+		int tree = empty_tmpfs();
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
+	}
+	xclose(fd);
+	return r;
+}
+
+/* --no-pivot leaves the host's mounts in the container's mount namespace,
+ * unreachable by path after the chroot but not to the kernel: a full procfs
+ * or sysfs there is "fully visible", so a process of the container that
+ * makes a user and a mount namespace could mount a fresh, unmasked one
+ * (mount_too_revealing). Every full procfs and sysfs mount outside the
+ * rootfs is covered (runc does so since its fix for this bypass). */
+static int cover_host_proc_sys(struct ex *ex)
+{
+	unsigned long long rootid = mount_id_of(ex->rootfd);
+	if (rootid == 0)
+		return ex_fail(ex, errno ? errno : ENOSYS, "statx STATX_MNT_ID of the rootfs");
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return ex_fail(ex, errno, "/proc/self/mountinfo");
+	char *line = NULL;
+	size_t cap = 0;
+	char rootpoint[PATH_MAX] = "";
+	/* the rootfs' own mount point first: mounts below it are the container's */
+	while (getline(&line, &cap, f) > 0) {
+		struct mountinfo_line ml;
+		if (parse_mountinfo_line(line, &ml) == 0 && ml.id == rootid) {
+			snprintf(rootpoint, sizeof(rootpoint), "%s", ml.point);
+			break;
+		}
+	}
+	size_t rl = strlen(rootpoint);
+	int r = rl == 0 ? -1 : 0;
+	if (r < 0)
+		errno = ENOENT;
+	rewind(f);
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		struct mountinfo_line ml;
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_mountinfo_line(line, &ml) < 0 || strcmp(ml.root, "/") != 0 ||
+		    (strcmp(ml.fstype, "proc") != 0 && strcmp(ml.fstype, "sysfs") != 0))
+			continue;
+		if (strncmp(ml.point, rootpoint, rl) == 0 &&
+		    (ml.point[rl] == '/' || ml.point[rl] == '\0'))
+			continue;
+		if (cover_full_mount(&ml) < 0) {
+			int e = errno;
+			free(line);
+			fclose(f);
+			return ex_fail(ex, e, "cover the host's %s mount at %s (--no-pivot)", ml.fstype,
+				       ml.point);
+		}
+	}
+	int e = errno;
+	free(line);
+	fclose(f);
+	if (r < 0)
+		return ex_fail(ex, e, "find the rootfs mount in /proc/self/mountinfo");
+	return 0;
+}
+
 int op_move_root(struct ex *ex)
 {
 	if (ex->rootfd < 0)
 		return ex_fail(ex, EINVAL, "no rootfs (ROOTFS must come first)");
+	if (cover_host_proc_sys(ex) < 0)
+		return -1;
 	if (fchdir(ex->rootfd) < 0)
 		return ex_fail(ex, errno, "chdir to the rootfs");
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
@@ -658,7 +892,7 @@ int op_mask(struct ex *ex, const char *path)
 	int r, e;
 	if (S_ISDIR(st.st_mode)) {
 		int tree = empty_tmpfs();
-		r = tree < 0 ? -1 : attach(tree, fd);
+		r = tree < 0 ? -1 : mount_attach(tree, fd);
 		e = errno;
 	} else {
 		/* the container's /dev/null, checked to be the real null device;
@@ -705,7 +939,7 @@ int op_readonly(struct ex *ex, const char *path)
 		if (r < 0)
 			xclose(tree);
 		else
-			r = attach(tree, fd);
+			r = mount_attach(tree, fd);
 	}
 	int e = errno;
 	close(fd);

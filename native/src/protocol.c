@@ -75,6 +75,8 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_SCHED_AFFINITY] = {"SCHED_AFFINITY", 2, {S, B}},
 	[OP_MEMPOLICY] = {"MEMPOLICY", 3, {S, U, B}},
 	[OP_NETDEV_MOVE] = {"NETDEV_MOVE", 3, {S, S, U}},
+	[OP_MOUNT_TMPFS] = {"MOUNT_TMPFS", 5, {S, S, U, S, U}},
+	[OP_BIND_REMOUNT] = {"BIND_REMOUNT", 3, {S, U, U}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

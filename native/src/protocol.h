@@ -95,7 +95,9 @@ enum rts_opcode {
 	OP_SCHED_AFFINITY = 58,
 	OP_MEMPOLICY = 59,
 	OP_NETDEV_MOVE = 60,
-	OP_MAX = 60,
+	OP_MOUNT_TMPFS = 61,
+	OP_BIND_REMOUNT = 62,
+	OP_MAX = 62,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.

@@ -135,7 +135,7 @@ describe('id-mapped mounts: plan', () => {
     );
     expect(lines).toEqual([
       'MOUNT_IDMAPPED "/s" "/d" 1 "0 100000 65536\\n" "0 200000 65536\\n" "" 1',
-      `REMOUNT "/d" ${MS_BIND | MS_RDONLY | MS_NOSUID}`,
+      `BIND_REMOUNT "/d" ${MS_BIND | MS_RDONLY | MS_NOSUID} 0`,
       `PROPAGATE "/d" ${MS_SHARED | 0x4000}`,
     ]);
   });

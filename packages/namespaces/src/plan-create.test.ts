@@ -252,7 +252,7 @@ describe('planCreate: rootless template', () => {
       MOUNT "shm" "/dev/shm" "tmpfs" 14 "mode=1777,size=65536k" 1
       MOUNT "mqueue" "/dev/mqueue" "mqueue" 14 "" 1
       MOUNT "/sys" "/sys" "" 20480 "" 1
-      REMOUNT "/sys" 4111
+      BIND_REMOUNT "/sys" 4111 0
       MOUNT "tmpfs" "/sys/fs/cgroup" "tmpfs" 14 "mode=755" 1
       REMOUNT "/sys/fs/cgroup" 15
       BIND_DEVICE "/dev/null" "/dev/null"
@@ -342,7 +342,7 @@ describe('planCreate: rootless template', () => {
     expect(dump(ops).filter((line) => line.includes('"/sys"'))).toEqual([
       'OPEN_MOUNT_SOURCE "/sys"',
       `MOUNT "/sys" "/sys" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY}`,
+      `BIND_REMOUNT "/sys" ${MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY} 0`,
     ]);
   });
 
@@ -520,15 +520,30 @@ describe('planCreate: root filesystem', () => {
 
   it.each([
     [undefined, MS_SLAVE | MS_REC],
-    ['slave', MS_SLAVE | MS_REC],
-    ['private', MS_PRIVATE | MS_REC],
-    ['shared', MS_SHARED | MS_REC],
-    ['unbindable', MS_UNBINDABLE | MS_REC],
-  ] as const)('rootfsPropagation %s -> %i', (propagation, flags) => {
-    const spec = minimal();
-    if (propagation) spec.linux!.rootfsPropagation = propagation;
-    expect(find(planCreate(spec, ctx), 'ROOTFS')).toEqual([op('ROOTFS', ctx.rootfs, flags)]);
-  });
+    ['slave', MS_SLAVE],
+    ['rslave', MS_SLAVE | MS_REC],
+    ['private', MS_PRIVATE],
+    ['rprivate', MS_PRIVATE | MS_REC],
+    ['shared', MS_SHARED],
+    ['rshared', MS_SHARED | MS_REC],
+    ['unbindable', MS_UNBINDABLE],
+    ['runbindable', MS_UNBINDABLE | MS_REC],
+  ] as const)(
+    'rootfsPropagation %s -> %i, applied again to / after the root switch',
+    (propagation, flags) => {
+      const spec = minimal();
+      if (propagation) spec.linux!.rootfsPropagation = propagation;
+      const ops = planCreate(spec, ctx);
+      expect(find(ops, 'ROOTFS')).toEqual([op('ROOTFS', ctx.rootfs, flags)]);
+      const again = ops.findIndex((o) => o.op === 'PROPAGATE' && o.args[0] === '/');
+      if (propagation) {
+        expect(ops[again]).toEqual(op('PROPAGATE', '/', flags));
+        expect(ops[again - 1]?.op).toBe('PIVOT_ROOT');
+      } else {
+        expect(again).toBe(-1);
+      }
+    },
+  );
 
   it('remounts only the root mount read-only, after masks, when root.readonly', () => {
     const ro = planCreate(headless(), ctx);
@@ -576,7 +591,7 @@ describe('planCreate: root filesystem', () => {
 describe('planCreate: mounts', () => {
   const withMounts = (mounts: NonNullable<Spec['mounts']>, extra: Partial<PlanContext> = {}) =>
     dump(planCreate(minimal({ mounts }), { ...ctx, ...extra })).filter((line) =>
-      /^(MOUNT|REMOUNT|PROPAGATE|SETATTR|SYMLINK "(?!\/proc|pts))/.test(line),
+      /^(MOUNT|REMOUNT|BIND_REMOUNT|PROPAGATE|SETATTR|SYMLINK "(?!\/proc|pts))/.test(line),
     );
 
   it('mounts filesystems with their flags and data', () => {
@@ -602,13 +617,13 @@ describe('planCreate: mounts', () => {
       ]),
     ).toEqual([
       `MOUNT "/srv/data" "/data" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/data" ${MS_BIND | MS_RDONLY}`,
+      `BIND_REMOUNT "/data" ${MS_BIND | MS_RDONLY} 0`,
       `MOUNT "/srv/a" "/a" "" ${MS_BIND} "" 1`,
       `MOUNT "/srv/b" "/b" "" ${MS_BIND | MS_REC} "" 1`,
-      `REMOUNT "/b" ${MS_BIND}`,
+      `BIND_REMOUNT "/b" ${MS_BIND} ${MS_RDONLY}`,
       `MOUNT "/srv/c" "/c" "" ${MS_BIND} "" 1`,
       `MOUNT "/srv/d" "/d" "" ${MS_BIND} "" 1`,
-      `REMOUNT "/d" ${MS_BIND | MS_NOATIME | MS_NOSUID}`,
+      `BIND_REMOUNT "/d" ${MS_BIND | MS_NOATIME | MS_NOSUID} 0`,
       `PROPAGATE "/d" ${MS_PRIVATE | MS_REC}`,
     ]);
   });
@@ -649,7 +664,51 @@ describe('planCreate: mounts', () => {
         { destination: '/run//lock/', type: 'tmpfs' },
         { destination: 'var/tmp', type: 'tmpfs' },
       ]),
-    ).toEqual(['MOUNT "" "/run/lock" "tmpfs" 0 "" 1', 'MOUNT "" "/var/tmp" "tmpfs" 0 "" 1']);
+    ).toEqual(['MOUNT_TMPFS "" "/run/lock" 0 "" 0', 'MOUNT_TMPFS "" "/var/tmp" 0 "" 0']);
+  });
+
+  it('tmpfs: MOUNT_TMPFS without mode= (the executor lends it the covered directory mode) or with tmpcopyup', () => {
+    expect(
+      withMounts([
+        { destination: '/a', type: 'tmpfs', source: 'shm', options: ['mode=1770', 'size=1m'] },
+        { destination: '/b', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+        {
+          destination: '/c',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['ro', 'nodev', 'mode=755', 'tmpcopyup'],
+        },
+      ]),
+    ).toEqual([
+      'MOUNT "shm" "/a" "tmpfs" 0 "mode=1770,size=1m" 1',
+      `MOUNT_TMPFS "tmpfs" "/b" ${MS_NOSUID} "size=1m" 0`,
+      `MOUNT_TMPFS "tmpfs" "/c" ${MS_RDONLY | MS_NODEV} "mode=755" 1`,
+    ]);
+  });
+
+  it('a read-only /dev is mounted read-write and made read-only after the devices and the console', () => {
+    const spec = minimal({
+      mounts: [
+        {
+          destination: '/dev',
+          type: 'tmpfs',
+          source: 'tmpfs',
+          options: ['nosuid', 'strictatime', 'mode=755', 'ro'],
+        },
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts' },
+      ],
+    });
+    spec.process!.terminal = true;
+    const lines = dump(planCreate(spec, { ...ctx, consoleSocket: '/run/console.sock' }));
+    expect(lines).toContain(`MOUNT "tmpfs" "/dev" "tmpfs" ${MS_NOSUID | (1 << 24)} "mode=755" 1`);
+    const remount = `REMOUNT "/dev" ${MS_BIND | MS_RDONLY | MS_NOSUID | (1 << 24)}`;
+    expect(lines.indexOf(remount)).toBeGreaterThan(lines.indexOf('MOUNT_CONSOLE'));
+    expect(lines.indexOf(remount)).toBeGreaterThan(
+      lines.findIndex((line) => line.startsWith('MKNOD "/dev/null"')),
+    );
+    // a read-write /dev gets no remount
+    spec.mounts![0]!.options = ['nosuid'];
+    expect(dump(planCreate(spec, ctx)).filter((l) => l.startsWith('REMOUNT "/dev"'))).toEqual([]);
   });
 
   it('applies propagation and recursive attributes after the mount', () => {
@@ -795,7 +854,7 @@ describe('planCreate: mounts', () => {
   it('adds the SELinux mount label to filesystem mounts when SELinux is on', () => {
     const spec = minimal({
       mounts: [
-        { destination: '/tmp', type: 'tmpfs', options: ['size=1m'] },
+        { destination: '/tmp', type: 'tmpfs', options: ['size=1m', 'mode=1777'] },
         { destination: '/proc', type: 'proc' },
         { destination: '/b', source: '/srv/b', options: ['bind'] },
       ],
@@ -803,12 +862,12 @@ describe('planCreate: mounts', () => {
     spec.linux!.mountLabel = 'system_u:object_r:container_file_t:s0';
     const on = find(planCreate(spec, { ...ctx, selinuxEnabled: true }), 'MOUNT');
     expect(on.map((o) => o.args[4])).toEqual([
-      'size=1m,context="system_u:object_r:container_file_t:s0"',
+      'size=1m,mode=1777,context="system_u:object_r:container_file_t:s0"',
       '',
       '',
     ]);
     const off = find(planCreate(spec, ctx), 'MOUNT');
-    expect(off.map((o) => o.args[4])).toEqual(['size=1m', '', '']);
+    expect(off.map((o) => o.args[4])).toEqual(['size=1m,mode=1777', '', '']);
   });
 
   it.each([
@@ -906,10 +965,16 @@ describe('planCreate: mounts', () => {
       'mounts[0].options[0]: id-mapped mounts are only supported for bind mounts (options bind or rbind)',
     ],
     [
-      'tmpcopyup',
-      { destination: '/x', type: 'tmpfs', options: ['nosuid', 'mode=755', 'tmpcopyup'] },
-      'UNSUPPORTED',
-      'mounts[0].options[2]: "tmpcopyup" is not supported yet',
+      'tmpcopyup on a bind mount',
+      { destination: '/x', source: '/x', options: ['rbind', 'tmpcopyup'] },
+      'MOUNT_INVALID',
+      'mounts[0].options[1]: "tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
+    ],
+    [
+      'tmpcopyup on a filesystem that is not tmpfs',
+      { destination: '/x', type: 'proc', source: 'proc', options: ['tmpcopyup'] },
+      'MOUNT_INVALID',
+      'mounts[0].options[0]: "tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
     ],
   ];
   it.each(cases)('rejects %s', (_name, mount, code, message) => {

@@ -33,15 +33,20 @@ import { PlanError } from './errors.js';
 import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
 import {
   MS_BIND,
+  MS_NOATIME,
   MS_NODEV,
+  MS_NODIRATIME,
   MS_NOEXEC,
   MS_NOSUID,
+  MS_NOSYMFOLLOW,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
+  MS_RELATIME,
   MS_REMOUNT,
   MS_SHARED,
   MS_SLAVE,
+  MS_STRICTATIME,
   MS_UNBINDABLE,
   parseMountOptions,
 } from './mount-options.js';
@@ -130,11 +135,16 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** The umask runc gives the container process when process.user.umask is absent. */
 export const DEFAULT_UMASK = 0o022;
 
+/** linux.rootfsPropagation as runc reads it: the r* forms are recursive. */
 const ROOTFS_PROPAGATION = {
-  private: MS_PRIVATE | MS_REC,
-  shared: MS_SHARED | MS_REC,
-  slave: MS_SLAVE | MS_REC,
-  unbindable: MS_UNBINDABLE | MS_REC,
+  private: MS_PRIVATE,
+  rprivate: MS_PRIVATE | MS_REC,
+  shared: MS_SHARED,
+  rshared: MS_SHARED | MS_REC,
+  slave: MS_SLAVE,
+  rslave: MS_SLAVE | MS_REC,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_UNBINDABLE | MS_REC,
 } as const;
 
 const SCHED_POLICIES = {
@@ -340,11 +350,12 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
   const where = `mounts[${index}]`;
   const { ctx } = mc;
   const options = mount.options ?? [];
-  const parsed = parseMountOptions(options);
-  if (parsed.extensions.tmpcopyup) {
-    throw unsupported(`${where}.options[${options.indexOf('tmpcopyup')}]`, '"tmpcopyup" is');
-  }
   const dest = containerPath(mount.destination);
+  const requested = parseMountOptions(options);
+  // A read-only /dev is mounted read-write: devpts, the device nodes and the
+  // console go below it first; devReadonlyOp makes it read-only after them.
+  const parsed =
+    dest === '/dev' ? { ...requested, flags: requested.flags & ~MS_RDONLY } : requested;
   // Any type given with bind/rbind is meaningless; type "bind" alone is
   // taken as a bind mount too (what the author means; mount(2) has no such
   // filesystem).
@@ -355,6 +366,14 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     rootless: ctx.rootless === true,
   });
 
+  const copyup = parsed.extensions.tmpcopyup === true;
+  if (copyup && (isBind || mount.type !== 'tmpfs')) {
+    throw new PlanError(
+      'MOUNT_INVALID',
+      `${where}.options[${options.indexOf('tmpcopyup')}]`,
+      '"tmpcopyup" copies the covered directory into a new tmpfs: it applies to tmpfs mounts only',
+    );
+  }
   const ops: Op[] = [];
   if (isBind) {
     const source = bindSource(mount, where, ctx);
@@ -369,7 +388,7 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     // remount (MS_REC is meaningless there, MS_REMOUNT is implied).
     const remount = parsed.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
     if (remount !== 0 || parsed.clearFlags !== 0) {
-      ops.push(op('REMOUNT', dest, MS_BIND | remount));
+      ops.push(op('BIND_REMOUNT', dest, MS_BIND | remount, parsed.clearFlags));
     }
   } else {
     const type = mount.type ?? '';
@@ -386,6 +405,12 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     }
     if (type === 'cgroup') {
       ops.push(...cgroupMountOps(mount, dest, parsed.flags, data.join(','), mc));
+    } else if (type === 'tmpfs' && (copyup || !data.some((o) => o.startsWith('mode=')))) {
+      // The executor knows whether the directory exists: an existing one
+      // lends the tmpfs its mode (runc >= 1.1.8), a created one leaves the
+      // kernel's 1777; tmpcopyup fills the tmpfs with its content.
+      const source = mount.source ?? '';
+      ops.push(op('MOUNT_TMPFS', source, dest, parsed.flags, data.join(','), copyup ? 1 : 0));
     } else {
       ops.push(op('MOUNT', mount.source ?? '', dest, type, parsed.flags, data.join(','), 1));
     }
@@ -395,6 +420,30 @@ function mountOps(mount: Mount, index: number, mc: MountContext): Op[] {
     ops.push(op('SETATTR', dest, parsed.attrSet, parsed.attrClear, 1));
   }
   return ops;
+}
+
+/** Per-mount flags a bind remount sets (the others it clears). */
+const PER_MOUNT_FLAGS =
+  MS_RDONLY |
+  MS_NOSUID |
+  MS_NODEV |
+  MS_NOEXEC |
+  MS_NOATIME |
+  MS_NODIRATIME |
+  MS_RELATIME |
+  MS_STRICTATIME |
+  MS_NOSYMFOLLOW;
+
+/**
+ * The remount that makes a read-only /dev mount read-only, once everything
+ * below it exists (runc does it last too); its other per-mount flags stay.
+ */
+function devReadonlyOp(mounts: readonly Mount[]): Op | undefined {
+  const dev = mounts.findLast((m) => containerPath(m.destination) === '/dev');
+  if (!dev) return undefined;
+  const { flags } = parseMountOptions(dev.options ?? []);
+  if ((flags & MS_RDONLY) === 0) return undefined;
+  return op('REMOUNT', '/dev', MS_BIND | (flags & PER_MOUNT_FLAGS));
 }
 
 function isBindMount(mount: Mount): boolean {
@@ -817,7 +866,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   ops.push(initAffinityOp());
 
   // Root filesystem, while the host filesystem is still reachable.
-  const propagation = ROOTFS_PROPAGATION[spec.linux?.rootfsPropagation ?? 'slave'];
+  const rootfsPropagation = spec.linux?.rootfsPropagation;
+  const propagation = ROOTFS_PROPAGATION[rootfsPropagation ?? 'rslave'];
   ops.push(op('ROOTFS', ctx.rootfs, propagation));
   const mountContext: MountContext = {
     ctx,
@@ -848,6 +898,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
   ops.push(...createHooks);
   ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
+  // The root mount itself gets the asked propagation once it is "/" (runc
+  // >= 1.2): before, its parent had to be private or slave for the bind and
+  // pivot_root, which left a shared or unbindable request unapplied.
+  if (rootfsPropagation) ops.push(op('PROPAGATE', '/', propagation));
 
   // Inside the container's root. Sysctls go before the read-only paths
   // (readonlyPaths usually holds /proc/sys); masks after them, so a path in
@@ -879,6 +933,8 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   } else {
     ops.push(op('SETSID'));
   }
+  const devReadonly = devReadonlyOp(mounts);
+  if (devReadonly) ops.push(devReadonly);
   for (const rlimit of planRlimits(process.rlimits)) {
     ops.push(op('RLIMIT', rlimit.resource, rlimit.soft, rlimit.hard));
   }

@@ -80,6 +80,8 @@ export const OPS = {
   SCHED_AFFINITY: [58, ['str', 'bytes']],
   MEMPOLICY: [59, ['str', 'u64', 'bytes']],
   NETDEV_MOVE: [60, ['str', 'str', 'u64']],
+  MOUNT_TMPFS: [61, ['str', 'str', 'u64', 'str', 'u64']],
+  BIND_REMOUNT: [62, ['str', 'u64', 'u64']],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

@@ -23,6 +23,8 @@ export const goldenPlans: Record<string, Op[]> = {
     op('MOUNT', 'tmpfs', '/dev', 'tmpfs', 0x2 | 0x1000000, 'mode=755,size=65536k', 1),
     op('MOUNT', '/etc/hosts', '/etc/hosts', '', 0x1000 | 0x4000, '', 2),
     op('REMOUNT', '/etc/hosts', 0x1000 | 0x1),
+    op('MOUNT_TMPFS', 'tmpfs', '/run', 0x2 | 0x4, 'size=65536k', 1),
+    op('BIND_REMOUNT', '/etc/hosts', 0x1000 | 0x2, 0x1),
     op('PROPAGATE', '/etc/hosts', 0x40000),
     op('SETATTR', '/sys', 0x1, 0, 1),
     op('MKNOD', '/dev/null', 0o20666, 1, 3, 0, 0),

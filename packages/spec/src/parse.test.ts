@@ -89,9 +89,9 @@ const badConfigs: [string, (c: Record<string, any>) => void, RegExp][] = [
   [
     'bad rootfs propagation',
     (c) => {
-      c.linux.rootfsPropagation = 'rshared';
+      c.linux.rootfsPropagation = 'shard';
     },
-    /linux\.rootfsPropagation: expected one of "private", "shared", "slave", "unbindable", got string "rshared"$/,
+    /linux\.rootfsPropagation: expected one of "private", "rprivate", "shared", "rshared", "slave", "rslave", "unbindable", "runbindable", got string "shard"$/,
   ],
   [
     'device type not c/b/u/p',

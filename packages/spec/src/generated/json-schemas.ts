@@ -670,9 +670,13 @@ export const configJsonSchema: JsonSchema = {
      "type": "string",
      "enum": [
       "private",
+      "rprivate",
       "shared",
+      "rshared",
       "slave",
-      "unbindable"
+      "rslave",
+      "unbindable",
+      "runbindable"
      ]
     },
     "seccomp": {

@@ -375,7 +375,19 @@ export const LinuxSchema = z.looseObject({
   netDevices: z.record(z.string(), NetDeviceSchema).optional(),
   cgroupsPath: z.string().optional(),
   resources: ResourcesSchema.optional(),
-  rootfsPropagation: z.enum(['private', 'shared', 'slave', 'unbindable']).optional(),
+  // the spec's four values, and runc's recursive forms of them
+  rootfsPropagation: z
+    .enum([
+      'private',
+      'rprivate',
+      'shared',
+      'rshared',
+      'slave',
+      'rslave',
+      'unbindable',
+      'runbindable',
+    ])
+    .optional(),
   seccomp: SeccompSchema.optional(),
   sysctl: stringMap.optional(),
   maskedPaths: stringArray.optional(),
