@@ -22,6 +22,10 @@ export type PlanErrorCode =
   | 'PATH_INVALID'
   /** linux.seccomp without its compiled filter, or a NOTIFY filter without listenerPath. */
   | 'SECCOMP_INVALID'
+  /** A string with a NUL byte where it would reach the executor. */
+  | 'STRING_INVALID'
+  /** A string, list or whole plan larger than the executor protocol carries. */
+  | 'TOO_LARGE'
   /** A valid config feature this runtime does not implement yet. */
   | 'UNSUPPORTED';
 
