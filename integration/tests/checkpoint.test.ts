@@ -164,7 +164,7 @@ describe('checkpoint and restore (CRIU)', () => {
     const dumped = sandbox.runc([
       'checkpoint',
       '--parent-path',
-      '../' + parent.split('/').pop(),
+      `../${parent.split('/').pop()}`,
       '--image-path',
       images,
       id,

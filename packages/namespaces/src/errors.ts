@@ -26,6 +26,10 @@ export type PlanErrorCode =
   | 'NETDEV_INVALID'
   /** linux.memoryPolicy that set_mempolicy would refuse. */
   | 'MEMPOLICY_INVALID'
+  /** A string with a NUL byte where it would reach the executor. */
+  | 'STRING_INVALID'
+  /** A string, list or whole plan larger than the executor protocol carries. */
+  | 'TOO_LARGE'
   /** A valid config feature this runtime does not implement yet. */
   | 'UNSUPPORTED';
 

@@ -31,6 +31,7 @@ import { execCpuAffinity, initAffinityOp, memoryPolicyOp } from './cpu-numa.js';
 import { cleanPath, deviceOps, mergeDevices } from './devices.js';
 import { PlanError } from './errors.js';
 import { type ContainerUserns, containerUserns, mountIdmap } from './idmap.js';
+import { checkEncodable, checkPlanSize, largestList } from './limits.js';
 import {
   MS_BIND,
   MS_NOATIME,
@@ -786,6 +787,7 @@ export function processPath(env: readonly string[]): string {
  * cannot be run.
  */
 export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
+  checkEncodable(spec, '');
   rejectUnsupported(spec);
   const process = requireProcess(spec);
   const ns = planNamespaces(spec);
@@ -983,7 +985,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
     op('CLOSE_FDS', 3 + ctx.preserveFds),
     op('EXEC', args, env),
   );
-  return ops;
+  return checkPlanSize(ops, largestList(spec));
 }
 
 function hookOps(

@@ -1,5 +1,6 @@
 import type { Process, Spec } from '@runc-ts/spec';
 import { execAffinityOps, memoryPolicyOp } from './cpu-numa.js';
+import { checkEncodable, checkPlanSize } from './limits.js';
 import { NAMESPACE_FLAGS, planNamespaces } from './namespaces.js';
 import { type Op, op, SyncKind } from './plan.js';
 import {
@@ -67,6 +68,7 @@ const NS_FILES = {
  * does and exec it.
  */
 export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op[] {
+  checkEncodable(process, 'process');
   const ns = planNamespaces(spec);
   const types = (Object.keys(NS_FILES) as (keyof typeof NS_FILES)[]).filter((type) => ns.has(type));
   const affinity = execAffinityOps(process);
@@ -129,5 +131,5 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   ops.push(op('RESOLVE_EXEC', args[0] ?? '', processPath(env)));
   if (nnp) ops.push(...filter);
   ops.push(op('READY'), op('CLOSE_FDS', 3 + ctx.preserveFds), op('EXEC', args, env));
-  return ops;
+  return checkPlanSize(ops, 'process');
 }

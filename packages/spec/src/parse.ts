@@ -42,6 +42,9 @@ export function parseJson(text: string, source: string): unknown {
   }
 }
 
+/** As many issues as a SpecError message lists (errors.ts). */
+const MAX_LOCATED = 20;
+
 function validate<T>(
   schema: JsonSchema,
   value: unknown,
@@ -55,7 +58,9 @@ function validate<T>(
     throw new SpecError(
       'INVALID_DOCUMENT',
       source,
-      issues.map((issue) => locate(issue, text)),
+      // Each lookup rescans the text: locate only the issues the message lists,
+      // or a document with thousands of bad values takes minutes to reject.
+      issues.map((issue, i) => locate(issue, i < MAX_LOCATED ? text : undefined)),
     );
   }
   return value as T;
