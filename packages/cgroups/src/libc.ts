@@ -117,7 +117,7 @@ function bindWithBunFfi(): Libc {
   const bunRequire = (import.meta as unknown as { require?: (id: string) => unknown }).require;
   if (!bunRequire) throw new Error('bun:ffi is only available under Bun');
   const ffi = bunRequire('bun:ffi') as BunFfi;
-  const { symbols: libc } = ffi.dlopen('libc.so.6', {
+  const signatures: Record<string, { args: string[]; returns: string }> = {
     eventfd: { args: ['u32', 'i32'], returns: 'i32' },
     // Variadic in C; its x86_64/arm64 code reads the registers fixed arguments use.
     syscall: { args: ['i64', 'i32', 'ptr', 'u32'], returns: 'i64' },
@@ -135,6 +135,23 @@ function bindWithBunFfi(): Libc {
     connect: { args: ['i32', 'ptr', 'u32'], returns: 'i32' },
     recvmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
     sendmsg: { args: ['i32', 'ptr', 'i32'], returns: 'i64' },
+  };
+  // bun:ffi compiles a trampoline for every symbol it binds (~0.9 ms for
+  // all of these): each is bound on first use, so a command pays only for
+  // the calls it makes (start and delete: flock).
+  const opened: unknown[] = [];
+  const cache: Record<string, (...args: unknown[]) => unknown> = {};
+  const libc = new Proxy(cache, {
+    get(bound, name: string) {
+      if (!bound[name]) {
+        const signature = signatures[name];
+        if (!signature) throw new Error(`libc.ts: no signature for ${name}`);
+        const library = ffi.dlopen('libc.so.6', { [name]: signature });
+        opened.push(library);
+        bound[name] = library.symbols[name]!;
+      }
+      return bound[name];
+    },
   });
   const errno = () => ffi.read.i32(libc.__errno_location!() as number, 0);
   const negativeErrno = (result: number) => (result < 0 ? -errno() : result);
