@@ -603,8 +603,8 @@ export async function restoreContainer(
           if (options.pidFile) writePidFile(options.pidFile, restoredPid);
         }
       } catch (error) {
-        if (restoredPid > 0) killAndReap(restoredPid);
-        await destroyQuietly(cgroup);
+        if (restoredPid > 0) await killAndReap(restoredPid);
+        await destroyQuietly(cgroup, (warning) => runtime.report(warning));
         if (rootMounted) unmountQuietly(criuRoot);
         runtime.store.removeContainerDir(id);
         throw error;
@@ -618,7 +618,7 @@ export async function restoreContainer(
       try {
         runHooks('poststart', spec.hooks?.poststart, runtime.ociState(stored, 'running'));
       } catch (error) {
-        process.emitWarning((error as Error).message);
+        runtime.report({ code: 'HOOK', message: (error as Error).message, cause: error });
       }
       return restoredPid;
     })

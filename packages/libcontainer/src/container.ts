@@ -12,7 +12,8 @@ import type { LinuxResources, Process, State } from '@runc-ts/spec';
 import { cgroupManagerOf, effectiveResources, mergeResources } from './cgroup.js';
 import type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
 import { crashPoint } from './crash-points.js';
-import { ContainerError } from './errors.js';
+import { ContainerError, toContainerError } from './errors.js';
+import { type ContainerEvent, containerEvents, type EventsOptions } from './events.js';
 import { runHooks } from './hooks.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive } from './proc.js';
@@ -27,6 +28,7 @@ import {
   waitForExit,
 } from './process-control.js';
 import { StateStore, type StoredState } from './state-store.js';
+import type { Stdio } from './stdio.js';
 
 /**
  * The runtime-spec version this runtime implements (state's ociVersion).
@@ -52,23 +54,64 @@ export interface ContainerState {
   owner: string;
 }
 
+/**
+ * Something the runtime went on despite, for the `warn` option: a hook
+ * that failed where the spec says the operation goes on, a cleanup step
+ * that failed, a config setting skipped.
+ */
+export interface RuntimeWarning {
+  code: /** A poststart or poststop hook failed (the container was started, or deleted, all the same). */
+    | 'HOOK'
+    /** Part of a cleanup failed (a cgroup left behind, net devices not returned). */
+    | 'CLEANUP'
+    /** Something of the config was skipped or adjusted (the message says what). */
+    | 'CONFIG'
+    /** The container's cgroup already held processes. */
+    | 'CGROUP'
+    /** A corrupt state file was removed by a forced delete. */
+    | 'STATE_CORRUPT';
+  message: string;
+  cause?: unknown;
+}
+
 export interface RuntimeOptions {
   /** --root: the state directory. */
   root: string;
-  /** Path of the runc-ts-init executor binary. */
-  initPath: string;
+  /**
+   * Path of the runc-ts-init executor binary; by default the one shipped in
+   * this package's bin/ (or in @runc-ts/cli's).
+   */
+  initPath?: string;
   /** --systemd-cgroup: place containers in transient systemd units. */
   systemdCgroup?: boolean;
   /** --rootless: a cgroup that cannot be created or written is skipped. */
   rootlessCgroups?: boolean;
   /** --debug: receives what the runtime chose to do and why (skipped cgroups). */
   debug?: (message: string) => void;
-  /** Receives what runc logs as warnings (e.g. a container cgroup that already holds processes). */
-  warn?: (message: string) => void;
+  /**
+   * Receives what runc logs as warnings (a failed poststart or poststop
+   * hook, a container cgroup that already holds processes, ...). Without it
+   * they are dropped: the runtime never writes to stderr or emits process
+   * warnings itself.
+   */
+  warn?: (message: string, warning: RuntimeWarning) => void;
+  /** How long to wait for another process' lock on the same container (default 10 000 ms). */
+  lockTimeoutMs?: number;
 }
 
-export interface CreateOptions {
+/** What every operation that may wait takes. */
+export interface WaitingOptions {
+  /** Aborts the wait (a lock, the process' exit): the operation fails with ABORTED. */
+  signal?: AbortSignal;
+}
+
+export interface CreateOptions extends WaitingOptions {
   bundle: string;
+  /**
+   * The container process' stdin, stdout, stderr (fds, 'ignore' or
+   * streams); /dev/null for each by default. The CLI passes [0, 1, 2].
+   */
+  stdio?: Stdio;
   pidFile?: string;
   consoleSocket?: string;
   /** --pidfd-socket: AF_UNIX socket that receives a pidfd of the init (SCM_RIGHTS). */
@@ -86,9 +129,20 @@ export interface RunOptions extends CreateOptions {
   detach?: boolean;
   /** --keep: do not delete the container after it exits. */
   keep?: boolean;
+  /**
+   * While waiting, forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+   * SIGUSR2 and SIGWINCH received by this process to the container's
+   * process (installs process signal handlers; the CLI does). `signal`
+   * aborting SIGKILLs the process (then deleted unless `keep`).
+   */
+  forwardSignals?: boolean;
 }
 
-export interface ExecOptions {
+export interface ExecOptions extends WaitingOptions {
+  /** The process' stdin, stdout, stderr (fds, 'ignore' or streams); /dev/null by default. */
+  stdio?: Stdio;
+  /** As RunOptions.forwardSignals; `signal` aborting SIGKILLs the process. */
+  forwardSignals?: boolean;
   /** `--process FILE`: the whole process; the overrides below then do not apply. */
   process?: Process;
   /** The command and its arguments (required without `process`). */
@@ -122,7 +176,19 @@ export class Runtime {
   readonly store: StateStore;
 
   constructor(readonly options: RuntimeOptions) {
-    this.store = new StateStore(options.root);
+    this.store = new StateStore(options.root, options.lockTimeoutMs);
+  }
+
+  /** @internal Reports a warning through the `warn` option (nowhere without it). */
+  report(warning: RuntimeWarning): void {
+    this.options.warn?.(warning.message, warning);
+  }
+
+  /** @internal The executor's path: the option, else the one shipped with the package. */
+  async executorPath(): Promise<string> {
+    if (this.options.initPath) return this.options.initPath;
+    const { defaultExecutorPath } = await import('./executor-path.js');
+    return defaultExecutorPath();
   }
 
   /** The OCI state of a stored container, its status computed now. */
@@ -169,64 +235,90 @@ export class Runtime {
    * `runc create`: sets the container up and leaves its init waiting on
    * exec.fifo. A failure removes everything it made.
    */
-  async create(id: string, options: CreateOptions): Promise<StoredState> {
-    const { stored } = await this.createInternal(id, options, false);
-    return stored;
+  async create(id: string, options: CreateOptions): Promise<ContainerState> {
+    try {
+      const { stored } = await this.createInternal(id, options, false);
+      return this.view(stored);
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
   private async createInternal(
     id: string,
     options: CreateOptions,
     waitForInit: boolean,
-  ): Promise<{ stored: StoredState; executor: ChildProcess }> {
+  ): Promise<{ stored: StoredState; executor: ChildProcess; drained: Promise<void> }> {
     const { createContainer } = await import('./create.js');
     return createContainer(this, id, options, waitForInit);
   }
 
   /** `runc start`: lets the created init exec the user process. */
-  start(id: string): void {
-    const stored = this.store.withLock(id, () => {
-      crashPoint('start:locked');
-      const stored = this.store.read(id);
-      const status = this.status(stored);
-      if (status === 'stopped') {
-        throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
-      }
-      if (status === 'running') {
-        throw new ContainerError('BAD_STATUS', 'cannot start an already running container');
-      }
-      if (status !== 'created') {
-        throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
-      }
-      releaseInit(this.store.fifoPath(id), stored, {
-        opened: () => crashPoint('start:fifo-opened'),
-        read: () => crashPoint('start:byte-read'),
-      });
-      crashPoint('start:released');
-      this.options.debug?.(`start: released the init (pid ${stored.pid}) through exec.fifo`);
-      return stored;
-    });
+  async start(id: string, options: WaitingOptions = {}): Promise<void> {
+    try {
+      await this.startInternal(id, options);
+    } catch (error) {
+      throw toContainerError(error);
+    }
+  }
+
+  private async startInternal(id: string, options: WaitingOptions): Promise<void> {
+    const stored = await this.store.withLockAsync(
+      id,
+      async () => {
+        crashPoint('start:locked');
+        const stored = this.store.read(id);
+        const status = this.status(stored);
+        if (status === 'stopped') {
+          throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
+        }
+        if (status === 'running') {
+          throw new ContainerError('BAD_STATUS', 'cannot start an already running container');
+        }
+        if (status !== 'created') {
+          throw new ContainerError('BAD_STATUS', `cannot start a container in the ${status} state`);
+        }
+        await releaseInit(this.store.fifoPath(id), stored, {
+          opened: () => crashPoint('start:fifo-opened'),
+          read: () => crashPoint('start:byte-read'),
+        });
+        crashPoint('start:released');
+        this.options.debug?.(`start: released the init (pid ${stored.pid}) through exec.fifo`);
+        return stored;
+      },
+      options,
+    );
     try {
       runHooks('poststart', stored.config.hooks?.poststart, this.ociState(stored, 'running'));
     } catch (error) {
       // The spec: a poststart failure is logged, the container keeps running.
-      process.emitWarning((error as Error).message);
+      this.report({ code: 'HOOK', message: (error as Error).message, cause: error });
     }
   }
 
+  /** `runc state`: the container's OCI state, its status computed now. */
   state(id: string): ContainerState {
-    validateContainerId(id);
-    return this.view(this.store.read(id));
+    try {
+      validateContainerId(id);
+      return this.view(this.store.read(id));
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
+  /** `runc list`: every container under the root, sorted by id. */
   list(): ContainerState[] {
-    return this.store.list().flatMap((id) => {
-      try {
-        return [this.view(this.store.read(id))];
-      } catch {
-        return []; // being created or deleted right now
-      }
-    });
+    try {
+      return this.store.list().flatMap((id) => {
+        try {
+          return [this.view(this.store.read(id))];
+        } catch {
+          return []; // being created or deleted right now
+        }
+      });
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
   /**
@@ -235,6 +327,14 @@ export class Runtime {
    * through its own pid namespace when it has no cgroup.
    */
   async kill(id: string, signal: number, options: { all?: boolean } = {}): Promise<void> {
+    try {
+      await this.killInternal(id, signal, options);
+    } catch (error) {
+      throw toContainerError(error);
+    }
+  }
+
+  private async killInternal(id: string, signal: number, options: { all?: boolean }) {
     validateContainerId(id);
     const stored = this.store.read(id);
     const status = this.status(stored);
@@ -246,35 +346,53 @@ export class Runtime {
     signalProcess(stored.pid, signal);
   }
 
-  async delete(id: string, options: { force?: boolean } = {}): Promise<void> {
+  /** `runc delete`: removes a stopped (or created; any with `force`) container. */
+  async delete(id: string, options: { force?: boolean } & WaitingOptions = {}): Promise<void> {
+    try {
+      await this.deleteInternal(id, options);
+    } catch (error) {
+      throw toContainerError(error);
+    }
+  }
+
+  private async deleteInternal(
+    id: string,
+    options: { force?: boolean } & WaitingOptions,
+  ): Promise<void> {
     validateContainerId(id);
-    await this.store.withLockAsync(id, async () => {
-      crashPoint('delete:locked');
-      // What a killed create left is removed; the container does not exist.
-      this.store.removeDebris(id);
-      // Like runc: forcing the deletion of a container that does not exist is not an error.
-      if (options.force && !this.store.exists(id)) return;
-      let stored: StoredState;
-      try {
-        stored = this.store.read(id, { creating: true });
-      } catch (error) {
-        if (!options.force || (error as ContainerError).code !== 'STATE_CORRUPT') throw error;
-        // Nothing in it can be trusted to name a process or a cgroup.
-        this.store.removeContainerDir(id);
-        this.options.warn?.(
-          `${(error as Error).message}: removed; its processes and cgroup, if any, are not known`,
-        );
-        return;
-      }
-      const status = this.status(stored);
-      if (status !== 'stopped' && status !== 'created' && !options.force) {
-        throw new ContainerError(
-          'BAD_STATUS',
-          `cannot delete container ${id} that is not stopped: ${status}`,
-        );
-      }
-      await this.removeContainer(stored, status);
-    });
+    await this.store.withLockAsync(
+      id,
+      async () => {
+        crashPoint('delete:locked');
+        // What a killed create left is removed; the container does not exist.
+        this.store.removeDebris(id);
+        // Like runc: forcing the deletion of a container that does not exist is not an error.
+        if (options.force && !this.store.exists(id)) return;
+        let stored: StoredState;
+        try {
+          stored = this.store.read(id, { creating: true });
+        } catch (error) {
+          if (!options.force || (error as ContainerError).code !== 'STATE_CORRUPT') throw error;
+          // Nothing in it can be trusted to name a process or a cgroup.
+          this.store.removeContainerDir(id);
+          this.report({
+            code: 'STATE_CORRUPT',
+            message: `${(error as Error).message}: removed; its processes and cgroup, if any, are not known`,
+            cause: error,
+          });
+          return;
+        }
+        const status = this.status(stored);
+        if (status !== 'stopped' && status !== 'created' && !options.force) {
+          throw new ContainerError(
+            'BAD_STATUS',
+            `cannot delete container ${id} that is not stopped: ${status}`,
+          );
+        }
+        await this.removeContainer(stored, status);
+      },
+      options,
+    );
   }
 
   /** linux.netDevices back to the runtime's namespace; a failure is a warning (delete goes on). */
@@ -283,9 +401,13 @@ export class Runtime {
     const { hasNetDevicesToReturn, returnNetDevices } = await import('./net-devices.js');
     if (!hasNetDevicesToReturn(stored.config)) return;
     try {
-      await returnNetDevices(this.options.initPath, stored.config, stored.pid);
+      await returnNetDevices(await this.executorPath(), stored.config, stored.pid);
     } catch (error) {
-      process.emitWarning(`linux.netDevices: ${(error as Error).message}`);
+      this.report({
+        code: 'CLEANUP',
+        message: `linux.netDevices: ${(error as Error).message}`,
+        cause: error,
+      });
     }
   }
 
@@ -302,7 +424,7 @@ export class Runtime {
       } catch {
         // No cgroup and a shared pid namespace: the init alone, below.
       }
-      killAndReap(stored.pid, stored.pidStartTime);
+      await killAndReap(stored.pid, stored.pidStartTime);
     }
     crashPoint('delete:killed');
     const cgroup = cgroupManagerOf(stored.cgroup);
@@ -318,7 +440,7 @@ export class Runtime {
     try {
       runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
     } catch (error) {
-      process.emitWarning((error as Error).message);
+      this.report({ code: 'HOOK', message: (error as Error).message, cause: error });
     }
   }
 
@@ -328,8 +450,12 @@ export class Runtime {
    * it runs with `detach`.
    */
   async exec(id: string, options: ExecOptions): Promise<number> {
-    const { execInContainer } = await import('./exec.js');
-    return execInContainer(this, id, options);
+    try {
+      const { execInContainer } = await import('./exec.js');
+      return await execInContainer(this, id, options);
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
   /**
@@ -352,57 +478,95 @@ export class Runtime {
 
   /** `runc pause`: freezes every process of a running container. */
   async pause(id: string): Promise<void> {
-    const { stored, cgroup } = this.withCgroup(id, 'pause');
-    if (this.status(stored) !== 'running') {
-      throw new ContainerError('BAD_STATUS', 'container not running');
+    try {
+      const { stored, cgroup } = this.withCgroup(id, 'pause');
+      if (this.status(stored) !== 'running') {
+        throw new ContainerError('BAD_STATUS', 'container not running');
+      }
+      await cgroup.freeze();
+    } catch (error) {
+      throw toContainerError(error);
     }
-    await cgroup.freeze();
   }
 
   /** `runc resume`: thaws a paused container. */
   async resume(id: string): Promise<void> {
-    const { stored, cgroup } = this.withCgroup(id, 'resume');
-    if (this.status(stored) !== 'paused') {
-      throw new ContainerError('BAD_STATUS', 'container not paused');
+    try {
+      const { stored, cgroup } = this.withCgroup(id, 'resume');
+      if (this.status(stored) !== 'paused') {
+        throw new ContainerError('BAD_STATUS', 'container not paused');
+      }
+      await cgroup.thaw();
+    } catch (error) {
+      throw toContainerError(error);
     }
-    await cgroup.thaw();
   }
 
   /**
    * `runc update`: lays `changes` over the container's resources, writes
    * them to its cgroup and keeps them in its state.
    */
-  async update(id: string, changes: LinuxResources): Promise<LinuxResources> {
-    return this.store.withLockAsync(id, async () => {
-      const { stored, cgroup } = this.withCgroup(id, 'update');
-      if (this.status(stored) === 'stopped') {
-        throw new ContainerError('BAD_STATUS', 'container not running');
-      }
-      const linux = stored.config.linux ?? {};
-      const resources = mergeResources(linux.resources ?? {}, changes);
-      const config = { ...stored.config, linux: { ...linux, resources } };
-      await cgroup.set(effectiveResources(config));
-      this.store.write({ ...stored, config });
-      return resources;
-    });
+  async update(
+    id: string,
+    changes: LinuxResources,
+    options: WaitingOptions = {},
+  ): Promise<LinuxResources> {
+    try {
+      return await this.store.withLockAsync(
+        id,
+        async () => {
+          const { stored, cgroup } = this.withCgroup(id, 'update');
+          if (this.status(stored) === 'stopped') {
+            throw new ContainerError('BAD_STATUS', 'container not running');
+          }
+          const linux = stored.config.linux ?? {};
+          const resources = mergeResources(linux.resources ?? {}, changes);
+          const config = { ...stored.config, linux: { ...linux, resources } };
+          await cgroup.set(effectiveResources(config));
+          this.store.write({ ...stored, config });
+          return resources;
+        },
+        options,
+      );
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
   /** `runc events --stats`: the container's cgroup statistics. */
   stats(id: string): CgroupStats {
-    const { stored, cgroup } = this.withCgroup(id, 'events');
-    if (this.status(stored) === 'stopped') {
-      throw new ContainerError('BAD_STATUS', 'container not running');
+    try {
+      const { stored, cgroup } = this.withCgroup(id, 'events');
+      if (this.status(stored) === 'stopped') {
+        throw new ContainerError('BAD_STATUS', 'container not running');
+      }
+      return cgroup.stats();
+    } catch (error) {
+      throw toContainerError(error);
     }
-    return cgroup.stats();
   }
 
   /**
-   * `runc events`: calls `listener` on every OOM kill in the container until
-   * the returned function is called.
+   * `runc events`: the container's statistics every `intervalMs` (the first
+   * at once) and every OOM kill as it happens, until the container stops
+   * (the iteration ends) or `signal` aborts (ABORTED). A stopped container
+   * fails at the first step.
+   */
+  events(id: string, options: EventsOptions = {}): AsyncIterableIterator<ContainerEvent> {
+    return containerEvents(this, id, options);
+  }
+
+  /**
+   * Calls `listener` on every OOM kill in the container until the returned
+   * function is called (events() is the iterable form).
    */
   watchOom(id: string, listener: () => void): () => void {
-    const { cgroup } = this.withCgroup(id, 'events');
-    return cgroup.onOom(listener);
+    try {
+      const { cgroup } = this.withCgroup(id, 'events');
+      return cgroup.onOom(listener);
+    } catch (error) {
+      throw toContainerError(error);
+    }
   }
 
   /** Whether the container's init still runs (for `events`, which stops with it). */
@@ -417,20 +581,24 @@ export class Runtime {
 
   /** `runc ps`: host pids of every process in the container's cgroup. */
   pids(id: string): number[] {
-    const { stored, cgroup } = this.withCgroup(id, 'ps');
-    if (this.status(stored) === 'stopped') return [];
-    if (stored.cgroup?.rootless && !cgroup.exists()) {
-      // Rootless without a delegated cgroup: the container's own pid
-      // namespace still tells its processes apart.
-      if (!ownsPidNamespace(stored)) {
-        throw new ContainerError(
-          'CGROUP',
-          `ps: container ${id} has no cgroup of its own (rootless, and no cgroup was delegated to this user) and shares a pid namespace, so its processes cannot be told apart`,
-        );
+    try {
+      const { stored, cgroup } = this.withCgroup(id, 'ps');
+      if (this.status(stored) === 'stopped') return [];
+      if (stored.cgroup?.rootless && !cgroup.exists()) {
+        // Rootless without a delegated cgroup: the container's own pid
+        // namespace still tells its processes apart.
+        if (!ownsPidNamespace(stored)) {
+          throw new ContainerError(
+            'CGROUP',
+            `ps: container ${id} has no cgroup of its own (rootless, and no cgroup was delegated to this user) and shares a pid namespace, so its processes cannot be told apart`,
+          );
+        }
+        return processesInPidNamespaceOf(stored.pid);
       }
-      return processesInPidNamespaceOf(stored.pid);
+      return cgroup.pids();
+    } catch (error) {
+      throw toContainerError(error);
     }
-    return cgroup.pids();
   }
 
   private withCgroup(id: string, command: string): { stored: StoredState; cgroup: CgroupManager } {
@@ -452,24 +620,45 @@ export class Runtime {
    * signals to it, then delete the container unless `keep`.
    */
   async run(id: string, options: RunOptions): Promise<number> {
-    const { stored, executor } = await this.createInternal(id, options, !options.detach);
+    try {
+      return await this.runInternal(id, options);
+    } catch (error) {
+      throw toContainerError(error);
+    }
+  }
+
+  private async runInternal(id: string, options: RunOptions): Promise<number> {
+    const { stored, executor, drained } = await this.createInternal(id, options, !options.detach);
     if (options.detach) {
-      this.start(id);
+      await this.start(id, options);
       return 0;
     }
     // With a terminal the executor relays the pty and resizes it on SIGWINCH.
     const relay = stored.config.process?.terminal === true && !options.consoleSocket;
-    const exited = waitForExit(executor, stored.pid, relay);
+    const exited = waitForExit(executor, stored.pid, relay, {
+      forwardSignals: options.forwardSignals,
+      signal: options.signal,
+      drained,
+      what: `run: waiting for container ${id}`,
+    });
+    exited.catch(() => {}); // awaited below, or dropped when start fails
     try {
-      this.start(id);
+      await this.start(id, options);
     } catch (error) {
-      killAndReap(stored.pid, stored.pidStartTime);
-      await exited;
+      await killAndReap(stored.pid, stored.pidStartTime);
+      await exited.catch(() => {});
       // run made the container: a run that fails leaves none behind.
       await this.delete(id, { force: true }).catch(() => {});
       throw error;
     }
-    const code = await exited;
+    let code: number;
+    try {
+      code = await exited;
+    } catch (error) {
+      // Aborted: the process was killed; the container goes unless kept.
+      if (!options.keep) await this.delete(id, { force: true }).catch(() => {});
+      throw error;
+    }
     this.options.debug?.(`run: process exited: pid ${stored.pid}, status ${code}`);
     if (!options.keep) await this.delete(id, { force: true });
     return code;

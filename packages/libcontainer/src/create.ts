@@ -46,6 +46,7 @@ import {
 } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import type { StoredState } from './state-store.js';
+import { resolveStdio } from './stdio.js';
 
 /**
  * `runc create` (and the first half of `run`): sets the container up and
@@ -57,7 +58,7 @@ export async function createContainer(
   id: string,
   options: CreateOptions,
   waitForInit: boolean,
-): Promise<{ stored: StoredState; executor: ChildProcess }> {
+): Promise<{ stored: StoredState; executor: ChildProcess; drained: Promise<void> }> {
   validateContainerId(id);
   const { bundle, spec, rootfs } = loadBundle(options.bundle);
   checkSecurityModules(spec.process, 'process');
@@ -74,146 +75,154 @@ export async function createContainer(
       'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
     );
   }
-  return runtime.store.withLockAsync(id, async () => {
-    crashPoint('create:locked');
-    await removeKilledCreate(runtime, id);
-    runtime.store.createContainerDir(id);
-    crashPoint('create:dir-made');
-    const stored: StoredState = {
-      id,
-      pid: 0,
-      pidStartTime: '',
-      bundle,
-      rootfs,
-      created: timestamp(),
-      owner: '',
-      config: spec,
-      creating: true,
-    };
-    let initPid = 0;
-    let cgroup: CgroupManager | undefined;
-    let rdt: IntelRdtGroup | undefined;
-    let rdtModule: typeof import('./intelrdt.js') | undefined;
-    try {
-      const manager = createCgroupManager(id, spec, {
-        systemd: runtime.options.systemdCgroup === true,
-        rootless: runtime.options.rootlessCgroups === true,
-      });
-      checkCgroupUnused(manager, runtime.options.warn);
-      // From here on a failure removes the cgroup: it is the container's.
-      cgroup = manager;
-      // Written before anything else exists: should this process be killed
-      // at any later point, `delete --force` finds the cgroup (and, from
-      // onPid on, the init) to remove; a directory without it is debris.
-      stored.cgroup = manager.state();
-      runtime.store.write(stored);
-      crashPoint('create:state-written');
-      const containerCgroup = cgroup;
-      const seccomp = containerSeccomp(spec);
-      const intelRdt = spec.linux?.intelRdt;
-      if (intelRdt !== undefined) {
-        rdtModule = await import('./intelrdt.js');
-        rdt = rdtModule.prepareIntelRdt(intelRdt, id);
-      }
-      const plan = planCreate(spec, {
-        seccomp,
-        rootfs,
-        fifoPath: runtime.store.fifoPath(id),
-        containerId: id,
-        noPivot: options.noPivot ?? false,
-        noNewKeyring: options.noNewKeyring ?? false,
-        preserveFds,
-        consoleSocket: options.consoleSocket,
-        pidfdSocket: options.pidfdSocket,
+  const stdio = resolveStdio(options.stdio);
+  const initPath = await runtime.executorPath();
+  const warn = (message: string) => runtime.report({ code: 'CONFIG', message });
+  return runtime.store.withLockAsync(
+    id,
+    async () => {
+      crashPoint('create:locked');
+      await removeKilledCreate(runtime, id);
+      runtime.store.createContainerDir(id);
+      crashPoint('create:dir-made');
+      const stored: StoredState = {
+        id,
+        pid: 0,
+        pidStartTime: '',
         bundle,
-        sourceIsFile: isFile,
-        ...cgroupContext(spec, cgroup),
-        hostHasKcore: hostHasKcore(),
-        waitForInit,
-        rootless,
-        warn: runtime.options.warn,
-        lastCap: hostCapLast(),
-      });
-      const run = await runTracedExecutor(runtime.options.debug, 'create', {
-        initPath: runtime.options.initPath,
-        plan,
-        stdio: [0, 1, 2],
-        preserveFds,
-        onStart: () => crashPoint('create:executor-started'),
-        onPid: (pid) => {
-          initPid = pid;
-          stored.pid = pid;
-          stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
-          runtime.store.write(stored);
-          crashPoint('create:pid-known');
-        },
-        onSync: (kind, pid) => {
-          if (kind === SyncKind.USERNS) {
-            crashPoint('create:sync-userns');
-            writeIdMappings(pid, spec, idMapping);
-          } else if (kind === SyncKind.CGROUP) {
-            // The init, before it runs anything of the container's.
-            if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
-            return applyCgroup(containerCgroup, initPid || pid)
-              .then(() => {
-                crashPoint('create:cgroup-applied');
-                return setContainerResources(
-                  containerCgroup,
-                  effectiveResources(spec),
-                  runtime.options.rootlessCgroups === true,
-                );
-              })
-              .then((devicesSkipped) => {
-                crashPoint('create:cgroup-set');
-                stored.cgroup = containerCgroup.state();
-                // Recorded now, not only at the end: should this process be
-                // killed before it returns, `delete --force` still finds
-                // the init and its cgroup.
-                runtime.store.write(stored);
-                reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
-                return undefined;
-              });
-          } else if (kind === SyncKind.HOOKS) {
-            crashPoint('create:sync-hooks');
-            const state = runtime.ociState(stored, 'creating');
-            runHooks('prestart', spec.hooks?.prestart, state);
-            runHooks('createRuntime', spec.hooks?.createRuntime, state);
-            crashPoint('create:hooks-done');
-          } else if (kind === SyncKind.STATE) {
-            crashPoint('create:sync-state');
-            // For the createContainer/startContainer hooks the executor runs.
-            return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
-          } else if (kind === SyncKind.SECCOMP) {
-            crashPoint('create:sync-seccomp');
-            // What the seccomp agent gets with the listener fd.
-            return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
-          }
-          return undefined;
-        },
-      });
-      crashPoint('create:ready');
-      delete stored.creating;
-      runtime.store.write(stored);
-      if (options.pidFile) writePidFile(options.pidFile, stored.pid);
-      crashPoint('create:done');
-      return { stored, executor: run.child };
-    } catch (error) {
-      if (initPid > 0 && spec.linux?.netDevices) {
-        // Moved devices would die with the init's network namespace.
-        const netDevices = await import('./net-devices.js');
-        if (netDevices.hasNetDevicesToReturn(spec)) {
-          await netDevices
-            .returnNetDevices(runtime.options.initPath, spec, initPid)
-            .catch(() => undefined);
+        rootfs,
+        created: timestamp(),
+        owner: '',
+        config: spec,
+        creating: true,
+      };
+      let initPid = 0;
+      let cgroup: CgroupManager | undefined;
+      let rdt: IntelRdtGroup | undefined;
+      let rdtModule: typeof import('./intelrdt.js') | undefined;
+      try {
+        const manager = createCgroupManager(id, spec, {
+          systemd: runtime.options.systemdCgroup === true,
+          rootless: runtime.options.rootlessCgroups === true,
+        });
+        checkCgroupUnused(manager, (message) => runtime.report({ code: 'CGROUP', message }));
+        // From here on a failure removes the cgroup: it is the container's.
+        cgroup = manager;
+        // Written before anything else exists: should this process be killed
+        // at any later point, `delete --force` finds the cgroup (and, from
+        // onPid on, the init) to remove; a directory without it is debris.
+        stored.cgroup = manager.state();
+        runtime.store.write(stored);
+        crashPoint('create:state-written');
+        const containerCgroup = cgroup;
+        const seccomp = containerSeccomp(spec);
+        const intelRdt = spec.linux?.intelRdt;
+        if (intelRdt !== undefined) {
+          rdtModule = await import('./intelrdt.js');
+          rdt = rdtModule.prepareIntelRdt(intelRdt, id);
         }
+        const plan = planCreate(spec, {
+          seccomp,
+          rootfs,
+          fifoPath: runtime.store.fifoPath(id),
+          containerId: id,
+          noPivot: options.noPivot ?? false,
+          noNewKeyring: options.noNewKeyring ?? false,
+          preserveFds,
+          consoleSocket: options.consoleSocket,
+          pidfdSocket: options.pidfdSocket,
+          bundle,
+          sourceIsFile: isFile,
+          ...cgroupContext(spec, cgroup),
+          hostHasKcore: hostHasKcore(),
+          waitForInit,
+          rootless,
+          warn,
+          lastCap: hostCapLast(),
+        });
+        const run = await runTracedExecutor(runtime.options.debug, 'create', {
+          initPath,
+          plan,
+          stdio: stdio.spawn,
+          preserveFds,
+          onStart: (child) => {
+            stdio.attach(child);
+            crashPoint('create:executor-started');
+          },
+          onPid: (pid) => {
+            initPid = pid;
+            stored.pid = pid;
+            stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+            runtime.store.write(stored);
+            crashPoint('create:pid-known');
+          },
+          onSync: (kind, pid) => {
+            if (kind === SyncKind.USERNS) {
+              crashPoint('create:sync-userns');
+              writeIdMappings(pid, spec, idMapping);
+            } else if (kind === SyncKind.CGROUP) {
+              // The init, before it runs anything of the container's.
+              if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
+              return applyCgroup(containerCgroup, initPid || pid)
+                .then(() => {
+                  crashPoint('create:cgroup-applied');
+                  return setContainerResources(
+                    containerCgroup,
+                    effectiveResources(spec),
+                    runtime.options.rootlessCgroups === true,
+                  );
+                })
+                .then((devicesSkipped) => {
+                  crashPoint('create:cgroup-set');
+                  stored.cgroup = containerCgroup.state();
+                  // Recorded now, not only at the end: should this process be
+                  // killed before it returns, `delete --force` still finds
+                  // the init and its cgroup.
+                  runtime.store.write(stored);
+                  reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
+                  return undefined;
+                });
+            } else if (kind === SyncKind.HOOKS) {
+              crashPoint('create:sync-hooks');
+              const state = runtime.ociState(stored, 'creating');
+              runHooks('prestart', spec.hooks?.prestart, state);
+              runHooks('createRuntime', spec.hooks?.createRuntime, state);
+              crashPoint('create:hooks-done');
+            } else if (kind === SyncKind.STATE) {
+              crashPoint('create:sync-state');
+              // For the createContainer/startContainer hooks the executor runs.
+              return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
+            } else if (kind === SyncKind.SECCOMP) {
+              crashPoint('create:sync-seccomp');
+              // What the seccomp agent gets with the listener fd.
+              return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
+            }
+            return undefined;
+          },
+        });
+        crashPoint('create:ready');
+        delete stored.creating;
+        runtime.store.write(stored);
+        if (options.pidFile) writePidFile(options.pidFile, stored.pid);
+        crashPoint('create:done');
+        return { stored, executor: run.child, drained: stdio.drained(run.child) };
+      } catch (error) {
+        if (initPid > 0 && spec.linux?.netDevices) {
+          // Moved devices would die with the init's network namespace.
+          const netDevices = await import('./net-devices.js');
+          if (netDevices.hasNetDevicesToReturn(spec)) {
+            await netDevices.returnNetDevices(initPath, spec, initPid).catch(() => undefined);
+          }
+        }
+        if (initPid > 0) await killAndReap(initPid);
+        await destroyQuietly(cgroup, (warning) => runtime.report(warning));
+        if (rdt) rdtModule?.destroyIntelRdt(rdt);
+        runtime.store.removeContainerDir(id);
+        throw normalizeError(error);
       }
-      if (initPid > 0) killAndReap(initPid);
-      await destroyQuietly(cgroup);
-      if (rdt) rdtModule?.destroyIntelRdt(rdt);
-      runtime.store.removeContainerDir(id);
-      throw normalizeError(error);
-    }
-  });
+    },
+    { signal: options.signal },
+  );
 }
 
 /**

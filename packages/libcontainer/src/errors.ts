@@ -44,7 +44,17 @@ export type ContainerErrorCode =
   /** CRIU could not be run, or failed a checkpoint or restore (the message names its log). */
   | 'CRIU'
   /** linux.intelRdt cannot be applied (no resctrl, a missing CLOS, schemata refused). */
-  | 'INTEL_RDT';
+  | 'INTEL_RDT'
+  /** config.json (or a process.json) is not a valid OCI config; the message names the field. */
+  | 'CONFIG_INVALID'
+  /** linux.seccomp cannot be compiled or loaded (the message names the rule). */
+  | 'SECCOMP'
+  /** The executor runc-ts-init was not found (pass `initPath`). */
+  | 'EXECUTOR_NOT_FOUND'
+  /** The caller's AbortSignal fired (or its timeout passed) while the operation waited. */
+  | 'ABORTED'
+  /** A system call failed outside the cases above; `cause` is Node's error (errno, syscall, path). */
+  | 'SYSTEM';
 
 /** Errors of @runc-ts/libcontainer; `code` is stable, the message is for people. */
 export class ContainerError extends Error {
@@ -57,6 +67,32 @@ export class ContainerError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Errors of the lower layers as one family: @runc-ts/cgroups' CgroupError,
+ * @runc-ts/seccomp's SeccompError, @runc-ts/spec's SpecError,
+ * @runc-ts/namespaces' PlanError and Node's system errors become
+ * ContainerErrors with the same message and the original as `cause`.
+ * Matched by name, not by class: importing those packages here would load
+ * them into every command. Anything else (a bug) passes through as it is.
+ */
+export function toContainerError(error: unknown): unknown {
+  if (error instanceof ContainerError || !(error instanceof Error)) return error;
+  const code = LOWER_LAYER_CODES[error.name];
+  if (code) return new ContainerError(code, error.message, { cause: error });
+  const errno = error as NodeJS.ErrnoException;
+  if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    return new ContainerError('SYSTEM', error.message, { cause: error });
+  }
+  return error;
+}
+
+const LOWER_LAYER_CODES: Record<string, ContainerErrorCode> = {
+  CgroupError: 'CGROUP',
+  SeccompError: 'SECCOMP',
+  SpecError: 'CONFIG_INVALID',
+  PlanError: 'PLAN',
+};
 
 const STRERROR: Record<string, string> = {
   EPERM: 'operation not permitted',

@@ -12,11 +12,12 @@ import { ExecutorVanishedError } from './executor.js';
 import { runTracedExecutor } from './executor-trace.js';
 import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
-import { isProcessAlive, sleepSync } from './proc.js';
+import { isProcessAlive, sleep } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
 import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import type { StoredState } from './state-store.js';
+import { resolveStdio } from './stdio.js';
 
 /** The process `runc exec` runs: the container's, with the command line's changes. */
 function execProcess(base: Process | undefined, options: ExecOptions): Process {
@@ -100,6 +101,8 @@ export async function execInContainer(
       'cannot allocate tty if runc will detach without setting console socket',
     );
   }
+  const stdio = resolveStdio(options.stdio);
+  const initPath = await runtime.executorPath();
   let plan: ReturnType<typeof planExec>;
   try {
     plan = planExec(stored.config, process, {
@@ -112,7 +115,7 @@ export async function execInContainer(
       joinCgroup: stored.cgroup !== undefined,
       seccomp: containerSeccomp(stored.config),
       rootless,
-      warn: runtime.options.warn,
+      warn: (message: string) => runtime.report({ code: 'CONFIG', message }),
       lastCap: hostCapLast(),
     });
   } catch (error) {
@@ -129,11 +132,14 @@ export async function execInContainer(
   let run: Awaited<ReturnType<typeof runTracedExecutor>>;
   try {
     run = await runTracedExecutor(debug, 'exec', {
-      initPath: runtime.options.initPath,
+      initPath,
       plan,
-      stdio: [0, 1, 2],
+      stdio: stdio.spawn,
       preserveFds: options.preserveFds ?? 0,
-      onStart: () => crashPoint('exec:executor-started'),
+      onStart: (child) => {
+        stdio.attach(child);
+        crashPoint('exec:executor-started');
+      },
       onPid: (child) => {
         crashPoint('exec:pid-known');
         pid = child;
@@ -163,19 +169,26 @@ export async function execInContainer(
     // is most likely a `delete --force` whose kill pass reached it before
     // the init: give the init a moment to be seen dying too.
     if (!initAlive()) throw stopped();
-    if (error instanceof ExecutorVanishedError && initDiesWithin(stored, 1000)) throw stopped();
+    if (error instanceof ExecutorVanishedError && (await initDiesWithin(stored, 1000))) {
+      throw stopped();
+    }
     throw normalizeError(error);
   }
   crashPoint('exec:ready');
   if (options.pidFile) writePidFile(options.pidFile, pid);
   if (options.detach) return 0;
-  return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket);
+  return waitForExit(run.child, pid, process.terminal === true && !options.consoleSocket, {
+    forwardSignals: options.forwardSignals,
+    signal: options.signal,
+    drained: stdio.drained(run.child),
+    what: `exec: waiting for process ${pid} in container ${id}`,
+  });
 }
 
-function initDiesWithin(stored: StoredState, ms: number): boolean {
+async function initDiesWithin(stored: StoredState, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    sleepSync(5);
+    await sleep(5);
     if (!initRunning(stored)) return true;
   }
   return false;

@@ -14,8 +14,8 @@ export interface ExecutorOptions {
   /** Path of the runc-ts-init binary. */
   initPath: string;
   plan: readonly Op[];
-  /** The container's stdin, stdout, stderr: fds of this process. */
-  stdio: [number, number, number];
+  /** The container's stdin, stdout, stderr: fds of this process, /dev/null or pipes (stdio.ts). */
+  stdio: readonly (number | 'ignore' | 'pipe')[];
   /** Extra fds of this process passed to the container as 3, 4, ... */
   preserveFds: number;
   /**
@@ -25,8 +25,8 @@ export interface ExecutorOptions {
   onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
-  /** The executor was spawned and has its plan. */
-  onStart?(): void;
+  /** The executor was spawned and has its plan (connect its stdio pipes now). */
+  onStart?(child: ChildProcess): void;
 }
 
 export interface ExecutorRun {
@@ -208,7 +208,7 @@ export function renderExecutorError(payload: Buffer): string {
  */
 export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun> {
   const socketFd = 3 + options.preserveFds;
-  const stdio: (number | 'pipe')[] = [...options.stdio];
+  const stdio: (number | 'ignore' | 'pipe')[] = [...options.stdio];
   for (let fd = 3; fd < socketFd; fd++) stdio.push(fd);
   stdio.push('pipe');
   const child = process
@@ -233,7 +233,7 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
   if (child.pid === undefined || !socket) return spawnError;
   const reader = new FrameReader(socket);
   socket.write(encodeFrame(MessageType.PLAN, encodePlan(options.plan)));
-  options.onStart?.();
+  options.onStart?.(child);
 
   let initPid = 0;
   const serve = async (): Promise<void> => {

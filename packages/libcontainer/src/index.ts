@@ -10,13 +10,17 @@ export {
   type RunOptions,
   Runtime,
   type RuntimeOptions,
+  type RuntimeWarning,
+  type WaitingOptions,
 } from './container.js';
 export {
   ContainerError,
   type ContainerErrorCode,
   describeErrno,
   describeSystemError,
+  toContainerError,
 } from './errors.js';
+export type { ContainerEvent, EventsOptions } from './events.js';
 export { renderExecutorError } from './executor.js';
 export type { BuildInfo } from './features.js';
 export { type HookPhase, runHooks } from './hooks.js';
@@ -34,3 +38,4 @@ export { parseSignal, signalName } from './signals.js';
 export type { WriteSpecOptions } from './spec-file.js';
 export { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from './state-root.js';
 export { StateStore, type StoredState } from './state-store.js';
+export type { Stdio, StdioTarget } from './stdio.js';

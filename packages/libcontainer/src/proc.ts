@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ContainerError } from './errors.js';
 
 export interface ProcessStat {
   /** Single-letter state: R, S, D, Z, T, ... */
@@ -34,4 +35,21 @@ export function isProcessAlive(pid: number, startTime?: string): boolean {
 /** Sleeps without returning to the event loop (short waits in sync paths). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Waits `ms` on a timer: the event loop goes on meanwhile. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** ABORTED, naming what was being waited for, once `signal` has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (!signal?.aborted) return;
+  throw abortedError(signal, what);
+}
+
+export function abortedError(signal: AbortSignal, what: string): ContainerError {
+  const reason = signal.reason as { name?: string } | undefined;
+  const why = reason?.name === 'TimeoutError' ? 'timed out' : 'aborted';
+  return new ContainerError('ABORTED', `${what}: ${why}`, { cause: signal.reason });
 }

@@ -15,24 +15,24 @@ function script(reads: boolean[], alive: boolean[]) {
 }
 
 describe('awaitInitByte (runc start)', () => {
-  it('returns once the byte is read, polling while the init lives', () => {
+  it('returns once the byte is read, polling while the init lives', async () => {
     const fifo = script([false, false, true], [true, true]);
-    awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep);
+    await awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep);
     expect(fifo.calls).toEqual({ reads: 3, alive: 2, sleeps: 2 });
   });
 
-  it('takes the byte an init wrote just before it exited (it ran: not "stopped")', () => {
+  it('takes the byte an init wrote just before it exited (it ran: not "stopped")', async () => {
     // The race a fast `run true` hits: nothing yet, the init writes, execs
     // and exits, the check sees it gone, the next read gets its byte. The
     // read after that sees end-of-file: it must not happen.
     const fifo = script([false, true, false], [false]);
-    expect(() => awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).not.toThrow();
+    await expect(awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).resolves.toBeUndefined();
     expect(fifo.calls.reads).toBe(2);
   });
 
-  it('says the container stopped when the init died without writing', () => {
+  it('says the container stopped when the init died without writing', async () => {
     const fifo = script([false, false], [false]);
-    expect(() => awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).toThrow(
+    await expect(awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).rejects.toThrow(
       'cannot start a container that has stopped',
     );
   });

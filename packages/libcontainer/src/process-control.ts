@@ -16,34 +16,53 @@ import {
 import { constants as osConstants } from 'node:os';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import { cgroupManagerOf } from './cgroup.js';
-import type { ContainerStatus } from './container.js';
+import type { ContainerStatus, RuntimeWarning } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { isProcessAlive, sleepSync } from './proc.js';
+import { abortedError, isProcessAlive, sleep } from './proc.js';
 import type { StoredState } from './state-store.js';
 
 /** The exit status the executor reports for the process it waits for. */
 export function exitOf(executor: ChildProcess): Promise<number> {
   return new Promise<number>((resolveExit) => {
     if (executor.exitCode !== null) resolveExit(executor.exitCode);
+    else if (executor.signalCode !== null) resolveExit(128 + signalNumber(executor.signalCode));
     else executor.once('exit', (code, signal) => resolveExit(code ?? 128 + signalNumber(signal)));
   });
 }
 
-/** Forwards signals to the process (SIGWINCH to the pty relay) until it exits. */
+/** The signals a foreground `run` or `exec` passes on to the container's process. */
+export const FORWARDED_SIGNALS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+] as const;
+
+export interface WaitOptions {
+  /** Install handlers on this process that forward FORWARDED_SIGNALS (the CLI's foreground run/exec). */
+  forwardSignals?: boolean;
+  /** Aborting SIGKILLs the process waited for and rejects with ABORTED. */
+  signal?: AbortSignal;
+  /** Settles once the caller's piped stdio has all the process' output. */
+  drained?: Promise<void>;
+  /** What is waited for, for the ABORTED message. */
+  what?: string;
+}
+
+/**
+ * Waits for the process the executor waits for and returns its exit status.
+ * Only with `forwardSignals` does it touch this process' signal handlers
+ * (SIGWINCH then goes to the pty relay when `relay`).
+ */
 export async function waitForExit(
   executor: ChildProcess,
   pid: number,
   relay: boolean,
+  options: WaitOptions = {},
 ): Promise<number> {
-  const forwarded = [
-    'SIGINT',
-    'SIGTERM',
-    'SIGHUP',
-    'SIGQUIT',
-    'SIGUSR1',
-    'SIGUSR2',
-    'SIGWINCH',
-  ] as const;
   const forward = (signal: NodeJS.Signals) => {
     try {
       const target = signal === 'SIGWINCH' && relay ? executor.pid : pid;
@@ -52,11 +71,28 @@ export async function waitForExit(
       // Already gone.
     }
   };
-  for (const signal of forwarded) process.on(signal, forward);
+  if (options.forwardSignals) for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  const abortSignal = options.signal;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    if (!abortSignal) return;
+    onAbort = () => {
+      signalProcess(pid, osConstants.signals.SIGKILL);
+      reject(abortedError(abortSignal, options.what ?? `waiting for process ${pid}`));
+    };
+    if (abortSignal.aborted) onAbort();
+    else abortSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
   try {
-    return await exitOf(executor);
+    const code = await Promise.race([exitOf(executor), aborted]);
+    await Promise.race([options.drained, aborted]);
+    return code;
   } finally {
-    for (const signal of forwarded) process.off(signal, forward);
+    if (onAbort) abortSignal?.removeEventListener('abort', onAbort);
+    if (options.forwardSignals) {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    }
   }
 }
 
@@ -109,13 +145,16 @@ export async function killAndDestroy(cgroup: CgroupManager): Promise<void> {
   }
 }
 
-export async function destroyQuietly(cgroup: CgroupManager | undefined): Promise<void> {
+export async function destroyQuietly(
+  cgroup: CgroupManager | undefined,
+  report: (warning: RuntimeWarning) => void,
+): Promise<void> {
   try {
     await cgroup?.destroy();
   } catch (error) {
     // Without a bus no unit can have been made: nothing to clean up.
     if ((error as { code?: string }).code === 'SYSTEMD_UNAVAILABLE') return;
-    process.emitWarning(`cleanup: ${(error as Error).message}`);
+    report({ code: 'CLEANUP', message: `cleanup: ${(error as Error).message}`, cause: error });
   }
 }
 
@@ -161,11 +200,11 @@ export function signalNumber(signal: NodeJS.Signals | null): number {
  * Reads the init's byte from exec.fifo, polling; throws when the init is
  * gone without having written it.
  */
-export function awaitInitByte(
+export async function awaitInitByte(
   readByte: () => boolean,
   initAlive: () => boolean,
-  sleep: () => void,
-): void {
+  sleep: () => void | Promise<void>,
+): Promise<void> {
   for (;;) {
     if (readByte()) return;
     if (!initAlive()) {
@@ -175,16 +214,20 @@ export function awaitInitByte(
       if (readByte()) return;
       throw new ContainerError('BAD_STATUS', 'cannot start a container that has stopped');
     }
-    sleep();
+    await sleep();
   }
 }
 
-/** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
-export function releaseInit(
+/**
+ * Opens exec.fifo for reading: the init, blocked writing to it, carries on.
+ * Polls on timers for its byte (it is there at once unless the init is still
+ * on its way to the fifo).
+ */
+export async function releaseInit(
   fifo: string,
   stored: StoredState,
   crashPoints: { opened?: () => void; read?: () => void } = {},
-): void {
+): Promise<void> {
   let fd: number;
   try {
     fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -204,10 +247,10 @@ export function releaseInit(
         return false;
       }
     };
-    awaitInitByte(
+    await awaitInitByte(
       readByte,
       () => isProcessAlive(stored.pid, stored.pidStartTime),
-      () => sleepSync(1),
+      () => sleep(1),
     );
   } finally {
     closeSync(fd);
@@ -216,8 +259,8 @@ export function releaseInit(
   unlinkSync(fifo);
 }
 
-/** SIGKILL and wait (bounded) until the process is gone or a zombie. */
-export function killAndReap(pid: number, startTime?: string): void {
+/** SIGKILL and wait (bounded, on timers) until the process is gone or a zombie. */
+export async function killAndReap(pid: number, startTime?: string): Promise<void> {
   if (!(pid > 0)) return; // never kill(0) or kill(-1): this process group, or everything
   try {
     process.kill(pid, 'SIGKILL');
@@ -225,17 +268,10 @@ export function killAndReap(pid: number, startTime?: string): void {
     return;
   }
   const deadline = Date.now() + 5000;
-  while (isProcessAlive(pid, startTime) && Date.now() < deadline) sleepSync(2);
+  while (isProcessAlive(pid, startTime) && Date.now() < deadline) await sleep(2);
 }
 
-export function normalizeError(error: unknown): unknown {
-  if (error instanceof ContainerError) return error;
-  const code = (error as { code?: unknown }).code;
-  if (error instanceof Error && typeof code === 'string' && error.name === 'PlanError') {
-    return new ContainerError('PLAN', error.message, { cause: error });
-  }
-  return error;
-}
+export { toContainerError as normalizeError } from './errors.js';
 
 export function writePidFile(path: string, pid: number): void {
   const temp = `${path}.${process.pid}.tmp`;

@@ -115,6 +115,49 @@ describe('StateStore', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('waits for another holder on timers: the event loop runs meanwhile', async () => {
+    store.withLock('w', () => {}); // makes the lock directory
+    const lock = store.lockPath('w');
+    // flock(1) holds the lock for 300 ms from another process.
+    const holder = spawn('flock', [lock, 'sleep', '0.3'], { stdio: 'ignore' });
+    try {
+      while (spawnSync('flock', ['--nonblock', lock, 'true']).status === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      const started = Date.now();
+      const ran = await store.withLockAsync('w', async () => 'ran');
+      clearInterval(timer);
+      expect(ran).toBe('ran');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      // A sync wait (Atomics.wait) would have let no timer run.
+      expect(ticks).toBeGreaterThanOrEqual(5);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('a lock wait ends with ABORTED when the signal fires, LOCKED after lockTimeoutMs', async () => {
+    const short = new StateStore(join(dir, 'root'), 100);
+    await store.withLockAsync('a', async () => {
+      // Another open file description of the lock file: flock excludes it too.
+      const aborted = await store
+        .withLockAsync('a', async () => 'ran', { signal: AbortSignal.timeout(50) })
+        .catch((error: unknown) => error);
+      expect(aborted).toBeInstanceOf(ContainerError);
+      expect(aborted).toMatchObject({
+        code: 'ABORTED',
+        message: 'waiting for the lock of container a: timed out',
+      });
+      const locked = await short.withLockAsync('a', async () => 'ran').catch((e: unknown) => e);
+      expect(locked).toMatchObject({ code: 'LOCKED' });
+      expect((locked as Error).message).toContain(`locked by process ${process.pid}`);
+    });
+    // Released: the next one gets it at once.
+    expect(await short.withLockAsync('a', async () => 'ran')).toBe('ran');
+  });
+
   it('a lock whose holder was killed is free at once (the kernel releases flock)', async () => {
     store.withLock('d', () => {}); // makes the lock directory
     const lock = store.lockPath('d');

@@ -21,7 +21,7 @@ import { type CgroupState, loadLibc } from '@runc-ts/cgroups';
 import type { Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
 import { isValidContainerId, validateContainerId } from './id.js';
-import { sleepSync } from './proc.js';
+import { sleep, sleepSync, throwIfAborted } from './proc.js';
 
 /** What runc-ts keeps about a container in <root>/<id>/state.json. */
 export interface StoredState {
@@ -47,7 +47,9 @@ export interface StoredState {
   creating?: boolean;
 }
 
-const LOCK_TIMEOUT_MS = 10_000;
+/** How long a command waits for another one's lock on the same container. */
+export const LOCK_TIMEOUT_MS = 10_000;
+const LOCK_POLL_MS = 5;
 /**
  * Where the lock files live: `@` is no id character, so no container can be
  * named like this directory or like a file in it.
@@ -71,7 +73,11 @@ function stateRootHint(error: unknown): string {
 export class StateStore {
   private rootChecked = false;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    /** How long withLock and withLockAsync wait for another holder before LOCKED. */
+    readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
+  ) {}
 
   /**
    * Refuses a --root that another user could write to: whoever can write
@@ -273,10 +279,20 @@ export class StateStore {
   /**
    * Runs `fn` holding the container's lock: flock(2) on <root>/@locks/<id>.
    * The kernel releases it when its holder dies, however it dies, so a killed
-   * command never leaves a lock behind that others must judge stale.
+   * command never leaves a lock behind that others must judge stale. Waits
+   * for another holder without returning to the event loop: for callers
+   * that have nothing else to do meanwhile (a command line); a library
+   * caller uses withLockAsync.
    */
   withLock<T>(id: string, fn: () => T): T {
-    const release = this.acquire(id);
+    const deadline = Date.now() + this.lockTimeoutMs;
+    let release: (() => void) | undefined;
+    for (;;) {
+      release = this.tryAcquire(id);
+      if (release) break;
+      this.checkLockDeadline(id, deadline);
+      sleepSync(LOCK_POLL_MS);
+    }
     try {
       return fn();
     } finally {
@@ -284,9 +300,25 @@ export class StateStore {
     }
   }
 
-  /** withLock for asynchronous work: the lock is held until `fn` settles. */
-  async withLockAsync<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const release = this.acquire(id);
+  /**
+   * withLock for asynchronous work: waits for another holder on timers (the
+   * event loop goes on), gives up with ABORTED when `signal` fires, and
+   * holds the lock until `fn` settles.
+   */
+  async withLockAsync<T>(
+    id: string,
+    fn: () => Promise<T>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const deadline = Date.now() + this.lockTimeoutMs;
+    let release: (() => void) | undefined;
+    for (;;) {
+      throwIfAborted(options.signal, `waiting for the lock of container ${id}`);
+      release = this.tryAcquire(id);
+      if (release) break;
+      this.checkLockDeadline(id, deadline);
+      await sleep(LOCK_POLL_MS);
+    }
     try {
       return await fn();
     } finally {
@@ -300,42 +332,43 @@ export class StateStore {
     return join(this.root, LOCK_DIR, id);
   }
 
-  private acquire(id: string): () => void {
+  private checkLockDeadline(id: string, deadline: number): void {
+    if (Date.now() <= deadline) return;
+    const path = this.lockPath(id);
+    throw new ContainerError(
+      'LOCKED',
+      `container ${id} is locked by process ${this.lockHolder(path) ?? 'unknown'} (${path})`,
+    );
+  }
+
+  /** One attempt at the lock: its release, or undefined while another process holds it. */
+  private tryAcquire(id: string): (() => void) | undefined {
     const path = this.lockPath(id);
     this.ensureRoot();
     this.ensureLockDir();
     const libc = loadLibc();
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    for (;;) {
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
-      let held = false;
-      try {
-        const result = libc.flock(fd, LOCK_EX | LOCK_NB);
-        if (result === 0) {
-          // A holder unlinks the file before it lets go: a lock taken on a
-          // file no longer at `path` is a lock on nothing, so take it anew.
-          held = sameFile(fd, path);
-          if (held) {
-            ftruncateSync(fd);
-            writeSync(fd, String(process.pid));
-            return () => {
-              rmSync(path, { force: true });
-              closeSync(fd);
-            };
-          }
-        } else if (result !== -EWOULDBLOCK) {
-          throw new ContainerError('LOCKED', `flock ${path}: ${libc.strerror(-result)}`);
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    let held = false;
+    try {
+      const result = libc.flock(fd, LOCK_EX | LOCK_NB);
+      if (result === 0) {
+        // A holder unlinks the file before it lets go: a lock taken on a
+        // file no longer at `path` is a lock on nothing, so take it anew.
+        held = sameFile(fd, path);
+        if (held) {
+          ftruncateSync(fd);
+          writeSync(fd, String(process.pid));
+          return () => {
+            rmSync(path, { force: true });
+            closeSync(fd);
+          };
         }
-      } finally {
-        if (!held) closeSync(fd);
+      } else if (result !== -EWOULDBLOCK) {
+        throw new ContainerError('LOCKED', `flock ${path}: ${libc.strerror(-result)}`);
       }
-      if (Date.now() > deadline) {
-        throw new ContainerError(
-          'LOCKED',
-          `container ${id} is locked by process ${this.lockHolder(path) ?? 'unknown'} (${path})`,
-        );
-      }
-      sleepSync(5);
+      return undefined;
+    } finally {
+      if (!held) closeSync(fd);
     }
   }
 

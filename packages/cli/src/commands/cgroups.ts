@@ -238,29 +238,9 @@ export function registerEvents(program: Command, context: CommandContext): void 
         context.write(renderEvent({ type: 'stats', id, data: runtime.stats(id) }));
         return;
       }
-      runtime.stats(id); // fails now, not later, for a stopped container
-      await new Promise<void>((resolveEvents, rejectEvents) => {
-        const stopOom = runtime.watchOom(id, () => {
-          context.write(renderEvent({ type: 'oom', id }));
-        });
-        const tick = () => {
-          if (!runtime.isRunning(id)) {
-            clearInterval(timer);
-            stopOom();
-            resolveEvents();
-            return;
-          }
-          try {
-            context.write(renderEvent({ type: 'stats', id, data: runtime.stats(id) }));
-          } catch (error) {
-            clearInterval(timer);
-            stopOom();
-            rejectEvents(error);
-          }
-        };
-        const timer = setInterval(tick, interval);
-        tick();
-      });
+      for await (const event of runtime.events(id, { intervalMs: interval })) {
+        context.write(renderEvent(event));
+      }
     });
 }
 

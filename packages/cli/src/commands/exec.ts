@@ -130,6 +130,8 @@ export function registerExec(program: Command, context: CommandContext): void {
           preserveFds: flags.preserveFds,
           cgroups: flags.cgroup,
           ignorePaused: flags.ignorePaused === true,
+          stdio: [0, 1, 2],
+          forwardSignals: true,
         });
       } catch (error) {
         throw new ExecFailedError(error);

@@ -108,6 +108,8 @@ function createOptions(flags: CreateFlags) {
     noNewKeyring: (flags as { newKeyring?: boolean }).newKeyring === false,
     preserveFds: flags.preserveFds,
     listenFds: listenFds(),
+    // The container's stdio are runc's own.
+    stdio: [0, 1, 2] as const,
   };
 }
 
@@ -130,8 +132,8 @@ export function registerStart(program: Command, context: CommandContext): void {
     .command('start')
     .summary('executes the user defined process in a created container')
     .argument('<container-id>')
-    .action((id: string) => {
-      runtimeOf(context).start(id);
+    .action(async (id: string) => {
+      await runtimeOf(context).start(id);
     });
 }
 
@@ -157,6 +159,7 @@ export function registerRun(program: Command, context: CommandContext): void {
         ...createOptions(flags),
         detach: flags.detach,
         keep: flags.keep,
+        forwardSignals: true,
       });
       context.exitCode = code;
     });
