@@ -75,9 +75,9 @@ async function run(bundle: string, root: string, id: string, initPath: string): 
   config.process.terminal = false;
   config.process.args = ['sh', '-c', 'echo hello from $(hostname)'];
   writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
-  // The container's stdio are this process' fds 0-2 (Runtime's current API).
+  // The container's stdio are this process' fds 0-2 (/dev/null unless given).
   const runtime = new Runtime({ root, initPath });
-  const status = await runtime.run(id, { bundle });
+  const status = await runtime.run(id, { bundle, stdio: [0, 1, 2] });
   assert.equal(status, 0);
   assert.deepEqual(runtime.list(), []);
   // Nothing of the container is left; --root keeps only its lock directory.

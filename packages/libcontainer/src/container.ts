@@ -14,7 +14,7 @@ import type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
 import { crashPoint } from './crash-points.js';
 import { ContainerError, toContainerError } from './errors.js';
 import { type ContainerEvent, containerEvents, type EventsOptions } from './events.js';
-import { runHooks } from './hooks.js';
+import { runHooksAsync } from './hooks.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive } from './proc.js';
 import {
@@ -289,7 +289,11 @@ export class Runtime {
       options,
     );
     try {
-      runHooks('poststart', stored.config.hooks?.poststart, this.ociState(stored, 'running'));
+      await runHooksAsync(
+        'poststart',
+        stored.config.hooks?.poststart,
+        this.ociState(stored, 'running'),
+      );
     } catch (error) {
       // The spec: a poststart failure is logged, the container keeps running.
       this.report({ code: 'HOOK', message: (error as Error).message, cause: error });
@@ -438,7 +442,11 @@ export class Runtime {
     this.store.removeContainerDir(stored.id);
     crashPoint('delete:dir-removed');
     try {
-      runHooks('poststop', stored.config.hooks?.poststop, this.ociState(stored, 'stopped'));
+      await runHooksAsync(
+        'poststop',
+        stored.config.hooks?.poststop,
+        this.ociState(stored, 'stopped'),
+      );
     } catch (error) {
       this.report({ code: 'HOOK', message: (error as Error).message, cause: error });
     }

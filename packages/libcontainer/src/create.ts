@@ -18,7 +18,7 @@ import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
 import { runTracedExecutor } from './executor-trace.js';
-import { runHooks } from './hooks.js';
+import { runHooksAsync } from './hooks.js';
 import {
   checkHostNetworkSysctls,
   checkSecurityModules,
@@ -185,9 +185,12 @@ export async function createContainer(
             } else if (kind === SyncKind.HOOKS) {
               crashPoint('create:sync-hooks');
               const state = runtime.ociState(stored, 'creating');
-              runHooks('prestart', spec.hooks?.prestart, state);
-              runHooks('createRuntime', spec.hooks?.createRuntime, state);
-              crashPoint('create:hooks-done');
+              return runHooksAsync('prestart', spec.hooks?.prestart, state)
+                .then(() => runHooksAsync('createRuntime', spec.hooks?.createRuntime, state))
+                .then(() => {
+                  crashPoint('create:hooks-done');
+                  return undefined;
+                });
             } else if (kind === SyncKind.STATE) {
               crashPoint('create:sync-state');
               // For the createContainer/startContainer hooks the executor runs.

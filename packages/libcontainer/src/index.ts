@@ -23,7 +23,7 @@ export {
 export type { ContainerEvent, EventsOptions } from './events.js';
 export { renderExecutorError } from './executor.js';
 export type { BuildInfo } from './features.js';
-export { type HookPhase, runHooks } from './hooks.js';
+export { type HookPhase, runHooks, runHooksAsync } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
 export { runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
