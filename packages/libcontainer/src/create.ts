@@ -29,7 +29,6 @@ import {
 } from './host.js';
 import { validateContainerId } from './id.js';
 import type { IntelRdtGroup } from './intelrdt.js';
-import { readProcessStat } from './proc.js';
 import { destroyQuietly, killAndReap, normalizeError, writePidFile } from './process-control.js';
 import {
   checkRootlessConfig,
@@ -152,7 +151,7 @@ export async function createContainer(
           onPid: (pid) => {
             initPid = pid;
             stored.pid = pid;
-            stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+            stored.pidStartTime = runtime.host.processStat(pid)?.startTime ?? '';
             runtime.store.write(stored);
             crashPoint('create:pid-known');
           },
@@ -217,7 +216,7 @@ export async function createContainer(
             await netDevices.returnNetDevices(initPath, spec, initPid).catch(() => undefined);
           }
         }
-        if (initPid > 0) await killAndReap(initPid);
+        if (initPid > 0) await killAndReap(initPid, undefined, runtime.host);
         await destroyQuietly(cgroup, (warning) => runtime.report(warning));
         if (rdt) rdtModule?.destroyIntelRdt(rdt);
         runtime.store.removeContainerDir(id);

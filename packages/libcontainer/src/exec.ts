@@ -1,7 +1,6 @@
 // `runc exec`: the process of the command line planned and run by the
 // executor in the container's namespaces and cgroup. Loaded only by exec.
 
-import { readlinkSync } from 'node:fs';
 import { planExec, SyncKind } from '@runc-ts/namespaces';
 import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
@@ -12,7 +11,7 @@ import { ExecutorVanishedError } from './executor.js';
 import { runTracedExecutor } from './executor-trace.js';
 import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
-import { isProcessAlive, sleep } from './proc.js';
+import { type Host, isAlive } from './lifecycle/host.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
 import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
@@ -127,7 +126,7 @@ export async function execInContainer(
   let pid = 0;
   const debug = runtime.options.debug;
   debug?.(`exec: joining the namespaces of pid ${stored.pid}`);
-  const initAlive = () => initRunning(stored);
+  const initAlive = () => initRunning(runtime.host, stored);
   const stopped = () => new ContainerError('BAD_STATUS', 'cannot exec in a stopped container');
   let run: Awaited<ReturnType<typeof runTracedExecutor>>;
   try {
@@ -169,7 +168,10 @@ export async function execInContainer(
     // is most likely a `delete --force` whose kill pass reached it before
     // the init: give the init a moment to be seen dying too.
     if (!initAlive()) throw stopped();
-    if (error instanceof ExecutorVanishedError && (await initDiesWithin(stored, 1000))) {
+    if (
+      error instanceof ExecutorVanishedError &&
+      (await initDiesWithin(runtime.host, stored, 1000))
+    ) {
       throw stopped();
     }
     throw normalizeError(error);
@@ -185,11 +187,11 @@ export async function execInContainer(
   });
 }
 
-async function initDiesWithin(stored: StoredState, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    await sleep(5);
-    if (!initRunning(stored)) return true;
+async function initDiesWithin(host: Host, stored: StoredState, ms: number): Promise<boolean> {
+  const deadline = host.now() + ms;
+  while (host.now() < deadline) {
+    await host.sleep(5);
+    if (!initRunning(host, stored)) return true;
   }
   return false;
 }
@@ -199,10 +201,10 @@ async function initDiesWithin(stored: StoredState, ms: number): Promise<boolean>
  * namespaces before it becomes a zombie, and a pid namespace's init stays in
  * between until every other process of its namespace is gone.
  */
-function initRunning(stored: StoredState): boolean {
-  if (!isProcessAlive(stored.pid, stored.pidStartTime)) return false;
+function initRunning(host: Host, stored: StoredState): boolean {
+  if (!isAlive(host, stored.pid, stored.pidStartTime)) return false;
   try {
-    readlinkSync(`/proc/${stored.pid}/ns/mnt`);
+    host.namespace(stored.pid, 'mnt');
     return true;
   } catch (error) {
     // EACCES (a non-dumpable init, to a rootless caller) tells nothing.

@@ -26,8 +26,16 @@ export function readProcessStat(pid: number): ProcessStat | undefined {
  * not exited (a zombie has exited).
  */
 export function isProcessAlive(pid: number, startTime?: string): boolean {
+  return isLiveStat(pid, pid > 0 ? readProcessStat(pid) : undefined, startTime);
+}
+
+/** Whether `stat` (of `pid`) is a process that has not exited and started at `startTime`. */
+export function isLiveStat(
+  pid: number,
+  stat: ProcessStat | undefined,
+  startTime?: string,
+): boolean {
   if (!(pid > 0)) return false; // a container whose init was never started
-  const stat = readProcessStat(pid);
   if (!stat || stat.state === 'Z' || stat.state === 'X') return false;
   return startTime === undefined || stat.startTime === startTime;
 }

@@ -2,23 +2,13 @@
 // waiting, reaping, the exec fifo, cgroup teardown. No planner, no executor.
 
 import type { ChildProcess } from 'node:child_process';
-import {
-  closeSync,
-  constants,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CgroupManager } from '@runc-ts/cgroups';
-import { cgroupManagerOf } from './cgroup.js';
 import type { ContainerStatus, RuntimeWarning } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { abortedError, isProcessAlive, sleep } from './proc.js';
+import { type Host, isAlive, nodeHost, type OpenFifo } from './lifecycle/host.js';
+import { abortedError } from './proc.js';
 import type { StoredState } from './state-store.js';
 
 /** The exit status the executor reports for the process it waits for. */
@@ -100,13 +90,18 @@ export async function waitForExit(
  * Signals every process of the container: through its cgroup, frozen so that
  * no process forks away meanwhile, or through its own pid namespace.
  */
-export async function signalAll(stored: StoredState, signal: number, status: ContainerStatus) {
-  const cgroup = cgroupManagerOf(stored.cgroup);
+export async function signalAll(
+  stored: StoredState,
+  signal: number,
+  status: ContainerStatus,
+  host: Host = nodeHost,
+) {
+  const cgroup = host.cgroup(stored.cgroup);
   if (cgroup?.exists()) {
     const wasFrozen = status === 'paused';
     if (!wasFrozen) await cgroup.freeze();
     try {
-      for (const pid of cgroup.pids()) signalProcess(pid, signal);
+      for (const pid of cgroup.pids()) signalProcess(pid, signal, host);
     } finally {
       // SIGKILL takes effect on frozen tasks only once they are thawed.
       if (!wasFrozen || signal === osConstants.signals.SIGKILL) await cgroup.thaw();
@@ -120,7 +115,9 @@ export async function signalAll(stored: StoredState, signal: number, status: Con
     );
   }
   if (status === 'stopped') return; // its pid namespace is gone with its init
-  for (const pid of processesInPidNamespaceOf(stored.pid)) signalProcess(pid, signal);
+  for (const pid of processesInPidNamespaceOf(stored.pid, host)) {
+    signalProcess(pid, signal, host);
+  }
 }
 
 export function ownsPidNamespace(stored: StoredState): boolean {
@@ -133,9 +130,9 @@ export function ownsPidNamespace(stored: StoredState): boolean {
  * joined between the kill pass and the removal keeps the cgroup busy: kill
  * again. (Such an exec fails by itself once it sees the init gone.)
  */
-export async function killAndDestroy(cgroup: CgroupManager): Promise<void> {
+export async function killAndDestroy(cgroup: CgroupManager, host: Host = nodeHost): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL);
+    for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL, host);
     try {
       await cgroup.destroy();
       return;
@@ -158,10 +155,10 @@ export async function destroyQuietly(
   }
 }
 
-export function signalProcess(pid: number, signal: number): void {
+export function signalProcess(pid: number, signal: number, host: Host = nodeHost): void {
   if (!(pid > 0)) return; // kill(0) and kill(-1) would reach far more than the container
   try {
-    process.kill(pid, signal);
+    host.kill(pid, signal);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return; // exited meanwhile
     throw new ContainerError(
@@ -173,18 +170,17 @@ export function signalProcess(pid: number, signal: number): void {
 }
 
 /** Pids (host view) of every process in the pid namespace of `initPid`. */
-export function processesInPidNamespaceOf(initPid: number): number[] {
+export function processesInPidNamespaceOf(initPid: number, host: Host = nodeHost): number[] {
   let namespace: string;
   try {
-    namespace = readlinkSync(`/proc/${initPid}/ns/pid`);
+    namespace = host.namespace(initPid, 'pid');
   } catch {
     return [];
   }
   const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of host.pids()) {
     try {
-      if (readlinkSync(`/proc/${entry}/ns/pid`) === namespace) pids.push(Number(entry));
+      if (host.namespace(pid, 'pid') === namespace) pids.push(pid);
     } catch {
       // exited while we looked
     }
@@ -227,10 +223,11 @@ export async function releaseInit(
   fifo: string,
   stored: StoredState,
   crashPoints: { opened?: () => void; read?: () => void } = {},
+  host: Host = nodeHost,
 ): Promise<void> {
-  let fd: number;
+  let opened: OpenFifo;
   try {
-    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    opened = host.openFifo(fifo);
   } catch (error) {
     throw new ContainerError('BAD_STATUS', `cannot open ${fifo}: ${describeSystemError(error)}`, {
       cause: error,
@@ -238,37 +235,32 @@ export async function releaseInit(
   }
   crashPoints.opened?.();
   try {
-    const byte = Buffer.alloc(1);
-    const readByte = (): boolean => {
-      try {
-        return readSync(fd, byte, 0, 1, null) === 1;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        return false;
-      }
-    };
     await awaitInitByte(
-      readByte,
-      () => isProcessAlive(stored.pid, stored.pidStartTime),
-      () => sleep(1),
+      () => opened.readByte(),
+      () => isAlive(host, stored.pid, stored.pidStartTime),
+      () => host.sleep(1),
     );
   } finally {
-    closeSync(fd);
+    opened.close();
   }
   crashPoints.read?.();
-  unlinkSync(fifo);
+  host.unlink(fifo);
 }
 
 /** SIGKILL and wait (bounded, on timers) until the process is gone or a zombie. */
-export async function killAndReap(pid: number, startTime?: string): Promise<void> {
+export async function killAndReap(
+  pid: number,
+  startTime?: string,
+  host: Host = nodeHost,
+): Promise<void> {
   if (!(pid > 0)) return; // never kill(0) or kill(-1): this process group, or everything
   try {
-    process.kill(pid, 'SIGKILL');
+    host.kill(pid, 'SIGKILL');
   } catch {
     return;
   }
-  const deadline = Date.now() + 5000;
-  while (isProcessAlive(pid, startTime) && Date.now() < deadline) await sleep(2);
+  const deadline = host.now() + 5000;
+  while (isAlive(host, pid, startTime) && host.now() < deadline) await host.sleep(2);
 }
 
 export { toContainerError as normalizeError } from './errors.js';

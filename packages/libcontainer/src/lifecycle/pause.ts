@@ -1,0 +1,96 @@
+// `runc pause`, `resume`, `update`, `events --stats` and `ps`: the verbs
+// that work on a container's cgroup.
+
+import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
+import type { LinuxResources } from '@runc-ts/spec';
+import { effectiveResources, mergeResources } from '../cgroup.js';
+import type { Runtime, WaitingOptions } from '../container.js';
+import { ContainerError } from '../errors.js';
+import { validateContainerId } from '../id.js';
+import { ownsPidNamespace, processesInPidNamespaceOf } from '../process-control.js';
+import type { StoredState } from '../state-store.js';
+
+/** The stored container and its cgroup; CGROUP when it was made without one. */
+export function withCgroup(
+  runtime: Runtime,
+  id: string,
+  command: string,
+): { stored: StoredState; cgroup: CgroupManager } {
+  validateContainerId(id);
+  const stored = runtime.store.read(id);
+  const cgroup = runtime.host.cgroup(stored.cgroup);
+  if (!cgroup) {
+    throw new ContainerError(
+      'CGROUP',
+      `${command}: container ${id} has no cgroup (it was created without one)`,
+    );
+  }
+  return { stored, cgroup };
+}
+
+export async function pauseContainer(runtime: Runtime, id: string): Promise<void> {
+  const { stored, cgroup } = withCgroup(runtime, id, 'pause');
+  if (runtime.status(stored) !== 'running') {
+    throw new ContainerError('BAD_STATUS', 'container not running');
+  }
+  await cgroup.freeze();
+}
+
+export async function resumeContainer(runtime: Runtime, id: string): Promise<void> {
+  const { stored, cgroup } = withCgroup(runtime, id, 'resume');
+  if (runtime.status(stored) !== 'paused') {
+    throw new ContainerError('BAD_STATUS', 'container not paused');
+  }
+  await cgroup.thaw();
+}
+
+/** Lays `changes` over the container's resources, writes them to its cgroup, keeps them. */
+export async function updateContainer(
+  runtime: Runtime,
+  id: string,
+  changes: LinuxResources,
+  options: WaitingOptions,
+): Promise<LinuxResources> {
+  return runtime.store.withLockAsync(
+    id,
+    async () => {
+      const { stored, cgroup } = withCgroup(runtime, id, 'update');
+      if (runtime.status(stored) === 'stopped') {
+        throw new ContainerError('BAD_STATUS', 'container not running');
+      }
+      const linux = stored.config.linux ?? {};
+      const resources = mergeResources(linux.resources ?? {}, changes);
+      const config = { ...stored.config, linux: { ...linux, resources } };
+      await cgroup.set(effectiveResources(config));
+      runtime.store.write({ ...stored, config });
+      return resources;
+    },
+    options,
+  );
+}
+
+export function containerStats(runtime: Runtime, id: string): CgroupStats {
+  const { stored, cgroup } = withCgroup(runtime, id, 'events');
+  if (runtime.status(stored) === 'stopped') {
+    throw new ContainerError('BAD_STATUS', 'container not running');
+  }
+  return cgroup.stats();
+}
+
+/** Host pids of every process in the container's cgroup. */
+export function containerPids(runtime: Runtime, id: string): number[] {
+  const { stored, cgroup } = withCgroup(runtime, id, 'ps');
+  if (runtime.status(stored) === 'stopped') return [];
+  if (stored.cgroup?.rootless && !cgroup.exists()) {
+    // Rootless without a delegated cgroup: the container's own pid
+    // namespace still tells its processes apart.
+    if (!ownsPidNamespace(stored)) {
+      throw new ContainerError(
+        'CGROUP',
+        `ps: container ${id} has no cgroup of its own (rootless, and no cgroup was delegated to this user) and shares a pid namespace, so its processes cannot be told apart`,
+      );
+    }
+    return processesInPidNamespaceOf(stored.pid, runtime.host);
+  }
+  return cgroup.pids();
+}
