@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CgroupManager } from '@runc-ts/cgroups';
-import { type PlanContext, planCreate, SyncKind } from '@runc-ts/namespaces';
+import { type PlanContext, planCreate } from '@runc-ts/namespaces';
 import { parseConfig, type Spec } from '@runc-ts/spec';
 import {
   applyCgroup,
@@ -155,51 +155,49 @@ export async function createContainer(
             runtime.store.write(stored);
             crashPoint('create:pid-known');
           },
-          onSync: (kind, pid) => {
-            if (kind === SyncKind.USERNS) {
+          sync: {
+            USERNS: (pid) => {
               crashPoint('create:sync-userns');
               writeIdMappings(pid, spec, idMapping);
-            } else if (kind === SyncKind.CGROUP) {
-              // The init, before it runs anything of the container's.
+              return undefined;
+            },
+            // The init, before it runs anything of the container's.
+            CGROUP: async (pid) => {
               if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
-              return applyCgroup(containerCgroup, initPid || pid)
-                .then(() => {
-                  crashPoint('create:cgroup-applied');
-                  return setContainerResources(
-                    containerCgroup,
-                    effectiveResources(spec),
-                    runtime.options.rootlessCgroups === true,
-                  );
-                })
-                .then((devicesSkipped) => {
-                  crashPoint('create:cgroup-set');
-                  stored.cgroup = containerCgroup.state();
-                  // Recorded now, not only at the end: should this process be
-                  // killed before it returns, `delete --force` still finds
-                  // the init and its cgroup.
-                  runtime.store.write(stored);
-                  reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
-                  return undefined;
-                });
-            } else if (kind === SyncKind.HOOKS) {
+              await applyCgroup(containerCgroup, initPid || pid);
+              crashPoint('create:cgroup-applied');
+              const devicesSkipped = await setContainerResources(
+                containerCgroup,
+                effectiveResources(spec),
+                runtime.options.rootlessCgroups === true,
+              );
+              crashPoint('create:cgroup-set');
+              stored.cgroup = containerCgroup.state();
+              // Recorded now, not only at the end: should this process be
+              // killed before it returns, `delete --force` still finds the
+              // init and its cgroup.
+              runtime.store.write(stored);
+              reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
+              return undefined;
+            },
+            HOOKS: async () => {
               crashPoint('create:sync-hooks');
               const state = runtime.ociState(stored, 'creating');
-              return runHooksAsync('prestart', spec.hooks?.prestart, state)
-                .then(() => runHooksAsync('createRuntime', spec.hooks?.createRuntime, state))
-                .then(() => {
-                  crashPoint('create:hooks-done');
-                  return undefined;
-                });
-            } else if (kind === SyncKind.STATE) {
+              await runHooksAsync('prestart', spec.hooks?.prestart, state);
+              await runHooksAsync('createRuntime', spec.hooks?.createRuntime, state);
+              crashPoint('create:hooks-done');
+              return undefined;
+            },
+            // For the createContainer/startContainer hooks the executor runs.
+            STATE: () => {
               crashPoint('create:sync-state');
-              // For the createContainer/startContainer hooks the executor runs.
               return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
-            } else if (kind === SyncKind.SECCOMP) {
+            },
+            // What the seccomp agent gets with the listener fd.
+            SECCOMP: () => {
               crashPoint('create:sync-seccomp');
-              // What the seccomp agent gets with the listener fd.
               return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
-            }
-            return undefined;
+            },
           },
         });
         crashPoint('create:ready');

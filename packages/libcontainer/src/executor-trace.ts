@@ -2,12 +2,8 @@
 // words runc's debug log uses for the same stages ("nsexec started",
 // "child process in init()"), which its users and tests look for.
 
-import { type Op, SyncKind } from '@runc-ts/namespaces';
+import type { Op } from '@runc-ts/namespaces';
 import { type ExecutorOptions, type ExecutorRun, runExecutor } from './executor.js';
-
-const SYNC_NAMES = new Map<number, string>(
-  Object.entries(SyncKind).map(([name, kind]) => [kind, name]),
-);
 
 /** Longest string value shown in a debug line. */
 const SHOWN_CHARS = 200;
@@ -57,13 +53,17 @@ export async function runTracedExecutor(
       debug(`${stage}: child process in init(): pid ${pid}`);
       options.onPid(pid);
     },
-    onSync: async (kind, pid) => {
-      const name = SYNC_NAMES.get(kind) ?? `kind ${kind}`;
-      debug(`${stage}: executor sync ${name} from pid ${pid}`);
-      const reply = await options.onSync(kind, pid);
-      debug(`${stage}: executor sync ${name} answered`);
-      return reply;
-    },
+    sync: Object.fromEntries(
+      Object.entries(options.sync).map(([name, handler]) => [
+        name,
+        async (pid: number) => {
+          debug(`${stage}: executor sync ${name} from pid ${pid}`);
+          const reply = await handler(pid);
+          debug(`${stage}: executor sync ${name} answered`);
+          return reply;
+        },
+      ]),
+    ),
   };
   try {
     const run = await runExecutor(traced);

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFrame, MessageType, op } from '@runc-ts/namespaces';
+import { encodeFrame, MessageType, op, SyncKind } from '@runc-ts/namespaces';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ContainerError } from './errors.js';
 import {
@@ -41,7 +41,7 @@ const run = (initPath: string) =>
     plan: [],
     stdio: [0, 1, 2],
     preserveFds: 0,
-    onSync: () => undefined,
+    sync: {},
     onPid: () => {},
   });
 
@@ -184,7 +184,7 @@ describe('a malformed message from the executor', () => {
       plan: [],
       stdio: [0, 1, 2],
       preserveFds: 0,
-      onSync: () => undefined,
+      sync: {},
       onPid: (pid) => pids.push(pid),
     });
     expect(result.initPid).toBe(4242);
@@ -204,7 +204,7 @@ describe('SETNS_PID with the real executor', () => {
         plan: [op('SETNS_PID', sleeper.pid!, 0x04000000, '1'), op('READY')],
         stdio: [0, 1, 2],
         preserveFds: 0,
-        onSync: () => undefined,
+        sync: {},
         onPid: () => {},
       }).catch((e) => e);
       expect(error).toBeInstanceOf(ContainerError);
@@ -228,12 +228,50 @@ describe('SETNS_PID with the real executor', () => {
         plan: [op('SETNS_PID', sleeper.pid!, 0x04000000 | 0x08000000, startTime), op('READY')],
         stdio: [0, 1, 2],
         preserveFds: 0,
-        onSync: () => undefined,
+        sync: {},
         onPid: () => {},
       });
       result.child.kill('SIGKILL');
     } finally {
       sleeper.kill('SIGKILL');
     }
+  });
+});
+
+describe('SYNC handlers, one per kind', () => {
+  function syncFrame(kind: number, pid: number): Buffer {
+    const payload = Buffer.alloc(8);
+    payload.writeUInt32LE(kind, 0);
+    payload.writeUInt32LE(pid, 4);
+    return encodeFrame(MessageType.SYNC, payload);
+  }
+
+  it("calls the kind's handler with the asking pid; a kind without one fails the run", async () => {
+    // Sleeps after writing: the runtime answers before the executor is gone.
+    const path = fakeExecutor(
+      'sync',
+      [syncFrame(SyncKind.HOOKS, 77), encodeFrame(MessageType.READY)],
+      'setTimeout(() => {}, 2000)',
+    );
+    const asked: number[] = [];
+    const options = { initPath: path, plan: [], stdio: [0, 1, 2], preserveFds: 0, onPid() {} };
+    const served = await runExecutor({
+      ...options,
+      sync: { HOOKS: (pid) => void asked.push(pid) },
+    });
+    served.child.kill('SIGKILL');
+    expect(asked).toEqual([77]);
+    const error = await runExecutor({ ...options, sync: { CGROUP: () => undefined } }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ContainerError);
+    expect(error.message).toBe('runc-ts-init asked for SYNC HOOKS, which this run does not serve');
+  });
+
+  it('a SYNC of a kind the protocol does not have is a malformed message', async () => {
+    const path = fakeExecutor('sync-bad', [syncFrame(99, 1)], 'setTimeout(() => {}, 2000)');
+    const error = await run(path).catch((e) => e);
+    expect(error).toBeInstanceOf(MalformedMessageError);
+    expect(error.message).toBe('runc-ts-init sent a malformed message: SYNC of unknown kind 99');
   });
 });

@@ -7,6 +7,7 @@ import {
   type Op,
   opName,
   PROTOCOL_MAGIC,
+  SyncKind,
 } from '@runc-ts/namespaces';
 import { ContainerError, describeErrno } from './errors.js';
 
@@ -19,14 +20,33 @@ export interface ExecutorOptions {
   /** Extra fds of this process passed to the container as 3, 4, ... */
   preserveFds: number;
   /**
-   * Answers a SYNC; the executor waits until it returns. The returned bytes
-   * (STATE) travel in the CONTINUE.
+   * One handler per SYNC kind the plan asks for; the executor waits until
+   * it returns. The returned bytes (STATE) travel in the CONTINUE. A SYNC of
+   * a kind without a handler fails the run: the plan and the runtime
+   * disagree.
    */
-  onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
+  sync: SyncHandlers;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
   /** The executor was spawned and has its plan (connect its stdio pipes now). */
   onStart?(child: ChildProcess): void;
+}
+
+/** The SYNC kinds by name (USERNS, HOOKS, CGROUP, STATE, SECCOMP). */
+export type SyncKindName = keyof typeof SyncKind;
+
+/** What the runtime does for the init at a SYNC of this kind; `pid`: the process that asked. */
+export type SyncHandler = (pid: number) => Buffer | undefined | Promise<Buffer | undefined>;
+
+export type SyncHandlers = Partial<Record<SyncKindName, SyncHandler>>;
+
+const SYNC_KIND_NAMES = new Map<number, SyncKindName>(
+  (Object.entries(SyncKind) as [SyncKindName, number][]).map(([name, kind]) => [kind, name]),
+);
+
+/** The name of a SYNC kind number, or undefined for one the protocol does not have. */
+export function syncKindName(kind: number): SyncKindName | undefined {
+  return SYNC_KIND_NAMES.get(kind);
 }
 
 export interface ExecutorRun {
@@ -254,7 +274,16 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
           const payload = expectSize(frame, 8);
           const kind = payload.readUInt32LE(0);
           const pid = payload.readUInt32LE(4);
-          const reply = await options.onSync(kind, pid);
+          const name = syncKindName(kind);
+          if (!name) throw new MalformedMessageError(`SYNC of unknown kind ${kind}`);
+          const handler = options.sync[name];
+          if (!handler) {
+            throw new ContainerError(
+              'EXECUTOR',
+              `runc-ts-init asked for SYNC ${name}, which this run does not serve`,
+            );
+          }
+          const reply = await handler(pid);
           socket.write(encodeFrame(MessageType.CONTINUE, reply));
           break;
         }
