@@ -453,6 +453,26 @@ describe('hooks', () => {
     expect(states[2]).toMatchObject({ status: 'running' });
     expect(states[3]).toMatchObject({ status: 'stopped' });
   });
+
+  it('a failing poststart or poststop hook is a logged warning; the command succeeds', () => {
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['true'];
+      spec.hooks = {
+        poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no-start >&2; exit 3'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no-stop >&2; exit 4'] }],
+      };
+    });
+    const result = sandbox.runc(['run', '-b', bundle, sandbox.id('posthooks')]);
+    expect(result.status).toBe(0);
+    // runc's log format, not a Node.js process warning.
+    expect(result.stderr).toContain(
+      'level=warning msg="poststart hook #0 (/bin/sh): exit status 3: no-start"',
+    );
+    expect(result.stderr).toContain(
+      'level=warning msg="poststop hook #0 (/bin/sh): exit status 4: no-stop"',
+    );
+    expect(result.stderr).not.toContain('Warning:');
+  });
 });
 
 describe('hooks inside the container', () => {

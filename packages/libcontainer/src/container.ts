@@ -94,7 +94,11 @@ export interface RuntimeOptions {
 
 /** What every operation that may wait takes. */
 export interface WaitingOptions {
-  /** Aborts the wait (a lock, the process' exit): the operation fails with ABORTED. */
+  /**
+   * Ends the operation's waits (for the container's lock; in run and exec,
+   * for the process, which is then SIGKILLed) with ABORTED. A create whose
+   * set-up has begun finishes it or rolls it back regardless.
+   */
   signal?: AbortSignal;
 }
 

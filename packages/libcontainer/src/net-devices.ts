@@ -22,7 +22,8 @@ export async function returnNetDevices(
   const run = await runExecutor({
     initPath,
     plan: netDeviceReturnPlan(spec, initPid),
-    stdio: [0, 1, 2],
+    // It reports through the protocol: the caller's stdio are not its.
+    stdio: ['ignore', 'ignore', 'ignore'],
     preserveFds: 0,
     sync: {},
     onPid: () => {},
