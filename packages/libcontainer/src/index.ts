@@ -27,6 +27,7 @@ export { type HookPhase, runHooks, runHooksAsync } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
 export { runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
+export { type Host, nodeHost, type OpenFifo } from './lifecycle/host.js';
 export {
   isRootlessEuid,
   rootlessCgroupsAuto,
