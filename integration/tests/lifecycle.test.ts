@@ -173,6 +173,50 @@ describe('run', () => {
     expect(sandbox.runc(['state', id]).status).toBe(1);
   });
 
+  it('a foreground run and exec forward the SIGTERM they receive to the process', async () => {
+    // The process says it is ready once its trap is set, then waits.
+    const trapping = 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.05; done';
+    const signalled = async (args: string[]) => {
+      const child = spawn(runcTs, ['--root', sandbox.root, ...args], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        out += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+      for (let i = 0; i < 1000 && !out.includes('ready'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      child.kill('SIGTERM');
+      return { code: await exited, out };
+    };
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sh', '-c', trapping];
+    });
+    const id = sandbox.id('fwd');
+    expect(await signalled(['run', '-b', bundle, id])).toEqual({
+      code: 5,
+      out: 'ready\ngot-term\n',
+    });
+    expect(sandbox.runc(['state', id]).status).toBe(1);
+
+    const running = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const target = sandbox.id('fwdexec');
+    expect(sandbox.runc(['run', '-d', '-b', running, target]).status).toBe(0);
+    try {
+      expect(await signalled(['exec', target, 'sh', '-c', trapping])).toEqual({
+        code: 5,
+        out: 'ready\ngot-term\n',
+      });
+      expect(sandbox.state(target).status).toBe('running');
+    } finally {
+      sandbox.runc(['delete', '-f', target]);
+    }
+  });
+
   it('--keep leaves the stopped container; -d returns while it runs', () => {
     const keepBundle = sandbox.bundle((spec) => {
       spec.process!.args = ['true'];
