@@ -1,5 +1,9 @@
 // The executor plan: a list of operations for native/ (runc-ts-init) and its
-// wire format. native/PROTOCOL.md is the reference; keep them in step.
+// wire format. native/PROTOCOL.md is the reference; keep them in step. The
+// tables here (messages, sync kinds, value kinds, OPS) are the single source
+// of the protocol's constants: native/src/protocol.gen.{h,c} are generated
+// from them (`pnpm --filter @runc-ts/namespaces golden`), and plan.test.ts
+// fails when those files drift.
 
 export const PROTOCOL_MAGIC = 0x31535452; // "RTS1" little-endian
 
@@ -15,8 +19,15 @@ export const MessageType = {
 
 export const SyncKind = { USERNS: 1, HOOKS: 2, CGROUP: 3, STATE: 4, SECCOMP: 5 } as const;
 
-type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
-const KIND_CODE: Record<ValueKind, number> = { u64: 1, str: 2, strlist: 3, bytes: 4, u64list: 5 };
+export type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
+/** Wire code of each value kind (PROTOCOL.md, "Values"). */
+export const KIND_CODE: Record<ValueKind, number> = {
+  u64: 1,
+  str: 2,
+  strlist: 3,
+  bytes: 4,
+  u64list: 5,
+};
 
 /** Opcode and value signature of every operation (PROTOCOL.md, "Operations"). */
 export const OPS = {
