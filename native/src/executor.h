@@ -54,6 +54,25 @@ int ex_fail(struct ex *ex, int e, const char *fmt, ...) __attribute__((format(pr
 /* Records a failure with errno 0: the detail is the whole message. */
 int ex_fail_msg(struct ex *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- op handlers ---- */
+/* Every op has a handler run_<op> (the name of RTS_FOR_EACH_OP, lower case)
+ * in the ops_*.c file of its kind; main.c dispatches through a table of
+ * them. The op's values match its signature (the decoder checked them);
+ * index is the op's position in the plan. Returns 0, or -1 after ex_fail. */
+#define OP_RUN(name)                                                                          \
+	int run_##name(struct ex *ex __attribute__((unused)),                                 \
+		       const struct rts_op *op __attribute__((unused)),                        \
+		       uint32_t index __attribute__((unused)))
+#define OP_RUN_DECLARE(NAME, name) OP_RUN(name);
+RTS_FOR_EACH_OP(OP_RUN_DECLARE)
+#undef OP_RUN_DECLARE
+
+/* ---- lifecycle (ops_lifecycle.c) ---- */
+/* Closes *fd when open and sets it to -1. */
+void close_fd(int *fd);
+/* After PIVOT_ROOT / MOVE_ROOT: the procfs WAIT_FIFO reopens the fifo through. */
+void keep_fifo_proc(struct ex *ex);
+
 /* ---- container path resolution (paths.c) ---- */
 /* Opens `path` under the current resolution root: the rootfs fd after
  * ROOTFS, "/" otherwise, with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */

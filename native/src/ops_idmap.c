@@ -531,3 +531,10 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
 	}
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(mount_idmapped)
+{
+	return op_mount_idmapped(ex, index, op->v);
+}

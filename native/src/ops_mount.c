@@ -1027,3 +1027,100 @@ int op_mount_console(struct ex *ex)
 		return ex_fail(ex, e, "/dev/console");
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(rootfs)
+{
+	const struct rts_value *v = op->v;
+	return op_rootfs(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(open_mount_source)
+{
+	const struct rts_value *v = op->v;
+	return op_open_mount_source(ex, v[0].str);
+}
+
+OP_RUN(mount)
+{
+	const struct rts_value *v = op->v;
+	return op_mount(ex, v[0].str, v[1].str, v[2].str, v[3].u64, v[4].str, v[5].u64);
+}
+
+OP_RUN(remount)
+{
+	const struct rts_value *v = op->v;
+	return op_remount(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(bind_remount)
+{
+	const struct rts_value *v = op->v;
+	return op_bind_remount(ex, v[0].str, v[1].u64, v[2].u64);
+}
+
+OP_RUN(propagate)
+{
+	const struct rts_value *v = op->v;
+	return op_propagate(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(setattr)
+{
+	const struct rts_value *v = op->v;
+	return op_setattr(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64);
+}
+
+OP_RUN(mknod)
+{
+	const struct rts_value *v = op->v;
+	return op_mknod(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64, v[4].u64, v[5].u64);
+}
+
+OP_RUN(bind_device)
+{
+	const struct rts_value *v = op->v;
+	return op_bind_device(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(symlink)
+{
+	const struct rts_value *v = op->v;
+	return op_symlink(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(pivot_root)
+{
+	close_mount_sources(ex); /* no host path is mounted after this */
+	if (op_pivot_root(ex) < 0 || reopen_dev_null(ex) < 0)
+		return -1;
+	keep_fifo_proc(ex);
+	return 0;
+}
+
+OP_RUN(move_root)
+{
+	close_mount_sources(ex);
+	if (op_move_root(ex) < 0 || reopen_dev_null(ex) < 0)
+		return -1;
+	keep_fifo_proc(ex);
+	return 0;
+}
+
+OP_RUN(mask)
+{
+	const struct rts_value *v = op->v;
+	return op_mask(ex, v[0].str);
+}
+
+OP_RUN(readonly)
+{
+	const struct rts_value *v = op->v;
+	return op_readonly(ex, v[0].str);
+}
+
+OP_RUN(mount_console)
+{
+	return op_mount_console(ex);
+}

@@ -469,3 +469,14 @@ void netdev_undo(struct ex *ex, const struct rts_plan *plan)
 	ex->err = err;
 	memcpy(ex->detail, detail, sizeof(detail));
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(netdev_move)
+{
+	const struct rts_value *v = op->v;
+	int rc = op_netdev_move(ex, index, v[0].str, 0);
+	if (rc == 0)
+		ex->netdev_moved = index + 1;
+	return rc;
+}

@@ -756,3 +756,52 @@ int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t 
 	}
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(sysctl)
+{
+	const struct rts_value *v = op->v;
+	return op_sysctl(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(timens_offsets)
+{
+	const struct rts_value *v = op->v;
+	return op_timens_offsets(ex, v[0].str);
+}
+
+OP_RUN(oom_score_adj)
+{
+	const struct rts_value *v = op->v;
+	return op_oom_score_adj(ex, v[0].str);
+}
+
+OP_RUN(resolve_exec)
+{
+	const struct rts_value *v = op->v;
+	return op_resolve_exec(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(close_fds)
+{
+	const struct rts_value *v = op->v;
+	return op_close_fds(ex, v[0].u64);
+}
+
+OP_RUN(sched)
+{
+	return op_sched(ex, op->v);
+}
+
+OP_RUN(sched_affinity)
+{
+	const struct rts_value *v = op->v;
+	return op_sched_affinity(ex, v[0].str, v[1].bytes, v[1].len);
+}
+
+OP_RUN(mempolicy)
+{
+	const struct rts_value *v = op->v;
+	return op_mempolicy(ex, v[0].str, v[1].u64, v[2].bytes, v[2].len);
+}

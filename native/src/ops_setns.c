@@ -123,3 +123,33 @@ int op_setns_pid(struct ex *ex, uint64_t pid64, uint64_t flags, const char *star
 		return ex_fail(ex, e, "setns(pidfd of %d, 0x%llx)", (int)pid, (unsigned long long)flags);
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(unshare)
+{
+	const struct rts_value *v = op->v;
+	if (unshare((int)v[0].u64) < 0)
+		return ex_fail(ex, errno, "flags 0x%llx", (unsigned long long)v[0].u64);
+	return 0;
+}
+
+OP_RUN(setns)
+{
+	const struct rts_value *v = op->v;
+	int fd = open(v[1].str, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ex_fail(ex, errno, "%s", v[1].str);
+	int r = setns(fd, (int)v[0].u64);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "%s", v[1].str);
+	return 0;
+}
+
+OP_RUN(setns_pid)
+{
+	const struct rts_value *v = op->v;
+	return op_setns_pid(ex, v[0].u64, v[1].u64, v[2].str);
+}
