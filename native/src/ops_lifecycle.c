@@ -113,7 +113,7 @@ static int do_sync(struct ex *ex, uint64_t kind)
 {
 	if (ex->sock < 0)
 		return ex_fail(ex, EBADF, "sync %llu: socket closed", (unsigned long long)kind);
-	int userns = kind == 1;
+	int userns = kind == RTS_SYNC_USERNS;
 	if (userns && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 		return ex_fail(ex, errno, "sync 1: prctl(PR_SET_DUMPABLE, 1)");
 	int r = wait_continue(ex, kind);
@@ -149,7 +149,7 @@ static int wait_continue(struct ex *ex, uint64_t kind)
 		return ex_fail(ex, EPROTO, "sync %llu: unexpected message type %u (%u bytes)",
 			       (unsigned long long)kind, type, len);
 	}
-	if (kind != 4 && kind != 5) { /* only STATE's and SECCOMP's CONTINUE carry data */
+	if (kind != RTS_SYNC_STATE && kind != RTS_SYNC_SECCOMP) { /* only their CONTINUE carries data */
 		free(payload);
 		return 0;
 	}
@@ -158,10 +158,10 @@ static int wait_continue(struct ex *ex, uint64_t kind)
 		return ex_fail(ex, EPROTO, "sync %llu: state of %u bytes exceeds %u",
 			       (unsigned long long)kind, len, RTS_MAX_BYTES);
 	}
-	uint8_t **slot = kind == 4 ? &ex->state : &ex->notify_state;
+	uint8_t **slot = kind == RTS_SYNC_STATE ? &ex->state : &ex->notify_state;
 	free(*slot);
 	*slot = payload; /* NULL when empty */
-	if (kind == 4)
+	if (kind == RTS_SYNC_STATE)
 		ex->state_len = len;
 	else
 		ex->notify_state_len = len;
