@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { CgroupManager } from '@runc-ts/cgroups';
-import { type PlanContext, planCreate, SyncKind } from '@runc-ts/namespaces';
+import { type PlanContext, planCreate } from '@runc-ts/namespaces';
 import { parseConfig, type Spec } from '@runc-ts/spec';
 import {
   applyCgroup,
@@ -147,11 +147,13 @@ export async function createContainer(
           runtime.store.write(stored);
           crashPoint('create:pid-known');
         },
-        onSync: (kind, pid) => {
-          if (kind === SyncKind.USERNS) {
+        syncs: {
+          USERNS: (pid) => {
             crashPoint('create:sync-userns');
             writeIdMappings(pid, spec, idMapping);
-          } else if (kind === SyncKind.CGROUP) {
+            return undefined;
+          },
+          CGROUP: (pid) => {
             // The init, before it runs anything of the container's.
             if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
             return applyCgroup(containerCgroup, initPid || pid)
@@ -173,22 +175,25 @@ export async function createContainer(
                 reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
                 return undefined;
               });
-          } else if (kind === SyncKind.HOOKS) {
+          },
+          HOOKS: () => {
             crashPoint('create:sync-hooks');
             const state = runtime.ociState(stored, 'creating');
             runHooks('prestart', spec.hooks?.prestart, state);
             runHooks('createRuntime', spec.hooks?.createRuntime, state);
             crashPoint('create:hooks-done');
-          } else if (kind === SyncKind.STATE) {
+            return undefined;
+          },
+          STATE: () => {
             crashPoint('create:sync-state');
             // For the createContainer/startContainer hooks the executor runs.
             return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
-          } else if (kind === SyncKind.SECCOMP) {
+          },
+          SECCOMP: () => {
             crashPoint('create:sync-seccomp');
             // What the seccomp agent gets with the listener fd.
             return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
-          }
-          return undefined;
+          },
         },
       });
       crashPoint('create:ready');

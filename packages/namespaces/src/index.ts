@@ -84,6 +84,8 @@ export {
   opName,
   PROTOCOL_MAGIC,
   SyncKind,
+  type SyncKindName,
+  syncKindName,
 } from './plan.js';
 export {
   DEFAULT_PATH,

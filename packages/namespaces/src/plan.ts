@@ -19,6 +19,17 @@ export const MessageType = {
 
 export const SyncKind = { USERNS: 1, HOOKS: 2, CGROUP: 3, STATE: 4, SECCOMP: 5 } as const;
 
+export type SyncKindName = keyof typeof SyncKind;
+
+const SYNC_KIND_NAMES = new Map<number, SyncKindName>(
+  (Object.entries(SyncKind) as [SyncKindName, number][]).map(([name, kind]) => [kind, name]),
+);
+
+/** The name of a SYNC kind, or undefined for a number the protocol does not define. */
+export function syncKindName(kind: number): SyncKindName | undefined {
+  return SYNC_KIND_NAMES.get(kind);
+}
+
 export type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
 /** Wire code of each value kind (PROTOCOL.md, "Values"). */
 export const KIND_CODE: Record<ValueKind, number> = {
