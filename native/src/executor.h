@@ -144,6 +144,23 @@ int mount_reconfigure(int fd, unsigned long flags);
 int op_mount_tmpfs(struct ex *ex, const char *src, const char *dest, uint64_t flags,
 		   const char *data, uint64_t copyup);
 
+/* ---- privileged helpers (helper.c) ---- */
+/* A helper that keeps the runtime's namespaces and credentials for the ops
+ * of one opcode (see helper.c). */
+struct helper_kind {
+	uint16_t opcode;  /* the ops it serves: started only when the plan has one */
+	const char *what; /* named in errors: "start the <what>: fork" */
+	const char *comm; /* its process name */
+	/* serves requests on chan until end-of-file, then exits; never returns */
+	void (*serve)(int chan, const struct rts_plan *plan);
+};
+/* Before any op runs: when the plan has ops of kind->opcode, forks the helper
+ * (twice: the caller's subreaper reaps it) with nothing of the executor's but
+ * its end of a SOCK_SEQPACKET channel; *sock is the executor's end, *last the
+ * index of the last such op (-1 and UINT32_MAX when none). */
+int helper_start(struct ex *ex, const struct rts_plan *plan, const struct helper_kind *kind,
+		 int *sock, uint32_t *last);
+
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops
  * (before any op runs); sets ex->idmap_sock and ex->idmap_last. */
@@ -192,9 +209,17 @@ int console_connect(const char *path, int *out);
 /* Sends a new pty master over sock (closed here); with ack (the FORK 2
  * channel) waits for the proxy's one-byte acknowledgement first. */
 int op_console(struct ex *ex, const char *path, int sock, int ack);
-/* sendmsg of data (may be empty) with fd attached (SCM_RIGHTS) to its first
- * byte; the rest follows if the socket takes it in pieces. 0, or -1 with errno. */
-int send_with_fd(int s, const uint8_t *data, size_t len, int fd);
+/* ---- fd passing (fdpass.c) ---- */
+/* close(fd) when fd >= 0, errno unchanged */
+void keep_errno_close(int fd);
+/* sendmsg of data (may be empty) with fd attached (SCM_RIGHTS; -1: none) to
+ * its first byte; the rest follows if the socket takes it in pieces. 0, or -1
+ * with errno. */
+int send_with_fd(int s, const void *data, size_t len, int fd);
+/* Receives one message (a stream socket: what has arrived) into data, up to
+ * cap bytes, and at most one fd (*fd, -1 if none; extra fds are closed). The
+ * length, 0 at end-of-file, -1 with errno (EMSGSIZE when truncated). */
+ssize_t recv_with_fd(int s, void *data, size_t cap, int *fd);
 /* Sends a pidfd of this very process with `data` over sock (closed here;
  * -1: connect to path now). */
 int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int sock);

@@ -54,38 +54,10 @@ static void clear_onlcr(int master)
 static int recv_master(int chan)
 {
 	char name[128];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	memset(&cm, 0, sizeof(cm));
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	ssize_t n;
-	do
-		n = recvmsg(chan, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	int fd;
+	ssize_t n = recv_with_fd(chan, name, sizeof(name), &fd);
 	if (n < 0)
 		return -1;
-	int fd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd < 0)
-				fd = f;
-			else
-				close(f);
-		}
-	}
 	if (fd < 0) {
 		if (n == 0)
 			return -2;
