@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { encodeFrame, MessageType, op, SyncKind } from '@runc-ts/namespaces';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ContainerError } from './errors.js';
-import { runTracedExecutor } from './executor-trace.js';
 import {
   ExecutorVanishedError,
   MalformedMessageError,
@@ -16,6 +15,7 @@ import {
   UnknownSyncKindError,
   UnservedSyncError,
 } from './executor.js';
+import { runTracedExecutor } from './executor-trace.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runc-ts-executor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
