@@ -469,6 +469,8 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	}
 	case OP_SETNS_PID:
 		return op_setns_pid(ex, v[0].u64, v[1].u64, v[2].str);
+	case OP_JOIN_NAMESPACES:
+		return op_join_namespaces(ex, &v[0], &v[1]);
 	case OP_SYNC:
 		return do_sync(ex, v[0].u64);
 	case OP_FORK:
@@ -502,6 +504,12 @@ static int run_op(struct ex *ex, const struct rts_op *op, uint32_t index)
 	case OP_MOVE_ROOT:
 		close_mount_sources(ex);
 		if (op_move_root(ex) < 0 || reopen_dev_null(ex) < 0)
+			return -1;
+		keep_fifo_proc(ex);
+		return 0;
+	case OP_CHROOT:
+		close_mount_sources(ex);
+		if (op_chroot(ex) < 0 || reopen_dev_null(ex) < 0)
 			return -1;
 		keep_fifo_proc(ex);
 		return 0;

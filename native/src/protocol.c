@@ -77,6 +77,8 @@ static const struct rts_opdef opdefs[OP_MAX + 1] = {
 	[OP_NETDEV_MOVE] = {"NETDEV_MOVE", 3, {S, S, U}},
 	[OP_MOUNT_TMPFS] = {"MOUNT_TMPFS", 5, {S, S, U, S, U}},
 	[OP_BIND_REMOUNT] = {"BIND_REMOUNT", 3, {S, U, U}},
+	[OP_JOIN_NAMESPACES] = {"JOIN_NAMESPACES", 2, {UL, SL}},
+	[OP_CHROOT] = {"CHROOT", 0, {0}},
 };
 
 const struct rts_opdef *rts_opdef(uint16_t code)

@@ -97,7 +97,9 @@ enum rts_opcode {
 	OP_NETDEV_MOVE = 60,
 	OP_MOUNT_TMPFS = 61,
 	OP_BIND_REMOUNT = 62,
-	OP_MAX = 62,
+	OP_JOIN_NAMESPACES = 63,
+	OP_CHROOT = 64,
+	OP_MAX = 64,
 };
 
 /* One decoded value. Only the fields of its kind are meaningful.
