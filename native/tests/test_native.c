@@ -3103,6 +3103,133 @@ static void test_e2e_netdev_move(void)
 	CHECK(if_nametoindex("rtsnat0b") == 0, "veth pair removed");
 }
 
+static void v_u64list(struct plan_b *p, const uint64_t *l, uint32_t n)
+{
+	b_u8(&p->b, RTS_U64LIST);
+	b_u32(&p->b, n);
+	for (uint32_t i = 0; i < n; i++)
+		b_u64(&p->b, l[i]);
+}
+
+/* Whether `path` is a mount point in /proc/self/mountinfo, and whether the
+ * mount on "/" is shared. */
+static int mountinfo_has(const char *path, int *root_shared)
+{
+	struct buf mi;
+	int found = 0;
+	*root_shared = 0;
+	if (read_file("/proc/self/mountinfo", &mi) < 0)
+		return 0;
+	char *save = NULL;
+	for (char *line = strtok_r((char *)mi.p, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char mp[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		if (strcmp(mp, path) == 0)
+			found = 1;
+		if (strcmp(mp, "/") == 0 && strstr(line, " shared:") != NULL)
+			*root_shared = 1;
+	}
+	b_free(&mi);
+	return found;
+}
+
+/* JOIN_NAMESPACES (every path opened first; the failed one named) and a
+ * container without a mount namespace of its own: ROOTFS propagation 0
+ * leaves the runtime's "/" shared, CHROOT roots the process in the rootfs,
+ * whose bind stays in the runtime's namespace. */
+static void test_e2e_join_chroot(void)
+{
+	char rootfs[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmpdir);
+	int sync_pipe[2];
+	if (pipe(sync_pipe) < 0) {
+		CHECK(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t holder = fork();
+	if (holder == 0) {
+		close(sync_pipe[0]);
+		if (unshare(CLONE_NEWUTS) < 0 || sethostname("held", 4) < 0)
+			_exit(1);
+		if (write(sync_pipe[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync_pipe[1]);
+	char c;
+	int held = holder > 0 && read(sync_pipe[0], &c, 1) == 1;
+	close(sync_pipe[0]);
+	CHECK(held, "UTS namespace holder");
+	if (!held) {
+		if (holder > 0)
+			kill(holder, SIGKILL);
+		return;
+	}
+	char uts[64];
+	snprintf(uts, sizeof(uts), "/proc/%d/ns/uts", (int)holder);
+
+	struct plan_b pl;
+	struct outcome oc;
+	const uint64_t missing_types[] = {CLONE_NEWUTS, CLONE_NEWNET};
+	const char *missing_paths[] = {uts, "/no/such/ns", NULL};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, missing_types, 2);
+	v_strlist(&pl, missing_paths);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.frames_error == 1 &&
+		      oc.opcode == OP_JOIN_NAMESPACES && oc.err == ENOENT &&
+		      strcmp(oc.detail, "/no/such/ns") == 0,
+	      "JOIN_NAMESPACES of a missing path: op %u err %d '%s'", oc.opcode, oc.err, oc.detail);
+	b_free(&pl.b);
+
+	const uint64_t one_type[] = {CLONE_NEWUTS};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, one_type, 1);
+	v_strlist(&pl, missing_paths);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.frames_error == 1 && oc.err == EINVAL,
+	      "JOIN_NAMESPACES with 1 type for 2 paths: err %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+
+	int shared = 0;
+	if (mount(NULL, "/", NULL, MS_SHARED | MS_REC, NULL) < 0)
+		CHECK(0, "make / shared: %s", strerror(errno));
+	const char *uts_path[] = {uts, NULL};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, one_type, 1);
+	v_strlist(&pl, uts_path);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rootfs);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_CHROOT, 0);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/sh");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c", "{ hostname; cat /etc/secret; } >&2", NULL};
+	const char *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	CHECK(run_plan(&pl, &oc, 1) == 0, "run join + chroot plan");
+	CHECK(oc.got_ready && oc.frames_error == 0 && strcmp(oc.stderr_text, "held\nSECRET\n") == 0,
+	      "JOIN_NAMESPACES uts + CHROOT: ready %d errors %d (op %u: %s) stderr '%s'",
+	      oc.got_ready, oc.frames_error, oc.index, oc.detail, oc.stderr_text);
+	b_free(&pl.b);
+	CHECK(mountinfo_has(rootfs, &shared) && shared,
+	      "the rootfs bind stays in the runtime's namespace, its / still shared (%d)", shared);
+	if (umount2(rootfs, MNT_DETACH) < 0)
+		CHECK(0, "detach the rootfs bind: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		CHECK(0, "make / private again: %s", strerror(errno));
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -3148,6 +3275,7 @@ static void test_e2e(void)
 	test_e2e_open_mount_source();
 	test_e2e_affinity_mempolicy();
 	test_e2e_netdev_move();
+	test_e2e_join_chroot();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
