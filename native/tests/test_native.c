@@ -3230,6 +3230,99 @@ static void test_e2e_join_chroot(void)
 	waitpid(holder, NULL, 0);
 }
 
+static char joined_net_seen[64], joined_fifo[PATH_MAX];
+
+/* At READY: the executor's network namespace, then the fifo releases it. */
+static void record_executor_net(pid_t executor)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)executor);
+	ssize_t n = readlink(p, joined_net_seen, sizeof(joined_net_seen) - 1);
+	joined_net_seen[n > 0 ? n : 0] = '\0';
+	int fifo = open(joined_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char c;
+	for (int i = 0; fifo >= 0 && i < 500 && read(fifo, &c, 1) != 1; i++)
+		usleep(10000);
+	if (fifo >= 0)
+		close(fifo);
+}
+
+/* An unprivileged runtime (nobody) joining its own user namespace and a
+ * network namespace made inside it: the network join fails with EPERM
+ * before the user namespace is joined and succeeds after it (the second
+ * stage of JOIN_NAMESPACES). */
+static void test_e2e_join_rootless(void)
+{
+	int sync_pipe[2];
+	if (pipe(sync_pipe) < 0) {
+		CHECK(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t holder = fork();
+	if (holder == 0) {
+		close(sync_pipe[0]);
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0 ||
+		    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 || unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		pid_t self = getpid();
+		if (write_proc(self, "setgroups", "deny") != 0 ||
+		    write_proc(self, "uid_map", "0 65534 1\n") != 0 ||
+		    write_proc(self, "gid_map", "0 65534 1\n") != 0 || unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		if (write(sync_pipe[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync_pipe[1]);
+	char c;
+	int held = holder > 0 && read(sync_pipe[0], &c, 1) == 1;
+	close(sync_pipe[0]);
+	CHECK(held, "rootless user + network namespace holder");
+	if (!held) {
+		if (holder > 0)
+			kill(holder, SIGKILL);
+		return;
+	}
+	char net[64], user[64], want[64];
+	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)holder);
+	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)holder);
+	ssize_t n = readlink(net, want, sizeof(want) - 1);
+	want[n > 0 ? n : 0] = '\0';
+	char dir[] = "/tmp/runc-ts-native-join.XXXXXX";
+	if (mkdtemp(dir) == NULL || chown(dir, 65534, 65534) < 0 || chmod(dir, 0711) < 0) {
+		CHECK(0, "fifo directory: %s", strerror(errno));
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+		return;
+	}
+	snprintf(joined_fifo, sizeof(joined_fifo), "%s/exec.fifo", dir);
+	const uint64_t types[] = {CLONE_NEWNET, CLONE_NEWUSER};
+	const char *paths[] = {net, user, NULL};
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_OPEN_FIFO, 1);
+	v_str(&pl, joined_fifo);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, types, 2);
+	v_strlist(&pl, paths);
+	p_op(&pl, OP_READY, 0);
+	/* Keeps the executor until record_executor_net has looked at it. */
+	p_op(&pl, OP_WAIT_FIFO, 0);
+	struct outcome oc;
+	int map_err;
+	joined_net_seen[0] = '\0';
+	run_plan_userns(&pl, &oc, 65534, 65534, &map_err, record_executor_net);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && oc.frames_error == 0 && strcmp(joined_net_seen, want) == 0,
+	      "nobody joins its user namespace, then the network namespace it owns: "
+	      "ready %d errors %d (%s: %s) net '%s' want '%s'",
+	      oc.got_ready, oc.frames_error, strerror(oc.err), oc.detail, joined_net_seen, want);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	rm_rf(dir);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -3276,6 +3369,7 @@ static void test_e2e(void)
 	test_e2e_affinity_mempolicy();
 	test_e2e_netdev_move();
 	test_e2e_join_chroot();
+	test_e2e_join_rootless();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
