@@ -110,6 +110,34 @@ describe('no mount namespace of its own (runc, crun: mounts in the runtime names
     expect(leftovers(bundle).mounts).toEqual([]);
   });
 
+  it("exec joins the init's namespaces but keeps the runtime's root, as runc and crun", (context) => {
+    if (!hasUnshare) context.skip(NO_UTIL_LINUX);
+    const bundle = sandbox.bundle((spec) => {
+      withoutMountNs(spec);
+      spec.process!.args = ['sleep', '1000'];
+    });
+    writeFileSync(join(bundle, 'rootfs/marker'), 'in the rootfs');
+    const result = inPrivateMountNs(
+      [
+        '"$RUNC" --root "$ROOT" run -d --bundle "$BUNDLE" "$ID" </dev/null >/dev/null',
+        'pid=$("$RUNC" --root "$ROOT" state "$ID" | sed -n \'s/^ *"pid": \\([0-9]*\\),$/\\1/p\')',
+        'echo "init $(cat /proc/$pid/root/marker)"',
+        'echo "exec $("$RUNC" --root "$ROOT" exec "$ID" sh -c \'test -e /marker && echo rootfs || echo runtime\')"',
+        '"$RUNC" --root "$ROOT" delete --force "$ID"; echo "deleted $?"',
+      ].join('\n'),
+      bundle,
+      sandbox.id('nomntns-exec'),
+    );
+    expect(result.stderr).toBe('');
+    expect(facts(result.stdout)).toEqual(
+      new Map([
+        ['init', 'in the rootfs'],
+        ['exec', 'runtime'],
+        ['deleted', '0'],
+      ]),
+    );
+  });
+
   it.each(['maskedPaths', 'readonlyPaths'] as const)(
     'refuses linux.%s as runc does, leaving nothing behind',
     (field, context) => {
