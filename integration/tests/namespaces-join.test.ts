@@ -138,7 +138,7 @@ describe('no mount namespace of its own (runc, crun: mounts in the runtime names
     );
   });
 
-  it.each(['maskedPaths', 'readonlyPaths'] as const)(
+  it.for(['maskedPaths', 'readonlyPaths'] as const)(
     'refuses linux.%s as runc does, leaving nothing behind',
     (field, context) => {
       if (!hasUnshare) context.skip(NO_UTIL_LINUX);
