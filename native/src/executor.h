@@ -122,6 +122,7 @@ int op_bind_device(struct ex *ex, const char *hostpath, const char *path);
 int op_symlink(struct ex *ex, const char *target, const char *path);
 int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
+int op_chroot(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
 /* 0 when fd is a pty slave of a devpts instance; -1 with errno otherwise. */
@@ -172,6 +173,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 int read_cap_last_cap(int at_start);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
 int op_setns_pid(struct ex *ex, uint64_t pid, uint64_t flags, const char *start_time);
+int op_join_namespaces(struct ex *ex, const struct rts_value *types, const struct rts_value *paths);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);

@@ -96,7 +96,9 @@ enum rts_opcode {
 	OP_NETDEV_MOVE = 60,
 	OP_MOUNT_TMPFS = 61,
 	OP_BIND_REMOUNT = 62,
-	OP_MAX = 62,
+	OP_JOIN_NAMESPACES = 63,
+	OP_CHROOT = 64,
+	OP_MAX = 64,
 };
 
 /* X(NAME, name) for every op, in code order: the executor builds its
@@ -163,6 +165,8 @@ enum rts_opcode {
 	X(MEMPOLICY, mempolicy) \
 	X(NETDEV_MOVE, netdev_move) \
 	X(MOUNT_TMPFS, mount_tmpfs) \
-	X(BIND_REMOUNT, bind_remount)
+	X(BIND_REMOUNT, bind_remount) \
+	X(JOIN_NAMESPACES, join_namespaces) \
+	X(CHROOT, chroot)
 
 #endif

@@ -462,13 +462,39 @@ function mountSourceOps(spec: Spec, ctx: PlanContext): Op[] {
 
 // ---------------------------------------------------------------- linux.*
 
+/**
+ * hostname and domainname need a UTS namespace of the container, new or
+ * joined by path: in a joined one they are set there, as runc and crun do.
+ * Without one they would be the host's.
+ */
 function checkUts(spec: Spec, ns: NamespacePlan): void {
   for (const field of ['hostname', 'domainname'] as const) {
-    if (spec[field] && !ns.creates('uts')) {
+    if (spec[field] && !ns.has('uts')) {
       throw new PlanError(
         'HOSTNAME_INVALID',
         field,
-        `${field} is set but no new UTS namespace is created (add {"type": "uts"} to linux.namespaces)`,
+        `${field} is set but the container has no UTS namespace (add {"type": "uts"} to linux.namespaces)`,
+      );
+    }
+  }
+}
+
+/**
+ * A container without a mount entry in linux.namespaces shares the
+ * runtime's mount namespace (the runtime-spec: a namespace type that is not
+ * listed is inherited): its mounts are made there under the rootfs and stay
+ * after it exits, and it gets its root by chroot, as with runc and crun.
+ * Masking or making read-only a path of its /proc or /sys is refused, as
+ * runc refuses it.
+ */
+function checkMountNamespace(spec: Spec, ns: NamespacePlan): void {
+  if (ns.has('mount')) return;
+  for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
+    if ((spec.linux?.[field] ?? []).length > 0) {
+      throw new PlanError(
+        'NAMESPACE_INVALID',
+        `linux.${field}`,
+        'unable to restrict sys entries without a private MNT namespace',
       );
     }
   }
@@ -791,13 +817,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   rejectUnsupported(spec);
   const process = requireProcess(spec);
   const ns = planNamespaces(spec);
-  if (!ns.creates('mount')) {
-    throw new PlanError(
-      'NAMESPACE_INVALID',
-      'linux.namespaces',
-      'a new mount namespace is required (add {"type": "mount"} without a path)',
-    );
-  }
+  checkMountNamespace(spec, ns);
   checkUts(spec, ns);
   if (!Number.isInteger(ctx.preserveFds) || ctx.preserveFds < 0) {
     throw new PlanError(
@@ -829,8 +849,17 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // soon becomes the namespace's root, which cannot reach --root (0700).
   const ops: Op[] = [op('OPEN_FIFO', ctx.fifoPath)];
 
-  // Namespaces.
-  for (const joined of ns.joined) ops.push(op('SETNS', joined.flag, joined.path));
+  // Namespaces: those given by path are joined first (see JOIN_NAMESPACES),
+  // so a new user namespace comes after joins that need the runtime's rights.
+  if (ns.joined.length > 0) {
+    ops.push(
+      op(
+        'JOIN_NAMESPACES',
+        ns.joined.map((joined) => joined.flag),
+        ns.joined.map((joined) => joined.path),
+      ),
+    );
+  }
   if (ns.creates('user')) ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
@@ -870,7 +899,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // Root filesystem, while the host filesystem is still reachable.
   const rootfsPropagation = spec.linux?.rootfsPropagation;
   const propagation = ROOTFS_PROPAGATION[rootfsPropagation ?? 'rslave'];
-  ops.push(op('ROOTFS', ctx.rootfs, propagation));
+  // Without a mount namespace of its own the container's mounts are made in
+  // the runtime's, whose propagation stays as it is (0).
+  const ownMountNs = ns.has('mount');
+  ops.push(op('ROOTFS', ctx.rootfs, ownMountNs ? propagation : 0));
   const mountContext: MountContext = {
     ctx,
     mountLabel: ctx.selinuxEnabled ? spec.linux?.mountLabel : undefined,
@@ -899,7 +931,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const startHooks = hookOps('startContainer', spec.hooks?.startContainer, processEnv(process.env));
   if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
   ops.push(...createHooks);
-  ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
+  // Sharing the runtime's mount namespace, only chroot leaves the host's
+  // root alone (runc chroots too; its --no-pivot would move the rootfs
+  // over the host's "/").
+  ops.push(op(!ownMountNs ? 'CHROOT' : ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
   // The root mount itself gets the asked propagation once it is "/" (runc
   // >= 1.2): before, its parent had to be private or slave for the bind and
   // pivot_root, which left a shared or unbindable request unapplied.

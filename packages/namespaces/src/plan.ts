@@ -104,6 +104,8 @@ export const OPS = {
   NETDEV_MOVE: [60, ['str', 'str', 'u64']],
   MOUNT_TMPFS: [61, ['str', 'str', 'u64', 'str', 'u64']],
   BIND_REMOUNT: [62, ['str', 'u64', 'u64']],
+  JOIN_NAMESPACES: [63, ['u64list', 'strlist']],
+  CHROOT: [64, []],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;
