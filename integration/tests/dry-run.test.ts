@@ -252,6 +252,40 @@ describe('create --dry-run', () => {
     expect(hostTraces(id, bundle)).toEqual(NOTHING);
   });
 
+  it('--systemd-cgroup: the unit and its properties, without asking systemd', (context) => {
+    if (!isRoot) context.skip('needs root');
+    const id = sandbox.id('sd');
+    const bundle = sandbox.bundle((spec) => {
+      spec.linux!.cgroupsPath = `system.slice:runc:${id}`;
+      spec.linux!.resources = { ...spec.linux!.resources, pids: { limit: 20 } };
+    });
+    const result = sandbox.runc([
+      '--systemd-cgroup',
+      'create',
+      '--dry-run',
+      '--format',
+      'json',
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const { cgroup } = JSON.parse(result.stdout);
+    expect(cgroup.driver).toBe('systemd');
+    expect(cgroup.systemd).toMatchObject({ unit: `runc-${id}.scope`, slice: 'system.slice' });
+    const properties = Object.fromEntries(
+      cgroup.systemd.properties.map((p: { name: string; value: unknown }) => [p.name, p.value]),
+    );
+    expect(properties).toMatchObject({ Slice: 'system.slice', Delegate: true, TasksMax: 20 });
+    expect(cgroup.actions).toContainEqual({
+      action: 'write',
+      path: expect.stringMatching(new RegExp(`/runc-${id}\\.scope/pids\\.max$`)),
+      value: '20',
+    });
+    expect(hostTraces(id, bundle)).toEqual(NOTHING);
+  });
+
   it('run --dry-run shows the run-only flags; the console socket is not connected to', (context) => {
     if (!isRoot) context.skip('needs root');
     const bundle = sandbox.bundle((spec) => {

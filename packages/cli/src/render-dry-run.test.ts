@@ -184,6 +184,7 @@ describe('renderDryRun', () => {
         '    Delegate=true',
         '    MemoryMax=18446744073709551615',
         '    AllowedCPUs=[3]',
+        '  then, through the fs driver:',
         '  mkdir /sys/fs/cgroup/system.slice/runc-c1.scope',
         '  write /sys/fs/cgroup/system.slice/runc-c1.scope/pids.max = 10',
         '  attach device filter /sys/fs/cgroup/system.slice/runc-c1.scope (12 instructions)',

@@ -91,6 +91,8 @@ function cgroupLines(report: DryRunReport): string[] {
       lines.push(`  ${property.name}=${dbusValue(property.value)}`);
     }
   }
+  // With systemd, the fs driver's part comes once the unit is started.
+  if (cgroup.systemd && cgroup.actions.length > 0) lines.push('then, through the fs driver:');
   for (const action of cgroup.actions) {
     if (action.action === 'mkdir') lines.push(`mkdir ${show(action.path)}`);
     else if (action.action === 'write')
