@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exampleSpec, renderSpec, toRootless } from '@runc-ts/spec';
+import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
 import { runcTs } from '../support/runc.js';
@@ -351,32 +351,35 @@ describe('create --dry-run', () => {
   /** The message of a runc-ts error line (without the time). */
   const message = (stderr: string) => stderr.replace(/^time="[^"]*" /, '');
 
-  it.each([
+  const refused: [string, (spec: Spec) => void][] = [
     [
       'a config the parser refuses',
-      (spec: { process?: { cwd: string } }) => {
+      (spec) => {
         spec.process!.cwd = 'relative';
       },
     ],
     [
       'a config the planner refuses',
-      (spec: { linux?: { sysctl?: Record<string, string> } }) => {
+      (spec) => {
         spec.linux!.sysctl = { 'kernel.printk': '1' };
       },
     ],
-  ])('fails on %s with the error and exit code of a real create', (_, edit, context) => {
-    if (!isRoot) context.skip('needs root: the real create is the reference');
-    const bundle = sandbox.bundle(edit as (spec: object) => void);
-    const id = sandbox.id('bad');
-    const dry = sandbox.runc(['create', '--dry-run', '--bundle', bundle, id]);
-    expect(dry.status).toBe(1);
-    expect(dry.stdout).toBe('');
-    expect(hostTraces(id, bundle)).toEqual(NOTHING);
-    const real = sandbox.runc(['create', '--bundle', bundle, id]);
-    expect(real.status).toBe(dry.status);
-    expect(message(dry.stderr)).toBe(message(real.stderr));
-    expect(message(dry.stderr)).not.toBe('');
-  });
+  ];
+  for (const [what, edit] of refused) {
+    it(`fails on ${what} with the error and exit code of a real create`, (context) => {
+      if (!isRoot) context.skip('needs root: the real create is the reference');
+      const bundle = sandbox.bundle(edit);
+      const id = sandbox.id('bad');
+      const dry = sandbox.runc(['create', '--dry-run', '--bundle', bundle, id]);
+      expect(dry.status).toBe(1);
+      expect(dry.stdout).toBe('');
+      expect(hostTraces(id, bundle)).toEqual(NOTHING);
+      const real = sandbox.runc(['create', '--bundle', bundle, id]);
+      expect(real.status).toBe(dry.status);
+      expect(message(dry.stderr)).toBe(message(real.stderr));
+      expect(message(dry.stderr)).not.toBe('');
+    });
+  }
 
   it('fails for an id in use, as a real create does', (context) => {
     if (!isRoot) context.skip('needs root');
