@@ -58,22 +58,8 @@ export async function createContainer(
   options: CreateOptions,
   waitForInit: boolean,
 ): Promise<{ stored: StoredState; executor: ChildProcess }> {
-  validateContainerId(id);
-  const { bundle, spec, rootfs } = loadBundle(options.bundle);
-  checkSecurityModules(spec.process, 'process');
-  checkHostNetworkSysctls(spec);
-  const { rootless, idMapping } = prepareUserNamespace(spec);
-  const listenFds = options.listenFds ?? 0;
-  const preserveFds = listenFds + (options.preserveFds ?? 0);
-  if (listenFds > 0 && spec.process) {
-    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
-  }
-  if (!spec.process?.terminal && options.consoleSocket) {
-    throw new ContainerError(
-      'OPTION_INVALID',
-      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
-    );
-  }
+  const prepared = prepareCreate(id, options);
+  const { bundle, spec, rootfs, idMapping } = prepared;
   return runtime.store.withLockAsync(id, async () => {
     crashPoint('create:locked');
     await removeKilledCreate(runtime, id);
@@ -115,30 +101,20 @@ export async function createContainer(
         rdtModule = await import('./intelrdt.js');
         rdt = rdtModule.prepareIntelRdt(intelRdt, id);
       }
-      const plan = planCreate(spec, {
-        seccomp,
-        rootfs,
-        fifoPath: runtime.store.fifoPath(id),
-        containerId: id,
-        noPivot: options.noPivot ?? false,
-        noNewKeyring: options.noNewKeyring ?? false,
-        preserveFds,
-        consoleSocket: options.consoleSocket,
-        pidfdSocket: options.pidfdSocket,
-        bundle,
-        sourceIsFile: isFile,
-        ...cgroupContext(spec, cgroup),
-        hostHasKcore: hostHasKcore(),
-        waitForInit,
-        rootless,
-        warn: runtime.options.warn,
-        lastCap: hostCapLast(),
-      });
+      const plan = planCreate(
+        spec,
+        createPlanContext(runtime, id, options, prepared, {
+          cgroup,
+          seccomp,
+          waitForInit,
+          warn: runtime.options.warn,
+        }),
+      );
       const run = await runTracedExecutor(runtime.options.debug, 'create', {
         initPath: runtime.options.initPath,
         plan,
         stdio: [0, 1, 2],
-        preserveFds,
+        preserveFds: prepared.preserveFds,
         onStart: () => crashPoint('create:executor-started'),
         onPid: (pid) => {
           initPid = pid;
@@ -219,6 +195,72 @@ export async function createContainer(
       throw normalizeError(error);
     }
   });
+}
+
+/** What a create checks and reads before it makes anything (a dry run stops after planning). */
+export interface PreparedCreate {
+  bundle: string;
+  spec: Spec;
+  rootfs: string;
+  rootless: boolean;
+  idMapping?: { plan: IdMappingPlan; identity: RuntimeIdentity };
+  /** $LISTEN_FDS and --preserve-fds: the fds after stdio the container gets. */
+  preserveFds: number;
+}
+
+/** The id, bundle, config and options checked; nothing made yet. */
+export function prepareCreate(id: string, options: CreateOptions): PreparedCreate {
+  validateContainerId(id);
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  checkSecurityModules(spec.process, 'process');
+  checkHostNetworkSysctls(spec);
+  const { rootless, idMapping } = prepareUserNamespace(spec);
+  const listenFds = options.listenFds ?? 0;
+  const preserveFds = listenFds + (options.preserveFds ?? 0);
+  if (listenFds > 0 && spec.process) {
+    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  }
+  if (!spec.process?.terminal && options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
+    );
+  }
+  return { bundle, spec, rootfs, rootless, preserveFds, ...(idMapping ? { idMapping } : {}) };
+}
+
+/** The planner's view of this create: paths, options, host facts. */
+export function createPlanContext(
+  runtime: Runtime,
+  id: string,
+  options: CreateOptions,
+  prepared: PreparedCreate,
+  extra: {
+    cgroup: CgroupManager;
+    seccomp: PlanContext['seccomp'];
+    waitForInit: boolean;
+    warn: ((message: string) => void) | undefined;
+  },
+): PlanContext {
+  return {
+    seccomp: extra.seccomp,
+    rootfs: prepared.rootfs,
+    fifoPath: runtime.store.fifoPath(id),
+    containerId: id,
+    noPivot: options.noPivot ?? false,
+    noNewKeyring: options.noNewKeyring ?? false,
+    preserveFds: prepared.preserveFds,
+    consoleSocket: options.consoleSocket,
+    pidfdSocket: options.pidfdSocket,
+    bundle: prepared.bundle,
+    sourceIsFile: isFile,
+    ...cgroupContext(prepared.spec, extra.cgroup),
+    hostHasKcore: hostHasKcore(),
+    waitForInit: extra.waitForInit,
+    rootless: prepared.rootless,
+    warn: extra.warn,
+    lastCap: hostCapLast(),
+  };
 }
 
 /**
@@ -316,7 +358,7 @@ function reportSkippedCgroups(
  * refused before anything is created. One that already holds processes is
  * only warned about, as runc does (containers may share a cgroup).
  */
-function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
+export function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
   if (!cgroup.exists()) return;
   const pids = cgroup.pids();
   if (pids.length > 0) {

@@ -3,6 +3,16 @@
 
 export { CAPABILITIES, capabilityMask, KNOWN_CAPABILITIES } from './capabilities.js';
 export {
+  type DeviceStep,
+  describePlan,
+  type HookStep,
+  type MountStep,
+  type NamespaceStep,
+  type PlanDescription,
+  type ProcessSteps,
+  type RlimitStep,
+} from './describe.js';
+export {
   cleanPath,
   DEFAULT_DEV_SYMLINKS,
   DEFAULT_DEVICES,

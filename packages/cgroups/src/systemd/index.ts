@@ -84,6 +84,15 @@ export interface SystemdManagerOptions {
   procDevices?: () => string;
 }
 
+/** See SystemdManager.planned. */
+export interface PlannedUnit {
+  unit: string;
+  slice: string;
+  /** StartTransientUnit's and SetUnitProperties' (PIDs aside: the init's, once it exists). */
+  properties: UnitProperty[];
+  fs: CgroupManager | undefined;
+}
+
 /** Where a restored manager comes from; keeps fromState's path through the constructor private. */
 class Restored {
   constructor(readonly state: CgroupState) {}
@@ -340,6 +349,32 @@ export class SystemdManager implements CgroupManager {
         if (freezeMeanwhile) await fs.thaw();
       }
     });
+  }
+
+  /**
+   * What apply and set would ask of systemd, without a connection to it
+   * (`runc create --dry-run`): the unit's properties, resources included as
+   * `systemdVersion` takes them, and the fs driver that writes the rest
+   * (absent for a rootless unit: its place is the user manager's to say).
+   */
+  planned(resources: LinuxResources, systemdVersion: number): PlannedUnit {
+    const properties = [
+      ...baseProperties({
+        unit: this.unit,
+        slice: this.slice,
+        description: this.description,
+        pid: 0,
+        cgroupVersion: this.cgroupVersion,
+      }),
+      ...this.extraProperties,
+      ...resourceProperties(resources, {
+        cgroupVersion: this.cgroupVersion,
+        systemdVersion,
+        ...(this.options.procDevices ? { procDevices: this.options.procDevices } : {}),
+        ...(this.options.warn ? { warn: this.options.warn } : {}),
+      }),
+    ];
+    return { unit: this.unit, slice: this.slice, properties, fs: this.fs };
   }
 
   pids(): number[] {
