@@ -97,7 +97,7 @@ export interface DryRunReport {
   rootfsPropagation: string[];
   readonlyRootfs: boolean;
   mounts: PlanDescription['mounts'];
-  rootChange: 'pivot_root' | 'move';
+  rootChange: 'pivot_root' | 'move' | 'chroot';
   devices: PlanDescription['devices'];
   symlinks: PlanDescription['symlinks'];
   maskedPaths: string[];

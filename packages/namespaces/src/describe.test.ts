@@ -77,6 +77,21 @@ describe('describePlan', () => {
     ]);
   });
 
+  it('shows a container without a mount namespace of its own entering its root by chroot', () => {
+    const config = spec();
+    config.linux = {
+      ...config.linux,
+      namespaces: [{ type: 'pid' }, { type: 'uts' }],
+      maskedPaths: [],
+      readonlyPaths: [],
+      sysctl: {},
+    };
+    delete config.linux.rootfsPropagation;
+    const plain = describePlan(planCreate(config, ctx));
+    expect(plain.namespaces.map((ns) => ns.type)).not.toContain('mount');
+    expect(plain.rootChange).toBe('chroot');
+  });
+
   it('lists the mounts in order with named flags, remounts and propagation', () => {
     expect(described.rootfs).toEqual({
       path: '/bundle/rootfs',

@@ -124,7 +124,7 @@ export interface PlanDescription {
   rootfs?: { path: string; propagation: string[]; readonly: boolean };
   mounts: MountStep[];
   /** How the container's root becomes `/`. */
-  rootChange?: 'pivot_root' | 'move';
+  rootChange?: 'pivot_root' | 'move' | 'chroot';
   devices: DeviceStep[];
   /** Symbolic links the executor makes (/dev/fd, /dev/ptmx, cgroup v1 co-mounts). */
   symlinks: { path: string; target: string }[];
@@ -291,6 +291,15 @@ export function describePlan(ops: readonly Op[]): PlanDescription {
           result.namespaces.push({ type, action: 'join', path: step.args[1] });
         }
         break;
+      case 'JOIN_NAMESPACES': {
+        const [types, paths] = step.args;
+        types.forEach((flag, index) => {
+          for (const type of namespaceNames(flag)) {
+            result.namespaces.push({ type, action: 'join', path: paths[index] });
+          }
+        });
+        break;
+      }
       case 'SETNS_PID':
         for (const type of namespaceNames(step.args[1])) {
           result.namespaces.push({ type, action: 'join', path: `pidfd of ${step.args[0]}` });
@@ -380,6 +389,9 @@ export function describePlan(ops: readonly Op[]): PlanDescription {
         break;
       case 'MOVE_ROOT':
         result.rootChange = 'move';
+        break;
+      case 'CHROOT':
+        result.rootChange = 'chroot';
         break;
       case 'MKNOD': {
         const [path, mode, major, minor, owner, group] = step.args;
