@@ -1002,6 +1002,22 @@ describe('planCreate: devices', () => {
     expect(dump(ops)).toContain('SYMLINK "pts/ptmx" "/dev/ptmx"');
   });
 
+  it('bind-mounts the devices when the runtime itself runs in a user namespace (rootless podman)', () => {
+    const spec = headless();
+    spec.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+    const ops = planCreate(spec, { ...ctx, runtimeInUserNamespace: true });
+    expect(find(ops, 'MKNOD')).toEqual([]);
+    expect(find(ops, 'BIND_DEVICE').map((o) => o.args[1])).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+      '/dev/fuse',
+    ]);
+  });
+
   it('creates devices even without a /dev mount, as runc does', () => {
     const ops = planCreate(minimal(), ctx);
     expect(find(ops, 'MKNOD')).toHaveLength(6);

@@ -105,6 +105,12 @@ export interface PlanContext {
   rootless?: boolean;
   /** The host has /proc/kcore: runc then adds the /dev/core symlink. Default false. */
   hostHasKcore?: boolean;
+  /**
+   * The runtime itself runs in a user namespace other than the initial one
+   * (rootless podman's, rootlesskit's): there mknod(2) fails even for its
+   * root, so devices are bind-mounted as in a container's own user namespace.
+   */
+  runtimeInUserNamespace?: boolean;
   /** SELinux is enabled on the host: linux.mountLabel is applied to filesystem mounts. */
   selinuxEnabled?: boolean;
   /**
@@ -888,7 +894,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const devBound = mounts.some((m) => containerPath(m.destination) === '/dev' && isBindMount(m));
   const devices = mergeDevices(spec.linux?.devices);
   if (!devBound) {
-    ops.push(...deviceOps(devices, { userns: ns.has('user'), hostHasKcore: ctx.hostHasKcore }));
+    ops.push(
+      ...deviceOps(devices, {
+        userns: ns.has('user') || ctx.runtimeInUserNamespace === true,
+        hostHasKcore: ctx.hostHasKcore,
+      }),
+    );
   }
 
   ops.push(op('SYNC', SyncKind.HOOKS));
