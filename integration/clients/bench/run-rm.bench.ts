@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import type { RunResult } from '../../support/runc.js';
 import {
   busyboxImageTar,
+  ctrRuntimeFlags,
   EngineDir,
   missingBinaries,
   ociArchive,
+  ok,
   podmanCommandLine,
   podmanEnvironment,
   type RuntimeName,
-  runtimes,
   startContainerd,
   startDockerd,
 } from '../engine.js';
@@ -25,10 +25,6 @@ const rounds = Number(process.env.ROUNDS ?? 20);
 const warmup = 3;
 const dirs: EngineDir[] = [];
 const rows: string[] = [];
-
-function ok(result: RunResult, what: string): void {
-  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -105,14 +101,7 @@ describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
       const id = `bench-${runs}`;
       const flags = [
         '--rm',
-        '--runc-binary',
-        runtimes[runtime],
-        '--runc-root',
-        join(dir.path, `runc-root-${runtime}`),
-        '--snapshotter',
-        'native',
-        '--fifo-dir',
-        join(dir.path, 'fifo'),
+        ...ctrRuntimeFlags(dir.path, runtime),
         '--cgroup',
         `/${dir.cgroupParent}/${id}`,
       ];
