@@ -98,7 +98,9 @@ export class EngineDir {
   /**
    * Runs a client command to its end, output through files (a detached
    * container's processes may inherit the client's stdio and would keep a
-   * pipe open).
+   * pipe open), in this directory: what the engine's helpers write relative
+   * to their working directory stays here (conmon writes a file `oom` there
+   * when a container's cgroup had an OOM kill).
    */
   run(
     binary: string,
@@ -107,6 +109,7 @@ export class EngineDir {
   ): RunResult {
     const result = runCaptured(binary, args, {
       dir: this.path,
+      cwd: this.path,
       env: options.env ?? process.env,
       input: options.input,
       timeout: options.timeout ?? 60_000,
@@ -121,7 +124,11 @@ export class EngineDir {
   startDaemon(name: string, binary: string, args: readonly string[]): number {
     const log = openSync(join(this.path, `${name}.log`), 'a');
     try {
-      const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
+      const child = spawn(binary, args, {
+        cwd: this.path,
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
       child.unref();
       if (child.pid === undefined) throw new Error(`${binary} did not start`);
       this.daemons.push({ name, pid: child.pid });

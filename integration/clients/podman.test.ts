@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
@@ -364,6 +364,9 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
       stderr: 'Killed\n',
     });
     expect(ours).toEqual(theirs);
+    // conmon marks an OOM kill with a file `oom` in its working directory,
+    // podman's: the engine's private one, not the checkout the tests run in
+    expect(existsSync(join(dir.path, 'oom'))).toBe(true);
   });
 
   it('enforces --pids-limit (fork fails past it) and writes --cpus as a CFS quota', (context) => {
