@@ -515,11 +515,16 @@ export class RootlessPodman {
   constructor() {
     this.sandbox = new RootlessSandbox(ensureTestUser(ROOTLESS_USER, { subids: true }));
     const base = this.sandbox.dir;
-    for (const sub of podmanDirs) {
-      mkdirSync(join(base, sub));
-      chownSync(join(base, sub), this.sandbox.user.uid, this.sandbox.user.gid);
+    try {
+      for (const sub of podmanDirs) {
+        mkdirSync(join(base, sub));
+        chownSync(join(base, sub), this.sandbox.user.uid, this.sandbox.user.gid);
+      }
+      this.env = writePodmanConfig(base);
+    } catch (error) {
+      this.sandbox.cleanup();
+      throw error;
     }
-    this.env = writePodmanConfig(base);
   }
 
   get dir(): string {
@@ -541,29 +546,15 @@ export class RootlessPodman {
     return this.sandbox.run(this.commandLine(runtime, args), { env: this.env, timeout });
   }
 
-  /** The pid of podman's pause process (it keeps the user namespace), if it runs. */
-  pausePid(): number | undefined {
-    try {
-      const pid = Number(
-        readFileSync(join(this.sandbox.xdg, 'libpod/tmp/pause.pid'), 'utf8').trim(),
-      );
-      return pid > 0 && alive(pid) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   cleanup(): void {
     for (const runtime of ['runc-ts', 'runc'] as const) {
       this.run(runtime, ['rm', '--all', '--force', '--time', '0']);
     }
-    // podman's pause process, conmons (their command lines name the
-    // sandbox) and the containers' processes (their root is in it)
-    const leftover = [
-      ...(this.pausePid() === undefined ? [] : [this.pausePid()!]),
-      ...processesMentioning(this.dir),
-      ...processesRootedUnder(this.dir),
-    ];
+    // podman's pause process (it keeps the user namespace; its working
+    // directory is the sandbox, as of every command the user ran), conmons
+    // (their command lines name the sandbox) and the containers' processes
+    // (their root is in it)
+    const leftover = [...processesMentioning(this.dir), ...processesInside(this.dir)];
     killAndWait(leftover);
     this.sandbox.cleanup();
   }
@@ -582,14 +573,20 @@ export function killAndWait(pids: readonly number[]): void {
   while (pids.some(alive) && Date.now() < deadline) sleep(20);
 }
 
-/** Processes whose root directory is `dir` or below it (a container's, rootfs in `dir`). */
-export function processesRootedUnder(dir: string): number[] {
+/**
+ * Processes whose root or working directory is `dir` or below it (a
+ * container's, its rootfs in `dir`; a command run in `dir`).
+ */
+export function processesInside(dir: string): number[] {
+  const inside = (path: string) => path === dir || path.startsWith(`${dir}/`);
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const root = readlinkSync(`/proc/${entry}/root`);
-      if (root === dir || root.startsWith(`${dir}/`)) found.push(Number(entry));
+      const pid = Number(entry);
+      if (inside(readlinkSync(`/proc/${pid}/root`)) || inside(readlinkSync(`/proc/${pid}/cwd`))) {
+        found.push(pid);
+      }
     } catch {
       // exited
     }
