@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
+import { rootlessUnavailable } from '../../support/rootless.js';
 import {
   busyboxImageTar,
   ctrRuntimeFlags,
@@ -9,6 +10,7 @@ import {
   ok,
   podmanCommandLine,
   podmanEnvironment,
+  RootlessPodman,
   type RuntimeName,
   startContainerd,
   startDockerd,
@@ -24,6 +26,7 @@ const image = 'localhost/runc-ts-busybox:latest';
 const rounds = Number(process.env.ROUNDS ?? 20);
 const warmup = 3;
 const dirs: EngineDir[] = [];
+const cleanups: (() => void)[] = [];
 const rows: string[] = [];
 
 function median(values: number[]): number {
@@ -60,6 +63,7 @@ function engineDir(name: string): EngineDir {
 describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
   afterAll(() => {
     for (const dir of dirs) dir.cleanup();
+    for (const cleanup of cleanups) cleanup();
     console.log(
       [
         `median wall time (ms) of ${rounds} runs each, after ${warmup} warm-up runs`,
@@ -83,6 +87,17 @@ describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
     const flags = ['--rm', '--network', 'none', '--cgroup-parent', `/${dir.cgroupParent}`];
     measure('podman 4.3 `run --rm`', (runtime) =>
       ok(podman(runtime, ['run', ...flags, image, 'true']), 'podman run'),
+    );
+  });
+
+  it('rootless podman run --rm', (context) => {
+    const missing = missingBinaries('podman', 'conmon') ?? rootlessUnavailable();
+    if (missing) context.skip(missing);
+    const podman = new RootlessPodman();
+    cleanups.push(() => podman.cleanup());
+    ok(podman.run('runc-ts', ['import', busyboxImageTar(podman.dir).tar, image]), 'podman import');
+    measure('rootless podman 4.3 `run --rm` (an ordinary user)', (runtime) =>
+      ok(podman.run(runtime, ['run', '--rm', '--network', 'none', image, 'true']), 'podman run'),
     );
   });
 
