@@ -15,6 +15,7 @@ import {
   ok,
   outcome,
   type RuntimeName,
+  signalScript,
   startContainerd,
   uniqueName,
   waitFor,
@@ -117,11 +118,12 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
     const { ours, theirs } = both((runtime) => {
       const container = uniqueName('detached');
       const log = join(dir.path, `${container}.log`);
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
       ok(
-        run(runtime, ['--detach', '--log-uri', `file://${log}`], container, ['sh', '-c', script]),
+        run(runtime, ['--detach', '--log-uri', `file://${log}`], container, [
+          'sh',
+          '-c',
+          signalScript,
+        ]),
         'ctr run -d',
       );
       const readLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');

@@ -11,6 +11,7 @@ import {
   ok,
   outcome,
   type RuntimeName,
+  signalScript,
   startDockerd,
   uniqueName,
   waitFor,
@@ -106,10 +107,10 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
       const container = uniqueName('detached');
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
-      ok(run(runtime, ['--detach', '--name', container], ['sh', '-c', script]), 'docker run -d');
+      ok(
+        run(runtime, ['--detach', '--name', container], ['sh', '-c', signalScript]),
+        'docker run -d',
+      );
       waitFor('started', () =>
         docker(['logs', container]).stdout.includes('started') ? true : undefined,
       );

@@ -42,6 +42,14 @@ export function ok(result: RunResult, what: string): string {
   return result.stdout;
 }
 
+/**
+ * A detached container's shell: says `started` (and `to-stderr` on stderr),
+ * answers SIGUSR1 with `got-usr1` and SIGTERM with `got-term` and exit 5.
+ */
+export const signalScript =
+  'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
+  'while :; do sleep 0.1; done';
+
 let uniqueNames = 0;
 /** A container name no other test run (another pid) or scenario uses. */
 export function uniqueName(label: string): string {

@@ -13,6 +13,7 @@ import {
   podmanCommandLine,
   podmanEnvironment,
   type RuntimeName,
+  signalScript,
   uniqueName,
   waitFor,
 } from './engine.js';
@@ -101,10 +102,7 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
       const container = uniqueName('detached');
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
-      ok(run(runtime, ['-d', '--name', container], ['sh', '-c', script]), 'podman run -d');
+      ok(run(runtime, ['-d', '--name', container], ['sh', '-c', signalScript]), 'podman run -d');
       waitFor('started', () =>
         podman(runtime, ['logs', container]).stdout.includes('started') ? true : undefined,
       );
