@@ -43,6 +43,7 @@ import {
   runningInUserNamespace,
   runtimeCgroupDirs,
   runtimeIdentity,
+  setgroupsDenied,
   writeIdMappings,
 } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
@@ -131,6 +132,7 @@ export async function createContainer(
         ...cgroupContext(spec, cgroup),
         hostHasKcore: hostHasKcore(),
         runtimeInUserNamespace: runningInUserNamespace(),
+        setgroupsDenied: setgroupsDenied(),
         waitForInit,
         rootless,
         warn: runtime.options.warn,

@@ -384,6 +384,23 @@ describe('planCreate: rootless template', () => {
   });
 });
 
+describe('planCreate: a runtime in a user namespace where setgroups is denied', () => {
+  // `unshare --map-root-user runc run`: root of its namespace, setgroups
+  // denied there (and so in any namespace made below it)
+  it('leaves setgroups out and refuses additional groups, as for a rootless runtime', () => {
+    const spec = headless();
+    const denied = { ...ctx, setgroupsDenied: true, runtimeInUserNamespace: true };
+    expect(find(planCreate(spec, denied), 'SETGROUPS')).toEqual([]);
+    expect(find(planCreate(spec, ctx), 'SETGROUPS')).toEqual([op('SETGROUPS', [])]);
+    spec.process!.user = { uid: 0, gid: 0, additionalGids: [10] };
+    expectPlanError(
+      () => planCreate(spec, denied),
+      'USER_INVALID',
+      'process.user.additionalGids: cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)',
+    );
+  });
+});
+
 describe('planCreate: namespaces', () => {
   it('joins namespaces by path before creating the rest; user first, mount last', () => {
     const spec = headless();
