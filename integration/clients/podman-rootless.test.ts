@@ -272,6 +272,31 @@ describe('rootless podman 4.3 (an ordinary user) with runc-ts as its OCI runtime
     expect(ours).toEqual(theirs);
   });
 
+  it('--read-only and --cap-drop: the root is read-only, the dropped capability gone and its operation refused', (context) => {
+    if (skip) context.skip(skip);
+    const { ours, theirs } = both((runtime) =>
+      outcome(
+        run(
+          runtime,
+          ['--rm', '--read-only', '--read-only-tmpfs=false', '--cap-drop', 'CHOWN'],
+          [
+            'sh',
+            '-c',
+            'touch /x; echo $?; grep ^CapEff: /proc/self/status; touch /dev/shm/f; chown 1 /dev/shm/f; echo $?',
+          ],
+        ),
+      ),
+    );
+    expect(ours.status).toBe(0);
+    expect(ours.stdout).toMatch(/^1\nCapEff:\t[0-9a-f]+\n1\n$/);
+    const eff = BigInt(`0x${/CapEff:\t([0-9a-f]+)/.exec(ours.stdout)![1]}`);
+    expect(eff & 1n).toBe(0n); // CAP_CHOWN is bit 0
+    expect(ours.stderr).toBe(
+      'touch: /x: Read-only file system\nchown: /dev/shm/f: Operation not permitted\n',
+    );
+    expect(ours).toEqual(theirs);
+  });
+
   it("applies podman's default seccomp profile (a denied call fails), none with seccomp=unconfined", (context) => {
     if (skip) context.skip(skip);
     if (!probe) context.skip('the seccomp probe could not be built (cc -static)');
