@@ -498,6 +498,55 @@ function podmanArgs(
   ];
 }
 
+/**
+ * Removes every container a podman of the tests (private paths under `base`)
+ * lists, each with the runtime that made it: podman remembers a container's
+ * runtime binary but takes the runtime's --root from the command line, so a
+ * `podman rm --all` with one runtime's flags cannot stop the other's
+ * containers (and then leaves them running when told again). Last, the init
+ * of every container still recorded in either runtime's state is killed.
+ */
+export function removePodmanContainers(
+  base: string,
+  podman: (runtime: RuntimeName, args: readonly string[]) => RunResult,
+): void {
+  const listed = podman('runc', ['ps', '--all', '--quiet', '--no-trunc']);
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    const madeBy = (['runc-ts', 'runc'] as const).find((runtime) =>
+      existsSync(join(base, `state-${runtime}`, id)),
+    );
+    podman(madeBy ?? 'runc', ['rm', '--force', '--time', '0', id]);
+  }
+  killAndWait(
+    (['runc-ts', 'runc'] as const).flatMap((runtime) =>
+      recordedInits(join(base, `state-${runtime}`)),
+    ),
+  );
+}
+
+/**
+ * The inits, still running, of the containers a runtime records under its
+ * --root `root` (runc-ts: `pid` and `pidStartTime`; runc:
+ * `init_process_pid` and `init_process_start`), checked by their start time.
+ * A container with a pid namespace of its own ends with its init.
+ */
+export function recordedInits(root: string): number[] {
+  if (!existsSync(root)) return [];
+  const found: number[] = [];
+  for (const id of readdirSync(root)) {
+    try {
+      const state = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
+      const pid = Number(state.pid ?? state.init_process_pid);
+      const start = String(state.pidStartTime ?? state.init_process_start);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === start) found.push(pid);
+    } catch {
+      // not a container's directory, or its init is gone
+    }
+  }
+  return found;
+}
+
 /** podman's command line with the private paths and `runtime` as the OCI runtime. */
 export function podmanCommandLine(
   dir: EngineDir,
@@ -555,13 +604,12 @@ export class RootlessPodman {
   }
 
   cleanup(): void {
-    for (const runtime of ['runc-ts', 'runc'] as const) {
-      this.run(runtime, ['rm', '--all', '--force', '--time', '0']);
-    }
+    // as the user, in podman's user namespace: before its pause process goes
+    removePodmanContainers(this.dir, (runtime, args) => this.run(runtime, args));
     // podman's pause process (it keeps the user namespace; its working
     // directory is the sandbox, as of every command the user ran), conmons
-    // (their command lines name the sandbox) and the containers' processes
-    // (their root is in it)
+    // (their command lines name the sandbox) and processes whose root is in
+    // it
     const leftover = [...processesMentioning(this.dir), ...processesInside(this.dir)];
     killAndWait(leftover);
     this.sandbox.cleanup();

@@ -13,6 +13,7 @@ import {
   podmanCommandLine,
   podmanEnvironment,
   type RuntimeName,
+  removePodmanContainers,
   signalScript,
   uniqueName,
   waitFor,
@@ -76,9 +77,7 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
 
   afterAll(() => {
     if (!dir) return;
-    for (const runtime of ['runc-ts', 'runc'] as const) {
-      podman(runtime, ['rm', '--all', '--force', '--time', '0']);
-    }
+    removePodmanContainers(dir.path, (runtime, args) => podman(runtime, args));
     dir.cleanup();
   }, 120_000);
 
