@@ -40,8 +40,10 @@ import {
   planIdMapping,
   type RuntimeIdentity,
   rootlessCgroupDirs,
+  runningInUserNamespace,
   runtimeCgroupDirs,
   runtimeIdentity,
+  setgroupsDenied,
   writeIdMappings,
 } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
@@ -256,6 +258,8 @@ export function createPlanContext(
     sourceIsFile: isFile,
     ...cgroupContext(prepared.spec, extra.cgroup),
     hostHasKcore: hostHasKcore(),
+    runtimeInUserNamespace: runningInUserNamespace(),
+    setgroupsDenied: setgroupsDenied(),
     waitForInit: extra.waitForInit,
     rootless: prepared.rootless,
     warn: extra.warn,

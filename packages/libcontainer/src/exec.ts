@@ -14,7 +14,7 @@ import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, sleepSync } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
-import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
+import { checkRootlessRlimits, isRootlessEuid, setgroupsDenied } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import type { StoredState } from './state-store.js';
 
@@ -112,6 +112,7 @@ export async function execInContainer(
       joinCgroup: stored.cgroup !== undefined,
       seccomp: containerSeccomp(stored.config),
       rootless,
+      setgroupsDenied: setgroupsDenied(),
       warn: runtime.options.warn,
       lastCap: hostCapLast(),
     });

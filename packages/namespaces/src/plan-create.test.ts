@@ -384,6 +384,23 @@ describe('planCreate: rootless template', () => {
   });
 });
 
+describe('planCreate: a runtime in a user namespace where setgroups is denied', () => {
+  // `unshare --map-root-user runc run`: root of its namespace, setgroups
+  // denied there (and so in any namespace made below it)
+  it('leaves setgroups out and refuses additional groups, as for a rootless runtime', () => {
+    const spec = headless();
+    const denied = { ...ctx, setgroupsDenied: true, runtimeInUserNamespace: true };
+    expect(find(planCreate(spec, denied), 'SETGROUPS')).toEqual([]);
+    expect(find(planCreate(spec, ctx), 'SETGROUPS')).toEqual([op('SETGROUPS', [])]);
+    spec.process!.user = { uid: 0, gid: 0, additionalGids: [10] };
+    expectPlanError(
+      () => planCreate(spec, denied),
+      'USER_INVALID',
+      'process.user.additionalGids: cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)',
+    );
+  });
+});
+
 describe('planCreate: namespaces', () => {
   it('joins namespaces by path before creating the rest; user first, mount last', () => {
     const spec = headless();
@@ -1019,6 +1036,22 @@ describe('planCreate: devices', () => {
     const list = names(ops);
     expect(list.lastIndexOf('MOUNT')).toBeLessThan(list.indexOf('MKNOD'));
     expect(dump(ops)).toContain('SYMLINK "pts/ptmx" "/dev/ptmx"');
+  });
+
+  it('bind-mounts the devices when the runtime itself runs in a user namespace (rootless podman)', () => {
+    const spec = headless();
+    spec.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+    const ops = planCreate(spec, { ...ctx, runtimeInUserNamespace: true });
+    expect(find(ops, 'MKNOD')).toEqual([]);
+    expect(find(ops, 'BIND_DEVICE').map((o) => o.args[1])).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+      '/dev/fuse',
+    ]);
   });
 
   it('creates devices even without a /dev mount, as runc does', () => {

@@ -103,8 +103,20 @@ export interface PlanContext {
   cgroupPaths?: Record<string, string>;
   /** The runtime runs with a non-root euid (rootless): supplementary groups cannot be set. */
   rootless?: boolean;
+  /**
+   * setgroups(2) is denied in the runtime's user namespace (its
+   * /proc/self/setgroups says `deny`, as `unshare --map-root-user` leaves it;
+   * new user namespaces inherit that): supplementary groups cannot be set.
+   */
+  setgroupsDenied?: boolean;
   /** The host has /proc/kcore: runc then adds the /dev/core symlink. Default false. */
   hostHasKcore?: boolean;
+  /**
+   * The runtime itself runs in a user namespace other than the initial one
+   * (rootless podman's, rootlesskit's): there mknod(2) fails even for its
+   * root, so devices are bind-mounted as in a container's own user namespace.
+   */
+  runtimeInUserNamespace?: boolean;
   /** SELinux is enabled on the host: linux.mountLabel is applied to filesystem mounts. */
   selinuxEnabled?: boolean;
   /**
@@ -625,12 +637,30 @@ function isMapped(
   return (mappings ?? []).some((m) => id >= m.containerID && id - m.containerID < m.size);
 }
 
-/** SETGROUPS/SETGID/SETUID, with the ids checked against a new user namespace's maps. */
+/**
+ * When the runtime cannot call setgroups(2) for the container's processes:
+ * the error for additionalGids, saying why; undefined when it can.
+ */
+export function setgroupsUnavailable(ctx: {
+  rootless?: boolean;
+  setgroupsDenied?: boolean;
+}): string | undefined {
+  if (ctx.rootless) return 'cannot set additional groups in a rootless container';
+  if (ctx.setgroupsDenied) {
+    return 'cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)';
+  }
+  return undefined;
+}
+
+/**
+ * SETGROUPS/SETGID/SETUID, with the ids checked against a new user
+ * namespace's maps. `noSetgroups`: setgroupsUnavailable's answer.
+ */
 export function credentialOps(
   spec: Spec,
   process: Process,
   ns: NamespacePlan,
-  rootless: boolean,
+  noSetgroups: string | undefined,
 ): Op[] {
   const uid = process.user?.uid ?? 0;
   const gid = process.user?.gid ?? 0;
@@ -658,15 +688,12 @@ export function credentialOps(
   // setgroups(2) always runs (with an empty list when there are no
   // additionalGids): otherwise the container would inherit the runtime's
   // supplementary groups. A rootless runtime cannot call it (the parent
-  // denies setgroups in the user namespace), so it is left out there and
+  // denies setgroups in the user namespace), nor can a runtime in a user
+  // namespace where setgroups is denied: it is left out there and
   // additionalGids are refused, as runc does.
-  if (rootless) {
+  if (noSetgroups !== undefined) {
     if (groups.length > 0) {
-      throw new PlanError(
-        'USER_INVALID',
-        'process.user.additionalGids',
-        'cannot set additional groups in a rootless container',
-      );
+      throw new PlanError('USER_INVALID', 'process.user.additionalGids', noSetgroups);
     }
   } else {
     ops.push(op('SETGROUPS', groups));
@@ -920,7 +947,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const devBound = mounts.some((m) => containerPath(m.destination) === '/dev' && isBindMount(m));
   const devices = mergeDevices(spec.linux?.devices);
   if (!devBound) {
-    ops.push(...deviceOps(devices, { userns: ns.has('user'), hostHasKcore: ctx.hostHasKcore }));
+    ops.push(
+      ...deviceOps(devices, {
+        userns: ns.has('user') || ctx.runtimeInUserNamespace === true,
+        hostHasKcore: ctx.hostHasKcore,
+      }),
+    );
   }
 
   ops.push(op('SYNC', SyncKind.HOOKS));
@@ -1000,7 +1032,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (!nnp) ops.push(...filter);
   ops.push(
     op('KEEPCAPS', 1),
-    ...credentialOps(spec, process, ns, ctx.rootless === true),
+    ...credentialOps(spec, process, ns, setgroupsUnavailable(ctx)),
     op('KEEPCAPS', 0),
     caps,
   );

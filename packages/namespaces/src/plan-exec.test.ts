@@ -38,6 +38,14 @@ describe('planExec', () => {
     );
   });
 
+  it('leaves setgroups out where the runtime may not call it (setgroups denied)', () => {
+    const base = { initPid: 42, detach: false, preserveFds: 0 };
+    expect(lines(planExec(spec(), proc(), base))).toContain('SETGROUPS []');
+    const denied = lines(planExec(spec(), proc(), { ...base, setgroupsDenied: true }));
+    expect(denied.filter((line) => line.startsWith('SETGROUPS'))).toEqual([]);
+    expect(denied).toContain('SETUID 0');
+  });
+
   it('joins a user namespace first and becomes its root', () => {
     const s = spec();
     s.linux!.namespaces!.push({ type: 'user' });
