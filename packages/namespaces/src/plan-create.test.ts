@@ -1606,22 +1606,29 @@ describe('planCreate: environment, HOME, capabilities', () => {
   });
 });
 
-describe('planCreate: unsupported features', () => {
-  const cases: [string, (spec: Spec) => void, string][] = [
-    [
-      'personality flags',
-      (s) => {
-        s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };
-      },
-      'linux.personality.flags: personality flags are not supported yet',
-    ],
-  ];
-  it.each(cases)('rejects %s', (_name, mutate, message) => {
+describe('planCreate: linux.personality.flags', () => {
+  it('ORs the named flags into the persona', () => {
     const spec = minimal();
-    mutate(spec);
-    expectPlanError(() => planCreate(spec, ctx), 'UNSUPPORTED', message);
+    spec.linux!.personality = { domain: 'LINUX32', flags: ['ADDR_NO_RANDOMIZE', 'UNAME26'] };
+    expect(find(planCreate(spec, ctx), 'PERSONALITY')).toEqual([
+      op('PERSONALITY', 8 | 0x0040000 | 0x0020000),
+    ]);
   });
 
+  it('refuses a flag personality(2) does not have, naming it', () => {
+    const spec = minimal();
+    spec.linux!.personality = { flags: ['ADDR_NO_RANDOMIZE', 'toString'] };
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PERSONALITY_INVALID',
+      'linux.personality.flags[1]: unknown personality flag "toString" (known: UNAME26, ' +
+        'ADDR_NO_RANDOMIZE, FDPIC_FUNCPTRS, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT, READ_IMPLIES_EXEC, ' +
+        'ADDR_LIMIT_32BIT, SHORT_INODE, WHOLE_SECONDS, STICKY_TIMEOUTS, ADDR_LIMIT_3GB)',
+    );
+  });
+});
+
+describe('planCreate: checks before planning', () => {
   it('checks timeOffsets against the namespaces first', () => {
     const spec = minimal();
     spec.linux!.timeOffsets = { boottime: { secs: 1 } };

@@ -185,6 +185,25 @@ const IOPRIO_CLASSES = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_ID
 const PERSONALITY_DOMAINS = { LINUX: 0, LINUX32: 8 } as const;
 
 /**
+ * The flag bits of personality(2) (linux/personality.h), by the names the
+ * runtime-spec's `linux.personality.flags` uses. runc only warns and drops
+ * them; here they are applied, and a name the kernel does not have is refused.
+ */
+const PERSONALITY_FLAGS: Readonly<Record<string, number>> = {
+  UNAME26: 0x0020000,
+  ADDR_NO_RANDOMIZE: 0x0040000,
+  FDPIC_FUNCPTRS: 0x0080000,
+  MMAP_PAGE_ZERO: 0x0100000,
+  ADDR_COMPAT_LAYOUT: 0x0200000,
+  READ_IMPLIES_EXEC: 0x0400000,
+  ADDR_LIMIT_32BIT: 0x0800000,
+  SHORT_INODE: 0x1000000,
+  WHOLE_SECONDS: 0x2000000,
+  STICKY_TIMEOUTS: 0x4000000,
+  ADDR_LIMIT_3GB: 0x8000000,
+};
+
+/**
  * Destinations inside /proc that may be mounted over (the files lxcfs
  * emulates). Anything else under /proc could hide or redirect the kernel's
  * security interfaces (/proc/self/attr, /proc/sys…), so it is refused.
@@ -213,20 +232,6 @@ const IPC_SYSCTLS = new Set([
   'kernel.shmmni',
   'kernel.shm_rmid_forced',
 ]);
-
-function unsupported(path: string, what: string): PlanError {
-  return new PlanError('UNSUPPORTED', path, `${what} not supported yet`);
-}
-
-/** Config features that are valid but not implemented: fail before doing anything. */
-function rejectUnsupported(spec: Spec): void {
-  const linux = spec.linux ?? {};
-  // Not the init's (the spec), but checked here as runc checks the config.
-  if (spec.process) execCpuAffinity(spec.process);
-  if ((linux.personality?.flags ?? []).length > 0) {
-    throw unsupported('linux.personality.flags', 'personality flags are');
-  }
-}
 
 function requireProcess(spec: Spec): Process {
   const process = spec.process;
@@ -627,7 +632,19 @@ export function ioprioOp(process: Process): Op | undefined {
 export function personalityOp(spec: Spec): Op | undefined {
   const personality = spec.linux?.personality;
   if (personality === undefined) return undefined;
-  return op('PERSONALITY', PERSONALITY_DOMAINS[personality.domain ?? 'LINUX']);
+  let persona: number = PERSONALITY_DOMAINS[personality.domain ?? 'LINUX'];
+  (personality.flags ?? []).forEach((name, i) => {
+    const bit = Object.hasOwn(PERSONALITY_FLAGS, name) ? PERSONALITY_FLAGS[name] : undefined;
+    if (bit === undefined) {
+      throw new PlanError(
+        'PERSONALITY_INVALID',
+        `linux.personality.flags[${i}]`,
+        `unknown personality flag ${JSON.stringify(name)} (known: ${Object.keys(PERSONALITY_FLAGS).join(', ')})`,
+      );
+    }
+    persona |= bit;
+  });
+  return op('PERSONALITY', persona);
 }
 
 function isMapped(
@@ -841,7 +858,8 @@ export function processPath(env: readonly string[]): string {
  */
 export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   checkEncodable(spec, '');
-  rejectUnsupported(spec);
+  // Not the init's (the spec), but checked here as runc checks the config.
+  if (spec.process) execCpuAffinity(spec.process);
   const process = requireProcess(spec);
   const ns = planNamespaces(spec);
   checkMountNamespace(spec, ns);

@@ -157,6 +157,12 @@ describe('planExec: personality, HOME, environment, terminal owner, capabilities
     );
   });
 
+  it("applies the container's personality flags to exec too", () => {
+    const s = spec();
+    s.linux!.personality = { flags: ['ADDR_NO_RANDOMIZE'] };
+    expect(lines(planExec(s, proc(), base))).toContain(`PERSONALITY ${0x0040000}`);
+  });
+
   it('reads HOME for the exec user unless the env has a non-empty one', () => {
     const user = { uid: 1000, gid: 1000 };
     expect(lines(planExec(spec(), proc({ user }), base))).toContain('DEFAULT_HOME 1000');
