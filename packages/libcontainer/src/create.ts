@@ -103,6 +103,11 @@ export async function createContainer(
         rdtModule = await import('./intelrdt.js');
         rdt = rdtModule.prepareIntelRdt(intelRdt, id);
       }
+      // Where a cgroup mount binds the unit's directory, a rootless systemd
+      // unit's (below the user manager's cgroup) must be asked for first.
+      if ((spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) {
+        await cgroup.prepare?.();
+      }
       const plan = planCreate(
         spec,
         createPlanContext(runtime, id, options, prepared, {
@@ -382,10 +387,12 @@ function cgroupContext(
 ): Pick<PlanContext, 'cgroupV2' | 'cgroupV1Controllers' | 'cgroupPaths'> {
   if (!(spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) return {};
   const layout = hostCgroupLayout();
-  const { paths, rootless } = cgroup.state();
+  const { paths, rootless, driver } = cgroup.state();
   // Rootless: where the container's cgroup cannot be made (not delegated),
-  // the init stays in the runtime's own, and that is what it gets to see.
-  const binds = rootless ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
+  // the init stays in the runtime's own, and that is what it gets to see. A
+  // user's systemd delegates its unit's cgroup, or apply fails.
+  const binds =
+    rootless && driver !== 'systemd' ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
   return {
     cgroupV2: layout.v2,
     cgroupV1Controllers: layout.v1Hierarchies,

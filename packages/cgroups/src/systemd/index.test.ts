@@ -522,4 +522,20 @@ describe('SystemdManager on cgroup v2', () => {
       'ControlGroup',
     ]);
   });
+
+  it("prepare() learns a rootless unit's directory before apply, asking once", async () => {
+    systemd.controlGroup = '/user.slice/user-1000.slice/user@1000.service';
+    const m = manager(undefined, {}, { layout: unified, rootless: true });
+    await m.prepare();
+    const dir = join(
+      v2.root,
+      'user.slice/user-1000.slice/user@1000.service/user.slice/runc-ctr1.scope',
+    );
+    expect(m.state().paths).toEqual({ '': dir });
+    expect(systemd.callsOf('StartTransientUnit')).toEqual([]);
+    await m.prepare();
+    await m.apply(3);
+    expect(m.state().paths).toEqual({ '': dir });
+    expect(systemd.callsOf('Get')).toHaveLength(1);
+  });
 });

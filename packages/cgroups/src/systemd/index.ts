@@ -277,14 +277,7 @@ export class SystemdManager implements CgroupManager {
       );
     }
     await this.withClient(async (client, dbus) => {
-      if (this.rootless && this.fs === undefined) {
-        const managerCgroup = await client.getProperty(
-          dbus.SYSTEMD_PATH,
-          dbus.MANAGER_INTERFACE,
-          'ControlGroup',
-        );
-        this.fs = this.fsManager(this.pathsBelow({ '': String(managerCgroup || '/') }));
-      }
+      if (this.rootless && this.fs === undefined) await this.locateBelowManager(client, dbus);
       const properties = [
         ...baseProperties({
           unit: this.unit,
@@ -298,6 +291,26 @@ export class SystemdManager implements CgroupManager {
       await this.startUnit(client, properties, dbus.DBUS_ERRORS.unitExists);
     });
     await this.requireFs('apply').apply(pid);
+  }
+
+  /**
+   * Where the unit's cgroup will be before apply: a rootless unit's is below
+   * the user manager's own cgroup, which only that manager knows. Planning a
+   * container that binds its cgroup directory (a cgroup mount without a
+   * cgroup namespace) needs it; apply asks otherwise.
+   */
+  async prepare(): Promise<void> {
+    if (this.fs !== undefined || this.cgroupPath === undefined) return;
+    await this.withClient((client, dbus) => this.locateBelowManager(client, dbus));
+  }
+
+  private async locateBelowManager(client: SystemdClient, dbus: DbusSide): Promise<void> {
+    const managerCgroup = await client.getProperty(
+      dbus.SYSTEMD_PATH,
+      dbus.MANAGER_INTERFACE,
+      'ControlGroup',
+    );
+    this.fs = this.fsManager(this.pathsBelow({ '': String(managerCgroup || '/') }));
   }
 
   private async startUnit(
