@@ -277,6 +277,67 @@ describe('checkpoint and restore (CRIU)', () => {
     expectGone(id, bundle);
   });
 
+  it('a terminal container restored in the foreground: the pty is relayed to restore’s stdio', {
+    timeout: 60_000,
+  }, async () => {
+    // Counts on its terminal, then waits for a line typed on it.
+    const bundle = sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.terminal = true;
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 5 ]; do echo "tick $i"; i=$((i+1)); sleep 0.05; done; touch /reading; read l; echo "got $l"; exit 3',
+      ];
+    });
+    const id = sandbox.id('ttyfg');
+    const socket = join(bundle, 'first.sock');
+    const receiver = spawn(
+      'python3',
+      [
+        join(repoRoot, 'integration/support/console-receiver.py'),
+        socket,
+        join(bundle, 'first.out'),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    receivers.push(receiver);
+    await waitFor(() => existsSync(socket), 'the console socket');
+    const run = sandbox.runc(['run', '-d', '--console-socket', socket, '--bundle', bundle, id]);
+    expect(run, run.stderr).toMatchObject({ status: 0 });
+    await waitFor(() => existsSync(join(bundle, 'rootfs/reading')), 'the process to read');
+    const images = join(sandbox.dir, `${id}-images`);
+    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
+    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+
+    // runc refuses a console socket in the foreground: the terminal is relayed.
+    const refused = sandbox.runc([
+      'restore',
+      '--console-socket',
+      socket,
+      '--image-path',
+      images,
+      '--bundle',
+      bundle,
+      id,
+    ]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('cannot use console socket if runc will not detach');
+    expect(sandbox.runc(['state', id]).status).toBe(1);
+
+    const restored = sandbox.runc(['restore', '--image-path', images, '--bundle', bundle, id], {
+      input: 'hello\n',
+      timeout: 30_000,
+    });
+    // The typed line reached the restored process through the pty, its
+    // answer came back on stdout (a pipe: \n line ends), its status is ours.
+    expect(restored, restored.stderr).toMatchObject({ status: 3 });
+    expect(restored.stdout).toContain('got hello\n');
+    expect(restored.stdout).not.toContain('\r\n');
+    expect(restored.stdout).not.toContain('tick');
+    expectGone(id, bundle);
+  });
+
   it('restore in the foreground waits for the process and exits with its status', {
     timeout: 60_000,
   }, async () => {

@@ -246,5 +246,10 @@ int exec_failed(struct ex *ex, const char *path, int e);
 /* FORK 2 parent after PID: receives the pty master on chan, proxies stdio
  * until the child is done, never returns (exits with the child's status). */
 __attribute__((noreturn)) void console_proxy(int chan, pid_t child);
+/* `--console-relay PID`: proxies stdio to the pty master `master` (a
+ * restored container's) like console_proxy until PID (not a child) has
+ * exited and the master has no more output; exits 0 (1 when PID cannot be
+ * watched, 128 + n when killed by signal n). */
+__attribute__((noreturn)) void console_relay(int master, pid_t pid);
 
 #endif

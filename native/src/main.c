@@ -275,13 +275,29 @@ int main(int argc, char **argv)
 		return dump_file(argv[1 + 1]);
 	}
 
+	if (argc >= 2 && strcmp(argv[1], "--console-relay") == 0) {
+		char *end;
+		errno = 0;
+		long pid = argc == 3 ? strtol(argv[2], &end, 10) : 0;
+		if (argc != 3 || errno || end == argv[2] || *end || pid <= 0 || pid > INT_MAX) {
+			fprintf(stderr, "usage: runc-ts-init --console-relay PID (pty master on fd 3)\n");
+			return 2;
+		}
+		if (!isatty(3)) {
+			fprintf(stderr, "runc-ts-init: --console-relay: fd 3 is not a pty master: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		console_relay(3, (pid_t)pid);
+	}
+
 	int sock = 3;
 	if (argc >= 2) {
 		char *end;
 		errno = 0;
 		long v = strtol(argv[1], &end, 10);
 		if (errno || end == argv[1] || *end || v < 0 || v > INT_MAX) {
-			fprintf(stderr, "usage: runc-ts-init [SOCKFD] | --dump FILE\n");
+			fprintf(stderr, "usage: runc-ts-init [SOCKFD] | --dump FILE | --console-relay PID\n");
 			return 2;
 		}
 		sock = (int)v;
