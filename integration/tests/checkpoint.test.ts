@@ -4,7 +4,7 @@
 // on from there (not start again at 0), in the same cgroup-managed way as
 // a created container.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
@@ -403,5 +403,30 @@ describe('checkpoint and restore (CRIU)', () => {
     expect(restore.status).toBe(1);
     expect(restore.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
     expectGone(other, bundle);
+  });
+});
+
+describe('a restore killed midway', () => {
+  it('delete detaches the rootfs bind it left in the state directory, never emptying the bundle', () => {
+    // A killed `restore` leaves <root>/<id>/criu-root bound on the rootfs;
+    // a recursive removal through it used to delete the bundle's files.
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const id = sandbox.id('killed');
+    expect(sandbox.runc(['run', '-d', '--bundle', bundle, id]).status).toBe(0);
+    const criuRoot = join(sandbox.root, id, 'criu-root');
+    mkdirSync(criuRoot);
+    const bound = spawnSync('mount', ['--bind', join(bundle, 'rootfs'), criuRoot]);
+    try {
+      expect(bound.status, String(bound.stderr)).toBe(0);
+      const deleted = sandbox.runc(['delete', '--force', id]);
+      expect(deleted, deleted.stderr).toMatchObject({ status: 0 });
+      expect(existsSync(join(bundle, 'rootfs/bin/busybox'))).toBe(true);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(criuRoot);
+      expect(existsSync(join(sandbox.root, id))).toBe(false);
+    } finally {
+      spawnSync('umount', ['-l', criuRoot]);
+    }
   });
 });
