@@ -83,6 +83,27 @@ function countingContainer(label: string, exitAfter?: number) {
   return { bundle, id };
 }
 
+/** `runc checkpoint` of `id` into `<id>-images` (or `images`), asserted to succeed; the image directory. */
+function checkpoint(id: string, flags: string[] = [], images = join(sandbox.dir, `${id}-images`)) {
+  const dumped = sandbox.runc(['checkpoint', ...flags, '--image-path', images, id]);
+  expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+  return images;
+}
+
+/** `runc restore` of `id` from `images` with `bundle`, `flags` (e.g. `-d`) first. */
+function restore(
+  id: string,
+  bundle: string,
+  images: string,
+  flags: string[] = [],
+  options: { input?: string; timeout?: number } = {},
+) {
+  return sandbox.runc(
+    ['restore', ...flags, '--image-path', images, '--bundle', bundle, id],
+    options,
+  );
+}
+
 function expectGone(id: string, bundle: string): void {
   expect(sandbox.runc(['state', id]).status).toBe(1);
   expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
@@ -99,9 +120,7 @@ describe('checkpoint and restore (CRIU)', () => {
   }, async () => {
     const { bundle, id } = countingContainer('cr');
     await waitFor(() => counter(bundle) >= 5, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id);
     // As with runc: the checkpointed container is gone, its processes too.
     expectGone(id, bundle);
     const at = counter(bundle);
@@ -109,15 +128,7 @@ describe('checkpoint and restore (CRIU)', () => {
     expect(counter(bundle)).toBe(at);
     expect(readdirSync(images)).toContain('inventory.img');
 
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d']);
     expect(restored, restored.stderr).toMatchObject({ status: 0, stdout: '' });
     expect(sandbox.state(id)).toMatchObject({ id, status: 'running', bundle });
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
@@ -138,23 +149,13 @@ describe('checkpoint and restore (CRIU)', () => {
   }, async () => {
     const { bundle, id } = countingContainer('lr');
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
     const work = join(sandbox.dir, `${id}-work`);
-    const dumped = sandbox.runc([
-      'checkpoint',
-      '--leave-running',
-      '--image-path',
-      images,
-      '--work-path',
-      work,
-      id,
-    ]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id, ['--leave-running', '--work-path', work]);
     expect(sandbox.state(id).status).toBe('running');
     const at = counter(bundle);
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
     expect(existsSync(join(work, 'dump.log'))).toBe(true);
-    const clash = sandbox.runc(['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
+    const clash = restore(id, bundle, images, ['-d']);
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain('container with given ID already exists');
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
@@ -165,31 +166,12 @@ describe('checkpoint and restore (CRIU)', () => {
     if (noMemoryTracking) context.skip(noMemoryTracking);
     const { bundle, id } = countingContainer('pd');
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const parent = join(sandbox.dir, `${id}-parent`);
-    const images = join(sandbox.dir, `${id}-images`);
-    const pre = sandbox.runc(['checkpoint', '--pre-dump', '--image-path', parent, id]);
-    expect(pre, pre.stderr).toMatchObject({ status: 0 });
+    const parent = checkpoint(id, ['--pre-dump'], join(sandbox.dir, `${id}-parent`));
     expect(sandbox.state(id).status).toBe('running');
-    const dumped = sandbox.runc([
-      'checkpoint',
-      '--parent-path',
-      `../${parent.split('/').pop()}`,
-      '--image-path',
-      images,
-      id,
-    ]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id, ['--parent-path', `../${parent.split('/').pop()}`]);
     expectGone(id, bundle);
     const at = counter(bundle);
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d']);
     expect(restored, restored.stderr).toMatchObject({ status: 0 });
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
@@ -257,24 +239,12 @@ describe('checkpoint and restore (CRIU)', () => {
     ]);
     expect(run, run.stderr).toMatchObject({ status: 0 });
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id);
     const at = counter(bundle);
 
     const second = console('second');
     await waitFor(() => existsSync(second.socket), 'the second console socket');
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--console-socket',
-      second.socket,
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d', '--console-socket', second.socket]);
     expect(restored, restored.stderr).toMatchObject({ status: 0 });
     // The restored process writes on the pty the second receiver got.
     await waitFor(
@@ -315,29 +285,15 @@ describe('checkpoint and restore (CRIU)', () => {
     const run = sandbox.runc(['run', '-d', '--console-socket', socket, '--bundle', bundle, id]);
     expect(run, run.stderr).toMatchObject({ status: 0 });
     await waitFor(() => existsSync(join(bundle, 'rootfs/reading')), 'the process to read');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id);
 
     // runc refuses a console socket in the foreground: the terminal is relayed.
-    const refused = sandbox.runc([
-      'restore',
-      '--console-socket',
-      socket,
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const refused = restore(id, bundle, images, ['--console-socket', socket]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain('cannot use console socket if runc will not detach');
     expect(sandbox.runc(['state', id]).status).toBe(1);
 
-    const restored = sandbox.runc(['restore', '--image-path', images, '--bundle', bundle, id], {
-      input: 'hello\n',
-      timeout: 30_000,
-    });
+    const restored = restore(id, bundle, images, [], { input: 'hello\n', timeout: 30_000 });
     // The typed line reached the restored process through the pty, its
     // answer came back on stdout (a pipe: \n line ends), its status is ours.
     expect(restored, restored.stderr).toMatchObject({ status: 3 });
@@ -352,12 +308,8 @@ describe('checkpoint and restore (CRIU)', () => {
   }, async () => {
     const { bundle, id } = countingContainer('fg', 60);
     await waitFor(() => counter(bundle) >= 5, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
-    const restored = sandbox.runc(['restore', '--image-path', images, '--bundle', bundle, id], {
-      timeout: 30_000,
-    });
+    const images = checkpoint(id);
+    const restored = restore(id, bundle, images, [], { timeout: 30_000 });
     expect(restored, restored.stderr).toMatchObject({ status: 3 });
     expect(counter(bundle)).toBe(60);
     expectGone(id, bundle);
@@ -467,17 +419,9 @@ describe('checkpoint and restore (CRIU)', () => {
 
     const other = sandbox.id('none');
     const missing = join(sandbox.dir, 'no-images');
-    const restore = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      missing,
-      '--bundle',
-      bundle,
-      other,
-    ]);
-    expect(restore.status).toBe(1);
-    expect(restore.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
+    const restored = restore(other, bundle, missing, ['-d']);
+    expect(restored.status).toBe(1);
+    expect(restored.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
     expectGone(other, bundle);
   });
 });

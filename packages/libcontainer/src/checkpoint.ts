@@ -17,13 +17,9 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type CgroupManager, loadLibc } from '@runc-ts/cgroups';
+import { bindSourcePath } from '@runc-ts/namespaces';
 import type { Mount, Spec } from '@runc-ts/spec';
-import {
-  applyCgroup,
-  createCgroupManager,
-  effectiveResources,
-  setContainerResources,
-} from './cgroup.js';
+import { createCgroupManager, joinContainerCgroup } from './cgroup.js';
 import type { Runtime } from './container.js';
 import { loadBundle, timestamp } from './create.js';
 import {
@@ -490,10 +486,7 @@ export async function restoreContainer(
       let workFd: number | undefined;
       try {
         workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
-        cgroup = createCgroupManager(id, spec, {
-          systemd: runtime.options.systemdCgroup === true,
-          rootless: runtime.options.rootlessCgroups === true,
-        });
+        cgroup = createCgroupManager(id, spec, runtime.options);
         const containerCgroup = cgroup;
         mkdirSync(criuRoot, { mode: 0o755 });
         const MS_BIND = 4096;
@@ -552,12 +545,7 @@ export async function restoreContainer(
           logPath: join(workPath, 'restore.log'),
           onStart: async (criuPid) => {
             // The restored processes are CRIU's children: they start in its cgroup.
-            await applyCgroup(containerCgroup, criuPid);
-            await setContainerResources(
-              containerCgroup,
-              effectiveResources(spec),
-              runtime.options.rootlessCgroups === true,
-            );
+            await joinContainerCgroup(containerCgroup, criuPid, spec, runtime.options);
             stored.cgroup = containerCgroup.state();
             const paths = stored.cgroup.paths;
             // The directories the dump bound from the old cgroup are this one's now.
@@ -660,9 +648,9 @@ function readDescriptors(imagePath: string): string[] {
   }
 }
 
-/** A bind source as the config names it: relative ones are relative to the bundle. */
+/** A bind source as create mounted it (bindSourcePath), symlinks resolved as the kernel did. */
 function hostPath(bundle: string, source: string): string {
-  const path = isAbsolute(source) ? source : join(bundle, source);
+  const path = bindSourcePath(bundle, source);
   try {
     return realpathSync(path);
   } catch {

@@ -8,12 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import { type PlanContext, planCreate } from '@runc-ts/namespaces';
 import { parseConfig, type Spec } from '@runc-ts/spec';
-import {
-  applyCgroup,
-  createCgroupManager,
-  effectiveResources,
-  setContainerResources,
-} from './cgroup.js';
+import { createCgroupManager, joinContainerCgroup } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
@@ -83,10 +78,7 @@ export async function createContainer(
     let rdt: IntelRdtGroup | undefined;
     let rdtModule: typeof import('./intelrdt.js') | undefined;
     try {
-      const manager = createCgroupManager(id, spec, {
-        systemd: runtime.options.systemdCgroup === true,
-        rootless: runtime.options.rootlessCgroups === true,
-      });
+      const manager = createCgroupManager(id, spec, runtime.options);
       checkCgroupUnused(manager, runtime.options.warn);
       // From here on a failure removes the cgroup: it is the container's.
       cgroup = manager;
@@ -139,25 +131,19 @@ export async function createContainer(
           CGROUP: (pid) => {
             // The init, before it runs anything of the container's.
             if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
-            return applyCgroup(containerCgroup, initPid || pid)
-              .then(() => {
-                crashPoint('create:cgroup-applied');
-                return setContainerResources(
-                  containerCgroup,
-                  effectiveResources(spec),
-                  runtime.options.rootlessCgroups === true,
-                );
-              })
-              .then((devicesSkipped) => {
-                crashPoint('create:cgroup-set');
-                stored.cgroup = containerCgroup.state();
-                // Recorded now, not only at the end: should this process be
-                // killed before it returns, `delete --force` still finds
-                // the init and its cgroup.
-                runtime.store.write(stored);
-                reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
-                return undefined;
-              });
+            return joinContainerCgroup(containerCgroup, initPid || pid, spec, {
+              ...runtime.options,
+              applied: () => crashPoint('create:cgroup-applied'),
+            }).then((devicesSkipped) => {
+              crashPoint('create:cgroup-set');
+              stored.cgroup = containerCgroup.state();
+              // Recorded now, not only at the end: should this process be
+              // killed before it returns, `delete --force` still finds
+              // the init and its cgroup.
+              runtime.store.write(stored);
+              reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
+              return undefined;
+            });
           },
           HOOKS: () => {
             crashPoint('create:sync-hooks');

@@ -239,10 +239,7 @@ export async function dryRunCreate(
       }
     }
     const rootlessCgroups = runtime.options.rootlessCgroups === true;
-    const manager = createCgroupManager(id, spec, {
-      systemd: runtime.options.systemdCgroup === true,
-      rootless: rootlessCgroups,
-    });
+    const manager = createCgroupManager(id, spec, runtime.options);
     checkCgroupUnused(manager, warn);
     // No cache: the cache file is the one thing compiling would write.
     const seccomp = containerSeccomp(spec, { cacheDir: false });

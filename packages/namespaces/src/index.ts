@@ -98,6 +98,7 @@ export {
   syncKindName,
 } from './plan.js';
 export {
+  bindSourcePath,
   DEFAULT_PATH,
   DEFAULT_UMASK,
   type PlanContext,

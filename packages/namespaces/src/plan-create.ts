@@ -297,15 +297,23 @@ function bindSource(mount: Mount, where: string, ctx: PlanContext): string {
   if (source === '') {
     throw new PlanError('MOUNT_INVALID', `${where}.source`, 'a bind mount needs a source');
   }
-  if (source.startsWith('/')) return posix.normalize(source);
-  if (ctx.bundle === undefined) {
+  if (!source.startsWith('/') && ctx.bundle === undefined) {
     throw new PlanError(
       'MOUNT_INVALID',
       `${where}.source`,
       `relative bind source ${JSON.stringify(source)} needs the bundle directory`,
     );
   }
-  return posix.resolve(ctx.bundle, source);
+  return bindSourcePath(ctx.bundle ?? '/', source);
+}
+
+/**
+ * The host path of a bind mount's source as the config names it: a relative
+ * one is relative to the bundle directory (runtime-spec), for create and for
+ * restore alike.
+ */
+export function bindSourcePath(bundle: string, source: string): string {
+  return source.startsWith('/') ? posix.normalize(source) : posix.resolve(bundle, source);
 }
 
 /** A bind mount of a host cgroup directory with the flags of the cgroup mount. */
