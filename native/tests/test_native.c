@@ -3378,6 +3378,96 @@ static void test_e2e(void)
 	CHECK(stat(tmpdir, &st) < 0, "temp dir %s removed", tmpdir);
 }
 
+/* `--console-relay PID` (foreground restore): copies what a process that is
+ * not its child writes on a pty to stdout (ONLCR off: stdout is a pipe) and
+ * exits 0 once that process has exited; bad arguments exit 2, an fd 3 that
+ * is no terminal exits 1. */
+static void test_console_relay(void)
+{
+	if (access(EXE, X_OK) != 0) {
+		fprintf(stderr, "console relay tests skipped: %s is not built\n", EXE);
+		return;
+	}
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+		CHECK(0, "posix_openpt: %s", strerror(errno));
+		return;
+	}
+	char slave_name[64];
+	CHECK(ptsname_r(master, slave_name, sizeof(slave_name)) == 0, "ptsname_r");
+	int go[2], out[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		CHECK(0, "pipe2: %s", strerror(errno));
+		return;
+	}
+	pid_t writer = fork();
+	if (writer == 0) {
+		int slave = open(slave_name, O_RDWR | O_NOCTTY);
+		char c;
+		if (slave < 0 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(dprintf(slave, "one\ntwo\n") == 8 ? 0 : 1);
+	}
+	close(go[0]);
+	char pid_text[16];
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)writer);
+	pid_t relay = fork();
+	if (relay == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		/* dup2 onto itself would keep O_CLOEXEC */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    (master == 3 ? fcntl(3, F_SETFD, 0) : dup2(master, 3)) < 0)
+			_exit(126);
+		execl(EXE, EXE, "--console-relay", pid_text, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	/* the relay has set up the pty once ONLCR is off; then the writer writes */
+	struct termios t;
+	long long deadline = now_ms() + 10000;
+	while (tcgetattr(master, &t) == 0 && (t.c_oflag & ONLCR) && now_ms() < deadline)
+		usleep(5000);
+	CHECK(!(t.c_oflag & ONLCR), "the relay clears ONLCR when stdout is a pipe");
+	CHECK(write(go[1], "x", 1) == 1, "start the writer");
+	close(go[1]);
+	int st = 0, rst = 0;
+	CHECK(wait_for(writer, &st, now_ms() + 10000) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "the writer wrote");
+	struct buf got;
+	memset(&got, 0, sizeof(got));
+	int r = read_all(out[0], &got, now_ms() + 10000);
+	close(out[0]);
+	CHECK(wait_for(relay, &rst, now_ms() + 10000) == 0 && WIFEXITED(rst) && WEXITSTATUS(rst) == 0,
+	      "console relay exits 0 after the process (status %d)", rst);
+	CHECK(r == 0 && got.n == 8 && memcmp(got.p, "one\ntwo\n", 8) == 0,
+	      "console relay output: %.*s", (int)got.n, got.p ? (char *)got.p : "");
+	b_free(&got);
+	close(master);
+
+	char *usage[] = {(char *)EXE, "--console-relay", "0x", NULL};
+	struct buf ignored;
+	CHECK(run_capture(usage, &ignored, &st) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2,
+	      "--console-relay with a bad pid exits 2");
+	b_free(&ignored);
+	int notty[2];
+	if (pipe2(notty, O_CLOEXEC) == 0) {
+		pid_t child = fork();
+		if (child == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			if (null < 0 || dup2(null, 2) < 0 ||
+			    (notty[0] == 3 ? fcntl(3, F_SETFD, 0) : dup2(notty[0], 3)) < 0)
+				_exit(126);
+			execl(EXE, EXE, "--console-relay", "1", (char *)NULL);
+			_exit(127);
+		}
+		close(notty[0]);
+		close(notty[1]);
+		CHECK(wait_for(child, &st, now_ms() + 10000) == 0 && WIFEXITED(st) &&
+			      WEXITSTATUS(st) == 1,
+		      "--console-relay without a terminal on fd 3 exits 1");
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -3393,6 +3483,7 @@ int main(void)
 	test_rejects();
 	test_dump_escapes();
 	test_framing();
+	test_console_relay();
 	test_e2e();
 	printf("native: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
