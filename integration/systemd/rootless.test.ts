@@ -119,6 +119,13 @@ describe.skipIf(skip !== undefined)('rootless runc --systemd-cgroup (systemd --u
       expect(cgroupMount?.[3]).toBe(
         `/user.slice/user-${user.uid}.slice/user@${user.uid}.service/user.slice/${unit}`,
       );
+      // Delegated to the user: it can freeze its scope (cgroup.freeze is no controller).
+      const scopeDir = `/sys/fs/cgroup${cgroupOf(pid)}`;
+      expect(sandbox.runc(['--systemd-cgroup', 'pause', id], { env: session() }).status).toBe(0);
+      expect(sandbox.state(id).status).toBe('paused');
+      expect(readFileSync(`${scopeDir}/cgroup.freeze`, 'utf8').trim()).toBe('1');
+      expect(sandbox.runc(['--systemd-cgroup', 'resume', id], { env: session() }).status).toBe(0);
+      expect(sandbox.state(id).status).toBe('running');
       // The user manager runs it, not the system's systemd.
       expect(systemctl('show', '-p', 'LoadState', '--value', unit).stdout.trim()).toBe('not-found');
 
