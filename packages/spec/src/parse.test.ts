@@ -282,7 +282,10 @@ describe('keys in another case, as runc (Go) reads them', () => {
     expect(parsed.annotations).toEqual({ Foo: 'a', foo: 'b' });
     expect(parsed.linux.sysctl).toEqual({ 'Net.Ipv4.Ip_forward': '1' });
     expect(parsed.process.args).toEqual(['sh']);
-    const later = JSON.stringify(config).replace(/}$/, ', "PROCESS": {"cwd": "/", "args": ["late"]}}');
+    const later = JSON.stringify(config).replace(
+      /}$/,
+      ', "PROCESS": {"cwd": "/", "args": ["late"]}}',
+    );
     expect((parseConfig(later) as Record<string, any>).process.args).toEqual(['late']);
   });
 
