@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -53,6 +54,8 @@ const LOCK_TIMEOUT_MS = 10_000;
  * named like this directory or like a file in it.
  */
 const LOCK_DIR = '@locks';
+/** Opens of a lock file that may find its directory just removed by another command. */
+const LOCK_DIR_ATTEMPTS = 100;
 const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -303,11 +306,10 @@ export class StateStore {
   private acquire(id: string): () => void {
     const path = this.lockPath(id);
     this.ensureRoot();
-    this.ensureLockDir();
     const libc = loadLibc();
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
     for (;;) {
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      const fd = this.openLockFile(path);
       let held = false;
       try {
         const result = libc.flock(fd, LOCK_EX | LOCK_NB);
@@ -321,6 +323,7 @@ export class StateStore {
             return () => {
               rmSync(path, { force: true });
               closeSync(fd);
+              this.removeLockDirIfEmpty();
             };
           }
         } else if (result !== -EWOULDBLOCK) {
@@ -339,6 +342,24 @@ export class StateStore {
     }
   }
 
+  /**
+   * Opens (creating) the lock file at `path`. The lock directory goes away
+   * whenever its last lock does (removeLockDirIfEmpty): another command may
+   * remove it between our mkdir and our open, so an open that finds no
+   * directory makes it again.
+   */
+  private openLockFile(path: string): number {
+    for (let attempt = 1; ; attempt++) {
+      this.ensureLockDir();
+      try {
+        return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || attempt >= LOCK_DIR_ATTEMPTS) throw error;
+      }
+    }
+  }
+
   private ensureLockDir(): void {
     const dir = join(this.root, LOCK_DIR);
     try {
@@ -346,8 +367,31 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (!lstatSync(dir).isDirectory()) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = lstatSync(dir).isDirectory();
+    } catch (error) {
+      // Removed meanwhile by a holder letting go of the last lock: the open fails and retries.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (!isDirectory) {
       throw new ContainerError('STATE_ROOT', `${dir} is not a directory`);
+    }
+  }
+
+  /**
+   * Removes the lock directory once it holds no lock file, so that a root
+   * whose containers are all deleted is empty again. rmdir(2) removes only
+   * an empty directory, atomically: a lock file another command has just
+   * created keeps it (ENOTEMPTY), and one about to be created finds it gone
+   * and makes it again (openLockFile). Only tidiness: a failure is ignored.
+   */
+  private removeLockDirIfEmpty(): void {
+    try {
+      rmdirSync(join(this.root, LOCK_DIR));
+    } catch {
+      // ENOTEMPTY (another lock is held or being taken), ENOENT (already gone).
     }
   }
 
