@@ -306,6 +306,7 @@ export class StateStore {
   private acquire(id: string): () => void {
     const path = this.lockPath(id);
     this.ensureRoot();
+    this.ensureLockDir();
     const libc = loadLibc();
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
     for (;;) {
@@ -345,18 +346,18 @@ export class StateStore {
   /**
    * Opens (creating) the lock file at `path`. The lock directory goes away
    * whenever its last lock does (removeLockDirIfEmpty): another command may
-   * remove it between our mkdir and our open, so an open that finds no
-   * directory makes it again.
+   * remove it between our ensureLockDir and this open, so an open that finds
+   * no directory makes it again.
    */
   private openLockFile(path: string): number {
     for (let attempt = 1; ; attempt++) {
-      this.ensureLockDir();
       try {
         return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOENT' || attempt >= LOCK_DIR_ATTEMPTS) throw error;
       }
+      this.ensureLockDir();
     }
   }
 
