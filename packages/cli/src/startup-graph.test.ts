@@ -120,6 +120,13 @@ describe('start-up module graph (compiled runc)', () => {
     },
   );
 
+  it('a command that takes a lock gets bun:ffi by a static import, not through require', () => {
+    const modules = modulesOf(['start', 'c']);
+    expect(modules).toContain('packages/cgroups/src/libc.ts');
+    expect(modules).toContain('packages/cgroups/src/bun-ffi-static.ts');
+    expect(modules).not.toContain('packages/cgroups/src/bun-ffi.ts');
+  });
+
   it('create initialises the planner and seccomp, but neither D-Bus nor zod', () => {
     const modules = modulesOf(['create', '--bundle', join(work, 'no-bundle'), 'c']);
     expect(modules).toContain('packages/namespaces/src/plan-create.ts');
