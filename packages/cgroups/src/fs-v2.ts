@@ -14,6 +14,7 @@ import {
   RootlessSkips,
   readCgroupFile,
   readOptionalFile,
+  recordDeviceFilter,
   removeCgroupTree,
   writeCgroupFile,
 } from './fsutil.js';
@@ -176,7 +177,9 @@ export class FsV2Manager implements CgroupManager {
     const { cpu, memory } = resources;
     if (resources.devices !== undefined) {
       const program = compileDeviceFilter(resources.devices);
-      this.skips.attempt(`attach device filter to ${dir}`, () => attachDeviceFilter(dir, program));
+      this.skips.attempt(`attach device filter to ${dir}`, () => {
+        if (!recordDeviceFilter(dir, program)) attachDeviceFilter(dir, program);
+      });
     }
     if (cpu) {
       this.setCpu(cpu);

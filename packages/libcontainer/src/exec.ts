@@ -2,7 +2,7 @@
 // executor in the container's namespaces and cgroup. Loaded only by exec.
 
 import { readlinkSync } from 'node:fs';
-import { planExec, SyncKind } from '@runc-ts/namespaces';
+import { planExec } from '@runc-ts/namespaces';
 import type { Process } from '@runc-ts/spec';
 import { joinCgroup, parseExecCgroups } from './cgroup.js';
 import type { ExecOptions, Runtime } from './container.js';
@@ -14,7 +14,7 @@ import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
 import { isProcessAlive, sleepSync } from './proc.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
-import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
+import { checkRootlessRlimits, isRootlessEuid, setgroupsDenied } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import type { StoredState } from './state-store.js';
 
@@ -112,6 +112,7 @@ export async function execInContainer(
       joinCgroup: stored.cgroup !== undefined,
       seccomp: containerSeccomp(stored.config),
       rootless,
+      setgroupsDenied: setgroupsDenied(),
       warn: runtime.options.warn,
       lastCap: hostCapLast(),
     });
@@ -139,8 +140,9 @@ export async function execInContainer(
         pid = child;
         debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
       },
-      onSync: (kind) => {
-        if (kind === SyncKind.CGROUP && stored.cgroup) {
+      syncs: {
+        CGROUP: () => {
+          if (!stored.cgroup) return undefined;
           joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);
           crashPoint('exec:cgroup-joined');
           if (rdt) rdtModule?.joinIntelRdt(rdt, pid);
@@ -150,11 +152,9 @@ export async function execInContainer(
           // last kill pass over the cgroup has killed the init, so a process
           // joining after that pass stops here instead of outliving it.
           if (!initAlive()) throw stopped();
-        }
-        if (kind === SyncKind.SECCOMP) {
-          return seccompAgentState(stored.config, pid, runtime.ociState(stored, 'running'));
-        }
-        return undefined;
+          return undefined;
+        },
+        SECCOMP: () => seccompAgentState(stored.config, pid, runtime.ociState(stored, 'running')),
       },
     });
   } catch (error) {

@@ -7,8 +7,26 @@ import {
   type Op,
   opName,
   PROTOCOL_MAGIC,
+  type SyncKindName,
+  syncKindName,
 } from '@runc-ts/namespaces';
 import { ContainerError, describeErrno } from './errors.js';
+
+/** The SYNC kinds whose CONTINUE carries data (PROTOCOL.md): their handlers return it. */
+type DataSyncKind = 'STATE' | 'SECCOMP';
+
+/**
+ * The answer to each SYNC kind a plan may ask for, by name; the executor
+ * waits until it settles. STATE and SECCOMP return the bytes their CONTINUE
+ * carries. A SYNC of a kind without a handler fails the run
+ * (UnservedSyncError), as does a kind the protocol does not define
+ * (UnknownSyncKindError).
+ */
+export type SyncHandlers = {
+  [K in SyncKindName]?: (
+    pid: number,
+  ) => K extends DataSyncKind ? Buffer | Promise<Buffer> : undefined | Promise<undefined>;
+};
 
 export interface ExecutorOptions {
   /** Path of the runc-ts-init binary. */
@@ -18,11 +36,8 @@ export interface ExecutorOptions {
   stdio: [number, number, number];
   /** Extra fds of this process passed to the container as 3, 4, ... */
   preserveFds: number;
-  /**
-   * Answers a SYNC; the executor waits until it returns. The returned bytes
-   * (STATE) travel in the CONTINUE.
-   */
-  onSync(kind: number, pid: number): Buffer | undefined | Promise<Buffer | undefined>;
+  /** The SYNCs this plan asks for, answered by kind. */
+  syncs: SyncHandlers;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
   /** The executor was spawned and has its plan. */
@@ -134,6 +149,35 @@ class FrameReader {
       this.flush();
     });
   }
+}
+
+/** The executor asked for a SYNC kind the protocol does not define. */
+export class UnknownSyncKindError extends MalformedMessageError {
+  constructor(readonly kind: number) {
+    super(`SYNC of unknown kind ${kind}`);
+  }
+}
+
+/** The executor asked for a SYNC the caller gave no handler for: the plan and the handlers disagree. */
+export class UnservedSyncError extends ContainerError {
+  constructor(readonly kind: SyncKindName) {
+    super('EXECUTOR', `runc-ts-init asked for SYNC ${kind}, which this run does not answer`);
+  }
+}
+
+/** Runs the handler of a SYNC request; its reply goes in the CONTINUE. */
+async function answerSync(
+  handlers: SyncHandlers,
+  kind: number,
+  pid: number,
+): Promise<Buffer | undefined> {
+  const name = syncKindName(kind);
+  if (name === undefined) throw new UnknownSyncKindError(kind);
+  const handler = handlers[name] as
+    | ((pid: number) => Buffer | undefined | Promise<Buffer | undefined>)
+    | undefined;
+  if (handler === undefined) throw new UnservedSyncError(name);
+  return handler(pid);
 }
 
 const MESSAGE_NAMES: Record<number, string> = {
@@ -254,7 +298,7 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
           const payload = expectSize(frame, 8);
           const kind = payload.readUInt32LE(0);
           const pid = payload.readUInt32LE(4);
-          const reply = await options.onSync(kind, pid);
+          const reply = await answerSync(options.syncs, kind, pid);
           socket.write(encodeFrame(MessageType.CONTINUE, reply));
           break;
         }

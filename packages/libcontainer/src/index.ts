@@ -11,6 +11,14 @@ export {
   Runtime,
   type RuntimeOptions,
 } from './container.js';
+export type {
+  DryRunCgroup,
+  DryRunHook,
+  DryRunOptions,
+  DryRunReport,
+  DryRunSeccomp,
+  JsonDbusValue,
+} from './dry-run.js';
 export {
   ContainerError,
   type ContainerErrorCode,
@@ -22,7 +30,7 @@ export type { BuildInfo } from './features.js';
 export { type HookPhase, runHooks } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
-export { runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
+export { dryRunCreate, runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
 export {
   isRootlessEuid,
   rootlessCgroupsAuto,

@@ -24,7 +24,7 @@ export async function returnNetDevices(
     plan: netDeviceReturnPlan(spec, initPid),
     stdio: [0, 1, 2],
     preserveFds: 0,
-    onSync: () => undefined,
+    syncs: {},
     onPid: () => {},
   });
   await new Promise<void>((resolve) => {

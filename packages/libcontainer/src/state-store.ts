@@ -3,6 +3,7 @@ import {
   chmodSync,
   closeSync,
   constants,
+  type Dirent,
   existsSync,
   fstatSync,
   ftruncateSync,
@@ -11,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -189,14 +191,14 @@ export class StateStore {
   removeDebris(id: string): boolean {
     const dir = this.dir(id);
     if (!this.exists(id) || existsSync(this.statePath(id))) return false;
-    rmSync(dir, { recursive: true, force: true });
+    removeWithoutCrossingMounts(dir);
     return true;
   }
 
   /** Removes <root>/<id>, the state file first: a half-removed directory is debris. */
   removeContainerDir(id: string): void {
     rmSync(this.statePath(id), { force: true });
-    rmSync(this.dir(id), { recursive: true, force: true });
+    removeWithoutCrossingMounts(this.dir(id));
     // The last container gone: the lock directory goes too, when this lock is let go.
     this.lastContainerRemoved = readdirSync(this.root).every((name) => name === LOCK_DIR);
   }
@@ -462,4 +464,69 @@ export function parseStoredState(text: string, id: string, path: string): Stored
     );
   }
   return value as StoredState;
+}
+
+/**
+ * Removes a container's directory. It holds files, and a subdirectory only
+ * where `restore` bound the rootfs for CRIU (`criu-root`): a restore killed
+ * midway leaves that bind mounted, and a recursive removal would go through
+ * it and empty the bundle's rootfs. So a subdirectory is removed only once
+ * nothing is mounted on or below it (detached here); if something stays
+ * mounted, the removal fails naming it.
+ */
+function removeWithoutCrossingMounts(dir: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      detachMountsBelow(path);
+      rmSync(path, { recursive: true, force: true });
+    } else {
+      rmSync(path, { force: true });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Mount points at or below `dir` in /proc/self/mountinfo (field 5, octal escapes undone). */
+function mountsBelow(dir: string): string[] {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) =>
+      (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(Number.parseInt(octal, 8)),
+      ),
+    )
+    .filter((point) => point === dir || point.startsWith(`${dir}/`));
+  // Deepest first.
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+function detachMountsBelow(path: string): void {
+  let dir: string;
+  try {
+    dir = realpathSync(path);
+  } catch {
+    return;
+  }
+  const MNT_DETACH = 2;
+  for (let round = 0; round < 8; round++) {
+    const points = mountsBelow(dir);
+    if (points.length === 0) return;
+    // Stacked mounts on one point come off one per round.
+    for (const point of points) loadLibc().umount2(point, MNT_DETACH);
+  }
+  const left = mountsBelow(dir);
+  if (left.length > 0) {
+    throw new ContainerError(
+      'STATE_ROOT',
+      `cannot remove ${path}: ${left[0]} is still mounted (unmount it, then run delete again)`,
+    );
+  }
 }
