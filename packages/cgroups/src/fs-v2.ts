@@ -3,6 +3,7 @@ import { join, posix, relative } from 'node:path';
 import type { LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources } from '@runc-ts/spec';
 import { attachDeviceFilter, compileDeviceFilter } from './bpf/index.js';
 import { CgroupError } from './errors.js';
+import { v2FreezerState } from './freezer-state.js';
 import { checkSwapAgainstLimit, setRdma, swappinessToWrite } from './fs-v1.js';
 import {
   cgroupFileExists,
@@ -487,11 +488,7 @@ export class FsV2Manager implements CgroupManager {
   }
 
   freezerState(): FreezerState {
-    const freeze = readOptionalFile(this.dir, 'cgroup.freeze');
-    if (freeze === undefined) return 'undefined';
-    if (freeze.trim() === '0') return 'thawed';
-    const events = parseKeyValues(readOptionalFile(this.dir, 'cgroup.events') ?? '');
-    return events.frozen === 1 ? 'frozen' : 'freezing';
+    return v2FreezerState(this.dir);
   }
 
   async destroy(): Promise<void> {

@@ -1,5 +1,6 @@
 export { containerDeviceRules } from './devices.js';
 export { CgroupError, type CgroupErrorCode } from './errors.js';
+export { freezerStateOf } from './freezer-state.js';
 export { FsV1Manager, type FsV1Options } from './fs-v1.js';
 export { FsV2Manager, type FsV2Options } from './fs-v2.js';
 export { type CgroupAction, recordCgroupActions } from './fsutil.js';

@@ -5,7 +5,6 @@
 // starts without them.
 
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readlinkSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources, Process, State } from '@runc-ts/spec';
@@ -15,7 +14,6 @@ import { crashPoint } from './crash-points.js';
 import { ContainerError } from './errors.js';
 import { runHooks } from './hooks.js';
 import { validateContainerId } from './id.js';
-import { isProcessAlive } from './proc.js';
 import {
   killAndDestroy,
   killAndReap,
@@ -27,14 +25,9 @@ import {
   waitForExit,
 } from './process-control.js';
 import { StateStore, type StoredState } from './state-store.js';
+import { containerStatus, listContainerStates, OCI_VERSION, readContainerState } from './status.js';
 
-/**
- * The runtime-spec version this runtime implements (state's ociVersion).
- * The same as @runc-ts/spec's OCI_VERSION (a unit test checks), kept here
- * so that `state` and `list` do not initialise the spec package, whose
- * index also holds the config validators.
- */
-export const OCI_VERSION = '1.3.0';
+export { OCI_VERSION };
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -125,31 +118,9 @@ export class Runtime {
     this.store = new StateStore(options.root);
   }
 
-  /** The OCI state of a stored container, its status computed now. */
-  private view(stored: StoredState): ContainerState {
-    const status = this.status(stored);
-    const state: ContainerState = {
-      ociVersion: OCI_VERSION,
-      id: stored.id,
-      pid: status === 'stopped' ? 0 : stored.pid,
-      status,
-      bundle: stored.bundle,
-      rootfs: stored.rootfs,
-      created: stored.created,
-      owner: '',
-    };
-    if (stored.config.annotations && Object.keys(stored.config.annotations).length > 0) {
-      state.annotations = stored.config.annotations;
-    }
-    return state;
-  }
-
   /** @internal The status of a stored container, computed now. */
   status(stored: StoredState): ContainerStatus {
-    if (!isProcessAlive(stored.pid, stored.pidStartTime)) return 'stopped';
-    if (existsSync(this.store.fifoPath(stored.id)) && !initHasExeced(stored.pid)) return 'created';
-    const cgroup = cgroupManagerOf(stored.cgroup);
-    return cgroup?.freezerState() === 'frozen' ? 'paused' : 'running';
+    return containerStatus(this.store, stored);
   }
 
   /** @internal The OCI state hooks and seccomp agents get. */
@@ -215,18 +186,11 @@ export class Runtime {
   }
 
   state(id: string): ContainerState {
-    validateContainerId(id);
-    return this.view(this.store.read(id));
+    return readContainerState(this.store, id);
   }
 
   list(): ContainerState[] {
-    return this.store.list().flatMap((id) => {
-      try {
-        return [this.view(this.store.read(id))];
-      } catch {
-        return []; // being created or deleted right now
-      }
-    });
+    return listContainerStates(this.store);
   }
 
   /**
@@ -473,20 +437,5 @@ export class Runtime {
     this.options.debug?.(`run: process exited: pid ${stored.pid}, status ${code}`);
     if (!options.keep) await this.delete(id, { force: true });
     return code;
-  }
-}
-
-/**
- * Whether the init already runs the container's process: its executable is
- * no longer runc-ts-init. A `start` killed after releasing the init but
- * before removing exec.fifo leaves the fifo behind; the container is running
- * all the same (and a second `start` must say so, not wait for a byte that
- * never comes). Unknown (not readable) counts as not yet.
- */
-function initHasExeced(pid: number): boolean {
-  try {
-    return !readlinkSync(`/proc/${pid}/exe`).includes('runc-ts-init');
-  } catch {
-    return false;
   }
 }

@@ -42,3 +42,4 @@ export { parseSignal, signalName } from './signals.js';
 export type { WriteSpecOptions } from './spec-file.js';
 export { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from './state-root.js';
 export { StateStore, type StoredState } from './state-store.js';
+export { containerStatus, listContainerStates, readContainerState } from './status.js';

@@ -179,6 +179,22 @@ export function awaitInitByte(
   }
 }
 
+/**
+ * The pauses between polls of exec.fifo, in ms. The init writes its byte a
+ * context switch after `start` opens the fifo (the first read almost always
+ * comes too early): waiting a whole millisecond then was most of what a
+ * `start` waits. Tens of microseconds first, doubling up to 1 ms for an init
+ * that takes longer.
+ */
+export function fifoPollDelays(): () => number {
+  let next = 0.05;
+  return () => {
+    const delay = next;
+    next = Math.min(next * 2, 1);
+    return delay;
+  };
+}
+
 /** Opens exec.fifo for reading: the init, blocked writing to it, carries on. */
 export function releaseInit(
   fifo: string,
@@ -204,10 +220,11 @@ export function releaseInit(
         return false;
       }
     };
+    const delay = fifoPollDelays();
     awaitInitByte(
       readByte,
       () => isProcessAlive(stored.pid, stored.pidStartTime),
-      () => sleepSync(1),
+      () => sleepSync(delay()),
     );
   } finally {
     closeSync(fd);

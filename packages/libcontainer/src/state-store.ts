@@ -14,6 +14,7 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -55,6 +56,8 @@ const LOCK_TIMEOUT_MS = 10_000;
  * named like this directory or like a file in it.
  */
 const LOCK_DIR = '@locks';
+/** Opens of a lock file that may find its directory just removed by another command. */
+const LOCK_DIR_ATTEMPTS = 100;
 const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -72,6 +75,8 @@ function stateRootHint(error: unknown): string {
 /** The state directory of one --root: container dirs, state files, locks. */
 export class StateStore {
   private rootChecked = false;
+  /** Set when a container directory was removed and none is left: see removeLockDirIfEmpty. */
+  private lastContainerRemoved = false;
 
   constructor(readonly root: string) {}
 
@@ -194,6 +199,8 @@ export class StateStore {
   removeContainerDir(id: string): void {
     rmSync(this.statePath(id), { force: true });
     removeWithoutCrossingMounts(this.dir(id));
+    // The last container gone: the lock directory goes too, when this lock is let go.
+    this.lastContainerRemoved = readdirSync(this.root).every((name) => name === LOCK_DIR);
   }
 
   exists(id: string): boolean {
@@ -309,7 +316,7 @@ export class StateStore {
     const libc = loadLibc();
     const deadline = Date.now() + LOCK_TIMEOUT_MS;
     for (;;) {
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      const fd = this.openLockFile(path);
       let held = false;
       try {
         const result = libc.flock(fd, LOCK_EX | LOCK_NB);
@@ -323,6 +330,7 @@ export class StateStore {
             return () => {
               rmSync(path, { force: true });
               closeSync(fd);
+              if (this.lastContainerRemoved) this.removeLockDirIfEmpty();
             };
           }
         } else if (result !== -EWOULDBLOCK) {
@@ -341,6 +349,24 @@ export class StateStore {
     }
   }
 
+  /**
+   * Opens (creating) the lock file at `path`. The lock directory goes away
+   * with the last container (removeLockDirIfEmpty): another command may
+   * remove it between our ensureLockDir and this open, so an open that finds
+   * no directory makes it again.
+   */
+  private openLockFile(path: string): number {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || attempt >= LOCK_DIR_ATTEMPTS) throw error;
+      }
+      this.ensureLockDir();
+    }
+  }
+
   private ensureLockDir(): void {
     const dir = join(this.root, LOCK_DIR);
     try {
@@ -348,8 +374,33 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (!lstatSync(dir).isDirectory()) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = lstatSync(dir).isDirectory();
+    } catch (error) {
+      // Removed meanwhile by a holder letting go of the last lock: the open fails and retries.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (!isDirectory) {
       throw new ContainerError('STATE_ROOT', `${dir} is not a directory`);
+    }
+  }
+
+  /**
+   * Removes the lock directory once it holds no lock file, so that a root
+   * whose containers are all deleted is empty again. Tried only when the
+   * last container directory was removed: mkdir and rmdir cost ~0.2 ms each
+   * on a disk file system, too much for every command. rmdir(2) removes only
+   * an empty directory, atomically: a lock file another command has just
+   * created keeps it (ENOTEMPTY), and one about to be created finds it gone
+   * and makes it again (openLockFile). Only tidiness: a failure is ignored.
+   */
+  private removeLockDirIfEmpty(): void {
+    try {
+      rmdirSync(join(this.root, LOCK_DIR));
+    } catch {
+      // ENOTEMPTY (another lock is held or being taken), ENOENT (already gone).
     }
   }
 

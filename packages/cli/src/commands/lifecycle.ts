@@ -10,7 +10,6 @@ import {
 import type { Command } from '../args.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
-import { renderList } from '../render.js';
 
 export function runtimeOf(context: CommandContext): Runtime {
   const globals = context.globals();
@@ -199,32 +198,6 @@ export function registerRun(program: Command, context: CommandContext): void {
         keep: flags.keep,
       });
       context.exitCode = code;
-    });
-}
-
-export function registerState(program: Command, context: CommandContext): void {
-  program
-    .command('state')
-    .summary('output the state of a container')
-    .argument('<container-id>')
-    .action((id: string) => {
-      context.write(JSON.stringify(runtimeOf(context).state(id), null, 2));
-    });
-}
-
-export function registerList(program: Command, context: CommandContext): void {
-  program
-    .command('list')
-    .summary('lists containers started by runc with the given root')
-    .option('-f, --format <format>', 'select one of: table or json', 'table')
-    .option('-q, --quiet', 'display only container IDs')
-    .action((flags: { format: string; quiet?: boolean }) => {
-      if (flags.format !== 'table' && flags.format !== 'json') {
-        throw new UsageError(
-          `invalid --format ${JSON.stringify(flags.format)}: use "table" or "json"`,
-        );
-      }
-      context.write(renderList(runtimeOf(context).list(), flags.format, flags.quiet === true));
     });
 }
 
