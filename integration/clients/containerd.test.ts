@@ -1,18 +1,23 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
 import {
   alive,
+  both,
   busyboxImageTar,
   cgroupFileOf,
-  containerdConfigToml,
+  ctrRuntimeFlags,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
   ociArchive,
+  ok,
+  outcome,
   type RuntimeName,
-  runtimes,
+  signalScript,
+  startContainerd,
+  uniqueName,
   waitFor,
 } from './engine.js';
 
@@ -30,47 +35,16 @@ const image = 'localhost/runc-ts-busybox:latest';
 const namespace = 'runc-ts';
 let dir: EngineDir;
 let skip: string | undefined;
-let configPath: string;
 let socket: string;
 
 function ctr(args: readonly string[], timeout?: number): RunResult {
   return dir.run('ctr', ['--address', socket, '--namespace', namespace, ...args], { timeout });
 }
 
-function ok(result: RunResult, what: string): string {
-  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
-  return result.stdout;
-}
-
-/** The runc options ctr sends to the shim, and the private paths every task uses. */
-function runtimeFlags(runtime: RuntimeName): string[] {
-  return [
-    '--runc-binary',
-    runtimes[runtime],
-    '--runc-root',
-    join(dir.path, `runc-root-${runtime}`),
-    '--snapshotter',
-    'native',
-    '--fifo-dir',
-    join(dir.path, 'fifo'),
-  ];
-}
-
-function startContainerd(): void {
-  dir.startDaemon('containerd', 'containerd', ['--config', configPath]);
-  waitFor('containerd to serve', () => (ctr(['version']).status === 0 ? true : undefined), 20_000);
-}
-
-let ids = 0;
-function id(label: string): string {
-  ids++;
-  return `rcts-${process.pid}-${ids}-${label}`;
-}
-
 function run(runtime: RuntimeName, flags: readonly string[], container: string, command: string[]) {
   return ctr([
     'run',
-    ...runtimeFlags(runtime),
+    ...ctrRuntimeFlags(dir.path, runtime),
     '--cgroup',
     `/${dir.cgroupParent}/${container}`,
     ...flags,
@@ -89,14 +63,6 @@ function task(container: string): { pid: number; status: string } | undefined {
   return line ? { pid: Number(line[1]), status: line[2]! } : undefined;
 }
 
-function outcome(result: RunResult) {
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function both<T>(scenario: (runtime: RuntimeName) => T): { ours: T; theirs: T } {
-  return { ours: scenario('runc-ts'), theirs: scenario('runc') };
-}
-
 describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared with runc 1.1.5)', () => {
   beforeAll(() => {
     skip = missingBinaries('containerd', 'ctr', 'containerd-shim-runc-v2');
@@ -107,10 +73,7 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
     dir = new EngineDir('containerd');
     for (const sub of ['fifo', 'runc-root-runc-ts', 'runc-root-runc'])
       mkdirSync(join(dir.path, sub));
-    configPath = join(dir.path, 'config.toml');
-    socket = join(dir.path, 'containerd.sock');
-    writeFileSync(configPath, containerdConfigToml(dir.path));
-    startContainerd();
+    socket = startContainerd(dir, dir.path);
     const { tar } = busyboxImageTar(dir.path);
     ok(
       ctr(['images', 'import', '--snapshotter', 'native', ociArchive(dir.path, tar, image)]),
@@ -137,7 +100,7 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
   it('ctr run in the foreground: stdout, stderr and exit code; --rm removes the container', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = id('fg');
+      const container = uniqueName('fg');
       const result = run(runtime, ['--rm'], container, [
         'sh',
         '-c',
@@ -153,13 +116,14 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
   it('ctr run -d: task exec with and without a tty, kill with signals, pause/resume, metrics, delete', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = id('detached');
+      const container = uniqueName('detached');
       const log = join(dir.path, `${container}.log`);
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
       ok(
-        run(runtime, ['--detach', '--log-uri', `file://${log}`], container, ['sh', '-c', script]),
+        run(runtime, ['--detach', '--log-uri', `file://${log}`], container, [
+          'sh',
+          '-c',
+          signalScript,
+        ]),
         'ctr run -d',
       );
       const readLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
@@ -247,12 +211,12 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
   it('containerd restarted while a container runs finds its task again (exec, kill, delete)', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = id('restart');
+      const container = uniqueName('restart');
       ok(run(runtime, ['--detach', '--null-io'], container, ['sleep', '1000']), 'ctr run -d');
       const before = task(container)!;
       dir.stopDaemon('containerd');
       const survived = alive(before.pid);
-      startContainerd();
+      startContainerd(dir, dir.path);
       const after = task(container);
       const exec = outcome(
         ctr([
@@ -294,7 +258,7 @@ describe('containerd 1.6 (runc v2 shim) with runc-ts as its runtime (compared wi
   it('--memory-limit is enforced: the limit is written and a process over it is OOM killed', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = id('memory');
+      const container = uniqueName('memory');
       const log = join(dir.path, `${container}.log`);
       // tail buffers a line that never ends: it grows until the OOM killer
       // stops it; the shell, small, lives on to say so (ctr mounts no

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/runc.js';
 import {
   busyboxImageTar,
+  containerdConfigToml,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
   ociArchive,
   type RuntimeName,
   runtimes,
-  waitFor,
+  startContainerd,
 } from './engine.js';
 
 // The Kubernetes path: containerd 1.6's CRI plugin, started by the test with a
@@ -28,12 +29,14 @@ const image = 'localhost/runc-ts-busybox:latest';
 const pauseImage = 'localhost/runc-ts-pause:latest';
 let dir: EngineDir;
 let skip: string | undefined;
-let configPath: string;
 let socket: string;
 let client: grpc.Client & Record<string, any>;
 
-/** config.toml, exactly as docs/clients.md shows it (paths under `base`). */
-function configToml(base: string): string {
+/**
+ * The CRI plugin's section of config.toml (`containerdConfigToml`), exactly
+ * as docs/clients.md shows it (paths under `base`).
+ */
+function criSection(base: string): string[] {
   const handler = (name: RuntimeName) => [
     `    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}]`,
     '      runtime_type = "io.containerd.runc.v2"',
@@ -42,19 +45,6 @@ function configToml(base: string): string {
     `        Root = "${base}/runc-root-${name}"`,
   ];
   return [
-    'version = 2',
-    `root = "${base}/root"`,
-    `state = "${base}/state"`,
-    '',
-    '[grpc]',
-    `  address = "${base}/containerd.sock"`,
-    '',
-    '[ttrpc]',
-    `  address = "${base}/containerd.sock.ttrpc"`,
-    '',
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${base}/opt"`,
-    '',
     '[plugins."io.containerd.grpc.v1.cri"]',
     `  sandbox_image = "${pauseImage}"`,
     '  stream_server_address = "127.0.0.1"',
@@ -70,8 +60,7 @@ function configToml(base: string): string {
     '    default_runtime_name = "runc-ts"',
     ...handler('runc-ts'),
     ...handler('runc'),
-    '',
-  ].join('\n');
+  ];
 }
 
 function ctr(args: readonly string[]) {
@@ -211,20 +200,13 @@ describe('containerd 1.6 CRI (the Kubernetes path) with a runc-ts runtime handle
     for (const sub of ['runc-root-runc-ts', 'runc-root-runc', 'cni/bin', 'cni/conf', 'logs']) {
       mkdirSync(join(dir.path, sub), { recursive: true });
     }
-    configPath = join(dir.path, 'config.toml');
     socket = join(dir.path, 'containerd.sock');
-    writeFileSync(configPath, configToml(dir.path));
     skip = loadClient();
     if (skip) {
       console.warn(`CRI tests skipped: ${skip}`);
       return;
     }
-    dir.startDaemon('containerd', 'containerd', ['--config', configPath]);
-    waitFor(
-      'containerd to serve',
-      () => (ctr(['version']).status === 0 ? true : undefined),
-      20_000,
-    );
+    startContainerd(dir, dir.path, containerdConfigToml(dir.path, criSection(dir.path)));
     const { tar } = busyboxImageTar(dir.path);
     for (const [name, cmd] of [
       [image, ['sh']],

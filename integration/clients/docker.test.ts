@@ -2,13 +2,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
 import {
+  both,
   busyboxImageTar,
   cgroupFileOf,
   deleteRuntimeContainers,
   EngineDir,
   missingBinaries,
+  ok,
+  outcome,
   type RuntimeName,
+  signalScript,
   startDockerd,
+  uniqueName,
   waitFor,
 } from './engine.js';
 
@@ -33,17 +38,6 @@ function docker(args: readonly string[], timeout?: number): RunResult {
   return dir.run('docker', args, { env, timeout });
 }
 
-function ok(result: RunResult, what: string): string {
-  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
-  return result.stdout;
-}
-
-let names = 0;
-function name(label: string): string {
-  names++;
-  return `rcts-${process.pid}-${names}-${label}`;
-}
-
 function run(runtime: RuntimeName, flags: readonly string[], command: readonly string[]) {
   return docker([
     'run',
@@ -62,14 +56,6 @@ function inspect(container: string, format: string): string {
     docker(['inspect', '--format', format, container]),
     `docker inspect ${container}`,
   ).trim();
-}
-
-function outcome(result: RunResult) {
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function both<T>(scenario: (runtime: RuntimeName) => T): { ours: T; theirs: T } {
-  return { ours: scenario('runc-ts'), theirs: scenario('runc') };
 }
 
 describe('dockerd 20.10 with runc-ts added as a runtime (compared with its default runc 1.1.5)', () => {
@@ -104,7 +90,7 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
   it('docker run: stdout, stderr and exit code; --rm removes the container', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('fg');
+      const container = uniqueName('fg');
       const result = run(
         runtime,
         ['--rm', '--name', container],
@@ -120,11 +106,11 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
   it('docker run -d: logs, exec with and without a tty, kill with a signal, pause, stats, stop', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('detached');
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
-      ok(run(runtime, ['--detach', '--name', container], ['sh', '-c', script]), 'docker run -d');
+      const container = uniqueName('detached');
+      ok(
+        run(runtime, ['--detach', '--name', container], ['sh', '-c', signalScript]),
+        'docker run -d',
+      );
       waitFor('started', () =>
         docker(['logs', container]).stdout.includes('started') ? true : undefined,
       );
@@ -183,7 +169,7 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
   it('docker update changes the memory and pids limits of a running container (written and enforced)', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('update');
+      const container = uniqueName('update');
       ok(run(runtime, ['--detach', '--name', container], ['sleep', '1000']), 'docker run -d');
       const pid = Number(inspect(container, '{{.State.Pid}}'));
       const update = docker([
@@ -216,7 +202,7 @@ describe('dockerd 20.10 with runc-ts added as a runtime (compared with its defau
   it('restart policies: on-failure:2 restarts a failing container twice, then leaves it exited', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('restart');
+      const container = uniqueName('restart');
       ok(
         run(
           runtime,

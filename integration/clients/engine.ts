@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  chownSync,
   closeSync,
   copyFileSync,
   existsSync,
@@ -10,18 +11,51 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmdirSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTestUser, ROOTLESS_USER, RootlessSandbox } from '../support/rootless.js';
 import { type RunResult, referenceRunc, repoRoot, runCaptured, runcTs } from '../support/runc.js';
 import { buildProbe } from '../support/seccomp.js';
 
 /** The two OCI runtimes every engine scenario runs with: ours and the reference. */
 export const runtimes = { 'runc-ts': runcTs, runc: referenceRunc } as const;
 export type RuntimeName = keyof typeof runtimes;
+
+/** Runs `scenario` with runc-ts and with runc, returning both results for comparison. */
+export function both<T>(scenario: (runtime: RuntimeName) => T): { ours: T; theirs: T } {
+  return { ours: scenario('runc-ts'), theirs: scenario('runc') };
+}
+
+/** Only what an engine passes through from the runtime: exit status, stdout, stderr. */
+export function outcome(result: RunResult): RunResult {
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A client command's stdout, or an error with its exit status and stderr. */
+export function ok(result: RunResult, what: string): string {
+  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/**
+ * A detached container's shell: says `started` (and `to-stderr` on stderr),
+ * answers SIGUSR1 with `got-usr1` and SIGTERM with `got-term` and exit 5.
+ */
+export const signalScript =
+  'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
+  'while :; do sleep 0.1; done';
+
+let uniqueNames = 0;
+/** A container name no other test run (another pid) or scenario uses. */
+export function uniqueName(label: string): string {
+  uniqueNames++;
+  return `rcts-${process.pid}-${uniqueNames}-${label}`;
+}
 
 /** Why an engine cannot be tested here (a missing binary), or undefined. */
 export function missingBinaries(...binaries: string[]): string | undefined {
@@ -72,7 +106,9 @@ export class EngineDir {
   /**
    * Runs a client command to its end, output through files (a detached
    * container's processes may inherit the client's stdio and would keep a
-   * pipe open).
+   * pipe open), in this directory: what the engine's helpers write relative
+   * to their working directory stays here (conmon writes a file `oom` there
+   * when a container's cgroup had an OOM kill).
    */
   run(
     binary: string,
@@ -81,6 +117,7 @@ export class EngineDir {
   ): RunResult {
     const result = runCaptured(binary, args, {
       dir: this.path,
+      cwd: this.path,
       env: options.env ?? process.env,
       input: options.input,
       timeout: options.timeout ?? 60_000,
@@ -95,7 +132,11 @@ export class EngineDir {
   startDaemon(name: string, binary: string, args: readonly string[]): number {
     const log = openSync(join(this.path, `${name}.log`), 'a');
     try {
-      const child = spawn(binary, args, { stdio: ['ignore', log, log], detached: true });
+      const child = spawn(binary, args, {
+        cwd: this.path,
+        stdio: ['ignore', log, log],
+        detached: true,
+      });
       child.unref();
       if (child.pid === undefined) throw new Error(`${binary} did not start`);
       this.daemons.push({ name, pid: child.pid });
@@ -136,16 +177,7 @@ export class EngineDir {
     for (const { name } of [...this.daemons].reverse()) this.stopDaemon(name);
     // what the engine left running: shims and monitors name their state
     // directory (and so this one) on their command line
-    const leftover = processesMentioning(this.path);
-    for (const pid of leftover) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    const deadline = Date.now() + 10_000;
-    while (leftover.some(alive) && Date.now() < deadline) sleep(20);
+    killAndWait(processesMentioning(this.path));
     unmountUnder(this.path);
     rmSync(this.path, { recursive: true, force: true });
     removeCgroupTree(this.cgroupParent);
@@ -298,17 +330,18 @@ export function ociArchive(
 
 /**
  * containerd's config.toml with every path under `base` (root, state,
- * sockets, the opt plugin's directory, which is /opt/containerd otherwise)
- * and the CRI plugin off, exactly as docs/clients.md shows it; used by the
- * containerd and docker tests.
+ * sockets, the opt plugin's directory, which is /opt/containerd otherwise),
+ * exactly as docs/clients.md shows it. Without `cri` (the CRI plugin's
+ * section: the CRI test's) the CRI plugin is off, as the containerd and
+ * docker tests have it.
  */
-export function containerdConfigToml(base: string): string {
+export function containerdConfigToml(base: string, cri?: readonly string[]): string {
   return [
     'version = 2',
     `root = "${base}/root"`,
     `state = "${base}/state"`,
     // the CRI plugin is not used by ctr or dockerd (and would want CNI)
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    ...(cri ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
     '',
     '[grpc]',
     `  address = "${base}/containerd.sock"`,
@@ -319,7 +352,26 @@ export function containerdConfigToml(base: string): string {
     '[plugins."io.containerd.internal.v1.opt"]',
     `  path = "${base}/opt"`,
     '',
+    ...(cri ? [...cri, ''] : []),
   ].join('\n');
+}
+
+/**
+ * The `ctr run` flags that point containerd's runc v2 shim at `runtime`
+ * (`--runc-binary`, its state in `--runc-root`) with the private paths under
+ * `base` that every task uses.
+ */
+export function ctrRuntimeFlags(base: string, runtime: RuntimeName): string[] {
+  return [
+    '--runc-binary',
+    runtimes[runtime],
+    '--runc-root',
+    join(base, `runc-root-${runtime}`),
+    '--snapshotter',
+    'native',
+    '--fifo-dir',
+    join(base, 'fifo'),
+  ];
 }
 
 /** Processes whose command line mentions `needle` (e.g. a private socket path). */
@@ -376,15 +428,13 @@ export function cgroupFileOf(pid: number, controller: string, file: string): str
 }
 
 /**
- * podman's private configuration under `dir` (containers.conf, storage.conf
- * and an empty registries.conf, exactly as docs/clients.md shows them; the
- * ulimits: see there), returned as the environment that points podman at it.
+ * podman's configuration files under `base` (containers.conf, storage.conf
+ * with vfs storage in `base`/storage and `base`/runroot, and an empty
+ * registries.conf, exactly as docs/clients.md shows them; the ulimits: see
+ * there), returned as the variables that point podman at them.
  */
-export function podmanEnvironment(dir: EngineDir): NodeJS.ProcessEnv {
-  for (const sub of ['storage', 'runroot', 'tmp', 'state-runc-ts', 'state-runc']) {
-    mkdirSync(join(dir.path, sub));
-  }
-  const conf = join(dir.path, 'containers.conf');
+function writePodmanConfig(base: string): Record<string, string> {
+  const conf = join(base, 'containers.conf');
   writeFileSync(
     conf,
     [
@@ -397,19 +447,104 @@ export function podmanEnvironment(dir: EngineDir): NodeJS.ProcessEnv {
       '',
     ].join('\n'),
   );
-  const storage = join(dir.path, 'storage.conf');
+  const storage = join(base, 'storage.conf');
   writeFileSync(
     storage,
-    `[storage]\ndriver = "vfs"\nrunroot = "${dir.path}/runroot"\ngraphroot = "${dir.path}/storage"\n`,
+    `[storage]\ndriver = "vfs"\nrunroot = "${base}/runroot"\ngraphroot = "${base}/storage"\n`,
   );
-  const registries = join(dir.path, 'registries.conf');
+  const registries = join(base, 'registries.conf');
   writeFileSync(registries, '');
   return {
-    ...process.env,
     CONTAINERS_CONF: conf,
     CONTAINERS_STORAGE_CONF: storage,
     CONTAINERS_REGISTRIES_CONF: registries,
   };
+}
+
+/** The directories podman's command line names under `base` (see `podmanArgs`). */
+const podmanDirs = ['storage', 'runroot', 'tmp', 'state-runc-ts', 'state-runc'] as const;
+
+/**
+ * podman's private configuration under `dir` (`writePodmanConfig`), returned
+ * as the environment that points podman at it.
+ */
+export function podmanEnvironment(dir: EngineDir): NodeJS.ProcessEnv {
+  for (const sub of podmanDirs) mkdirSync(join(dir.path, sub));
+  return { ...process.env, ...writePodmanConfig(dir.path) };
+}
+
+/**
+ * podman's arguments (without `podman`) with the private paths under `base`
+ * and `binary` as the OCI runtime, its state in `base`/state-`runtime`.
+ */
+function podmanArgs(
+  base: string,
+  runtime: RuntimeName,
+  binary: string,
+  args: readonly string[],
+): string[] {
+  return [
+    '--root',
+    join(base, 'storage'),
+    '--runroot',
+    join(base, 'runroot'),
+    '--tmpdir',
+    join(base, 'tmp'),
+    '--runtime',
+    binary,
+    '--runtime-flag',
+    `root=${join(base, `state-${runtime}`)}`,
+    ...args,
+  ];
+}
+
+/**
+ * Removes every container a podman of the tests (private paths under `base`)
+ * lists, each with the runtime that made it: podman remembers a container's
+ * runtime binary but takes the runtime's --root from the command line, so a
+ * `podman rm --all` with one runtime's flags cannot stop the other's
+ * containers (and then leaves them running when told again). Last, the init
+ * of every container still recorded in either runtime's state is killed.
+ */
+export function removePodmanContainers(
+  base: string,
+  podman: (runtime: RuntimeName, args: readonly string[]) => RunResult,
+): void {
+  const listed = podman('runc', ['ps', '--all', '--quiet', '--no-trunc']);
+  for (const id of listed.stdout.split('\n').filter(Boolean)) {
+    const madeBy = (['runc-ts', 'runc'] as const).find((runtime) =>
+      existsSync(join(base, `state-${runtime}`, id)),
+    );
+    podman(madeBy ?? 'runc', ['rm', '--force', '--time', '0', id]);
+  }
+  killAndWait(
+    (['runc-ts', 'runc'] as const).flatMap((runtime) =>
+      recordedInits(join(base, `state-${runtime}`)),
+    ),
+  );
+}
+
+/**
+ * The inits, still running, of the containers a runtime records under its
+ * --root `root` (runc-ts: `pid` and `pidStartTime`; runc:
+ * `init_process_pid` and `init_process_start`), checked by their start time.
+ * A container with a pid namespace of its own ends with its init.
+ */
+export function recordedInits(root: string): number[] {
+  if (!existsSync(root)) return [];
+  const found: number[] = [];
+  for (const id of readdirSync(root)) {
+    try {
+      const state = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
+      const pid = Number(state.pid ?? state.init_process_pid);
+      const start = String(state.pidStartTime ?? state.init_process_start);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === start) found.push(pid);
+    } catch {
+      // not a container's directory, or its init is gone
+    }
+  }
+  return found;
 }
 
 /** podman's command line with the private paths and `runtime` as the OCI runtime. */
@@ -418,31 +553,121 @@ export function podmanCommandLine(
   runtime: RuntimeName,
   args: readonly string[],
 ): string[] {
-  return [
-    'podman',
-    '--root',
-    join(dir.path, 'storage'),
-    '--runroot',
-    join(dir.path, 'runroot'),
-    '--tmpdir',
-    join(dir.path, 'tmp'),
-    '--runtime',
-    runtimes[runtime],
-    '--runtime-flag',
-    `root=${join(dir.path, `state-${runtime}`)}`,
-    ...args,
-  ];
+  return ['podman', ...podmanArgs(dir.path, runtime, runtimes[runtime], args)];
 }
 
-/** Starts containerd with `containerdConfigToml(base)`; returns its socket once it serves. */
-export function startContainerd(dir: EngineDir, base: string, name = 'containerd'): string {
+/**
+ * An ordinary user's (rootless) podman: the test user of
+ * integration/support/rootless.ts, in a sandbox it owns (its own HOME and
+ * XDG_RUNTIME_DIR, podman's configuration and storage as for root's podman),
+ * running its copy of the built runc-ts (the checkout may be out of its
+ * reach) or runc 1.1.5. `cleanup()` removes the containers, stops podman's
+ * pause process (it holds the user namespace podman made) and what else is
+ * left, and removes the sandbox.
+ */
+export class RootlessPodman {
+  readonly sandbox: RootlessSandbox;
+  readonly env: Record<string, string>;
+
+  constructor() {
+    this.sandbox = new RootlessSandbox(ensureTestUser(ROOTLESS_USER, { subids: true }));
+    const base = this.sandbox.dir;
+    try {
+      for (const sub of podmanDirs) {
+        mkdirSync(join(base, sub));
+        chownSync(join(base, sub), this.sandbox.user.uid, this.sandbox.user.gid);
+      }
+      this.env = writePodmanConfig(base);
+    } catch (error) {
+      this.sandbox.cleanup();
+      throw error;
+    }
+  }
+
+  get dir(): string {
+    return this.sandbox.dir;
+  }
+
+  /** The runtime binary the user runs: its staged copy of runc-ts, or runc from PATH. */
+  binary(runtime: RuntimeName): string {
+    return runtime === 'runc-ts' ? this.sandbox.runcBinary : runtimes.runc;
+  }
+
+  /** podman's command line (as for root's podman: `podmanCommandLine`). */
+  commandLine(runtime: RuntimeName, args: readonly string[]): string[] {
+    return ['podman', ...podmanArgs(this.dir, runtime, this.binary(runtime), args)];
+  }
+
+  /** Runs podman as the user. */
+  run(runtime: RuntimeName, args: readonly string[], timeout = 60_000): RunResult {
+    return this.sandbox.run(this.commandLine(runtime, args), { env: this.env, timeout });
+  }
+
+  cleanup(): void {
+    // as the user, in podman's user namespace: before its pause process goes
+    removePodmanContainers(this.dir, (runtime, args) => this.run(runtime, args));
+    // podman's pause process (it keeps the user namespace; its working
+    // directory is the sandbox, as of every command the user ran), conmons
+    // (their command lines name the sandbox) and processes whose root is in
+    // it
+    const leftover = [...processesMentioning(this.dir), ...processesInside(this.dir)];
+    killAndWait(leftover);
+    this.sandbox.cleanup();
+  }
+}
+
+/** SIGKILLs `pids` and waits (10 s at most) until they have exited. */
+export function killAndWait(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  const deadline = Date.now() + 10_000;
+  while (pids.some(alive) && Date.now() < deadline) sleep(20);
+}
+
+/**
+ * Processes whose root or working directory is `dir` or below it (a
+ * container's, its rootfs in `dir`; a command run in `dir`).
+ */
+export function processesInside(dir: string): number[] {
+  const inside = (path: string) => path === dir || path.startsWith(`${dir}/`);
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const pid = Number(entry);
+      if (inside(readlinkSync(`/proc/${pid}/root`)) || inside(readlinkSync(`/proc/${pid}/cwd`))) {
+        found.push(pid);
+      }
+    } catch {
+      // exited
+    }
+  }
+  return found;
+}
+
+/**
+ * Writes `config` to `base`/config.toml and starts containerd with it (again,
+ * after a stop: the same config); returns its socket once it serves.
+ */
+export function startContainerd(
+  dir: EngineDir,
+  base: string,
+  config: string = containerdConfigToml(base),
+): string {
   mkdirSync(base, { recursive: true });
-  const config = join(base, 'config.toml');
-  writeFileSync(config, containerdConfigToml(base));
-  dir.startDaemon(name, 'containerd', ['--config', config]);
+  const path = join(base, 'config.toml');
+  writeFileSync(path, config);
+  dir.startDaemon('containerd', 'containerd', ['--config', path]);
   const socket = join(base, 'containerd.sock');
-  waitFor('containerd to serve', () =>
-    dir.run('ctr', ['--address', socket, 'version']).status === 0 ? true : undefined,
+  waitFor(
+    'containerd to serve',
+    () => (dir.run('ctr', ['--address', socket, 'version']).status === 0 ? true : undefined),
+    20_000,
   );
   return socket;
 }

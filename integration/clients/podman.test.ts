@@ -1,15 +1,21 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../support/runc.js';
 import {
+  both,
   busyboxImageTar,
   cgroupFileOf,
   EngineDir,
   missingBinaries,
+  ok,
+  outcome,
   podmanCommandLine,
   podmanEnvironment,
   type RuntimeName,
+  removePodmanContainers,
+  signalScript,
+  uniqueName,
   waitFor,
 } from './engine.js';
 
@@ -35,12 +41,6 @@ function podman(runtime: RuntimeName, args: readonly string[], timeout?: number)
   return dir.run(binary!, rest, { env, timeout });
 }
 
-let names = 0;
-function name(label: string): string {
-  names++;
-  return `rcts-${process.pid}-${names}-${label}`;
-}
-
 /** `podman run` with the test's cgroup parent and no network. */
 function run(runtime: RuntimeName, flags: readonly string[], command: readonly string[]) {
   return podman(runtime, [
@@ -61,21 +61,6 @@ function inspect(runtime: RuntimeName, container: string, format: string): strin
   return result.stdout.trim();
 }
 
-function ok(result: RunResult, what: string): string {
-  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
-  return result.stdout;
-}
-
-/** Runs `scenario` with runc-ts and with runc, returning both results for comparison. */
-function both<T>(scenario: (runtime: RuntimeName) => T): { ours: T; theirs: T } {
-  return { ours: scenario('runc-ts'), theirs: scenario('runc') };
-}
-
-/** Only what an engine passes through from the runtime: exit status, stdout, stderr. */
-function outcome(result: RunResult) {
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)', () => {
   beforeAll(() => {
     skip = missingBinaries('podman', 'conmon');
@@ -92,16 +77,14 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
 
   afterAll(() => {
     if (!dir) return;
-    for (const runtime of ['runc-ts', 'runc'] as const) {
-      podman(runtime, ['rm', '--all', '--force', '--time', '0']);
-    }
+    removePodmanContainers(dir.path, (runtime, args) => podman(runtime, args));
     dir.cleanup();
   }, 120_000);
 
   it('runs in the foreground: stdout, stderr and the exit code reach podman; --rm removes it', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('fg');
+      const container = uniqueName('fg');
       const result = run(
         runtime,
         ['--rm', '--name', container],
@@ -117,11 +100,8 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
   it('runs detached: logs, exec with and without a tty, signals, stop with the trap exit code, events', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('detached');
-      const script =
-        'echo started; echo to-stderr >&2; trap "echo got-usr1" USR1; trap "echo got-term; exit 5" TERM; ' +
-        'while :; do sleep 0.1; done';
-      ok(run(runtime, ['-d', '--name', container], ['sh', '-c', script]), 'podman run -d');
+      const container = uniqueName('detached');
+      ok(run(runtime, ['-d', '--name', container], ['sh', '-c', signalScript]), 'podman run -d');
       waitFor('started', () =>
         podman(runtime, ['logs', container]).stdout.includes('started') ? true : undefined,
       );
@@ -185,7 +165,7 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
   it('pauses and unpauses: the cgroup is frozen, exec works again after unpause; kill -9 gives 137', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('pause');
+      const container = uniqueName('pause');
       ok(run(runtime, ['-d', '--name', container], ['sleep', '1000']), 'podman run -d');
       const pid = Number(inspect(runtime, container, '{{.State.Pid}}'));
       ok(podman(runtime, ['pause', container]), 'podman pause');
@@ -293,7 +273,7 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
   it('--uidmap/--gidmap as root: the container runs in a user namespace, host ids shifted', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('userns');
+      const container = uniqueName('userns');
       ok(
         run(
           runtime,
@@ -334,7 +314,7 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
   it('reports stats of a running container (podman stats --no-stream)', (context) => {
     if (skip) context.skip(skip);
     const { ours, theirs } = both((runtime) => {
-      const container = name('stats');
+      const container = uniqueName('stats');
       ok(
         run(runtime, ['-d', '--name', container], ['sh', '-c', 'sleep 1000 & sleep 1000']),
         'podman run -d',
@@ -381,6 +361,9 @@ describe('podman 4.3 with runc-ts as its OCI runtime (compared with runc 1.1.5)'
       stderr: 'Killed\n',
     });
     expect(ours).toEqual(theirs);
+    // conmon marks an OOM kill with a file `oom` in its working directory,
+    // podman's: the engine's private one, not the checkout the tests run in
+    expect(existsSync(join(dir.path, 'oom'))).toBe(true);
   });
 
   it('enforces --pids-limit (fork fails past it) and writes --cpus as a CFS quota', (context) => {

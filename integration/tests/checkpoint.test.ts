@@ -4,7 +4,16 @@
 // on from there (not start again at 0), in the same cgroup-managed way as
 // a created container.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
@@ -74,6 +83,27 @@ function countingContainer(label: string, exitAfter?: number) {
   return { bundle, id };
 }
 
+/** `runc checkpoint` of `id` into `<id>-images` (or `images`), asserted to succeed; the image directory. */
+function checkpoint(id: string, flags: string[] = [], images = join(sandbox.dir, `${id}-images`)) {
+  const dumped = sandbox.runc(['checkpoint', ...flags, '--image-path', images, id]);
+  expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+  return images;
+}
+
+/** `runc restore` of `id` from `images` with `bundle`, `flags` (e.g. `-d`) first. */
+function restore(
+  id: string,
+  bundle: string,
+  images: string,
+  flags: string[] = [],
+  options: { input?: string; timeout?: number } = {},
+) {
+  return sandbox.runc(
+    ['restore', ...flags, '--image-path', images, '--bundle', bundle, id],
+    options,
+  );
+}
+
 function expectGone(id: string, bundle: string): void {
   expect(sandbox.runc(['state', id]).status).toBe(1);
   expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
@@ -90,9 +120,7 @@ describe('checkpoint and restore (CRIU)', () => {
   }, async () => {
     const { bundle, id } = countingContainer('cr');
     await waitFor(() => counter(bundle) >= 5, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id);
     // As with runc: the checkpointed container is gone, its processes too.
     expectGone(id, bundle);
     const at = counter(bundle);
@@ -100,15 +128,7 @@ describe('checkpoint and restore (CRIU)', () => {
     expect(counter(bundle)).toBe(at);
     expect(readdirSync(images)).toContain('inventory.img');
 
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d']);
     expect(restored, restored.stderr).toMatchObject({ status: 0, stdout: '' });
     expect(sandbox.state(id)).toMatchObject({ id, status: 'running', bundle });
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
@@ -129,23 +149,13 @@ describe('checkpoint and restore (CRIU)', () => {
   }, async () => {
     const { bundle, id } = countingContainer('lr');
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
     const work = join(sandbox.dir, `${id}-work`);
-    const dumped = sandbox.runc([
-      'checkpoint',
-      '--leave-running',
-      '--image-path',
-      images,
-      '--work-path',
-      work,
-      id,
-    ]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id, ['--leave-running', '--work-path', work]);
     expect(sandbox.state(id).status).toBe('running');
     const at = counter(bundle);
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
     expect(existsSync(join(work, 'dump.log'))).toBe(true);
-    const clash = sandbox.runc(['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
+    const clash = restore(id, bundle, images, ['-d']);
     expect(clash.status).toBe(1);
     expect(clash.stderr).toContain('container with given ID already exists');
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
@@ -156,31 +166,12 @@ describe('checkpoint and restore (CRIU)', () => {
     if (noMemoryTracking) context.skip(noMemoryTracking);
     const { bundle, id } = countingContainer('pd');
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const parent = join(sandbox.dir, `${id}-parent`);
-    const images = join(sandbox.dir, `${id}-images`);
-    const pre = sandbox.runc(['checkpoint', '--pre-dump', '--image-path', parent, id]);
-    expect(pre, pre.stderr).toMatchObject({ status: 0 });
+    const parent = checkpoint(id, ['--pre-dump'], join(sandbox.dir, `${id}-parent`));
     expect(sandbox.state(id).status).toBe('running');
-    const dumped = sandbox.runc([
-      'checkpoint',
-      '--parent-path',
-      `../${parent.split('/').pop()}`,
-      '--image-path',
-      images,
-      id,
-    ]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id, ['--parent-path', `../${parent.split('/').pop()}`]);
     expectGone(id, bundle);
     const at = counter(bundle);
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d']);
     expect(restored, restored.stderr).toMatchObject({ status: 0 });
     await waitFor(() => counter(bundle) > at + 2, 'the count to go on');
     expect(sandbox.runc(['delete', '--force', id]).status).toBe(0);
@@ -248,24 +239,12 @@ describe('checkpoint and restore (CRIU)', () => {
     ]);
     expect(run, run.stderr).toMatchObject({ status: 0 });
     await waitFor(() => counter(bundle) >= 3, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
+    const images = checkpoint(id);
     const at = counter(bundle);
 
     const second = console('second');
     await waitFor(() => existsSync(second.socket), 'the second console socket');
-    const restored = sandbox.runc([
-      'restore',
-      '-d',
-      '--console-socket',
-      second.socket,
-      '--image-path',
-      images,
-      '--bundle',
-      bundle,
-      id,
-    ]);
+    const restored = restore(id, bundle, images, ['-d', '--console-socket', second.socket]);
     expect(restored, restored.stderr).toMatchObject({ status: 0 });
     // The restored process writes on the pty the second receiver got.
     await waitFor(
@@ -277,19 +256,129 @@ describe('checkpoint and restore (CRIU)', () => {
     expectGone(id, bundle);
   });
 
+  it('a terminal container restored in the foreground: the pty is relayed to restore’s stdio', {
+    timeout: 60_000,
+  }, async () => {
+    // Counts on its terminal, then waits for a line typed on it.
+    const bundle = sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.terminal = true;
+      spec.process!.args = [
+        'sh',
+        '-c',
+        'i=0; while [ $i -lt 5 ]; do echo "tick $i"; i=$((i+1)); sleep 0.05; done; touch /reading; read l; echo "got $l"; exit 3',
+      ];
+    });
+    const id = sandbox.id('ttyfg');
+    const socket = join(bundle, 'first.sock');
+    const receiver = spawn(
+      'python3',
+      [
+        join(repoRoot, 'integration/support/console-receiver.py'),
+        socket,
+        join(bundle, 'first.out'),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    receivers.push(receiver);
+    await waitFor(() => existsSync(socket), 'the console socket');
+    const run = sandbox.runc(['run', '-d', '--console-socket', socket, '--bundle', bundle, id]);
+    expect(run, run.stderr).toMatchObject({ status: 0 });
+    await waitFor(() => existsSync(join(bundle, 'rootfs/reading')), 'the process to read');
+    const images = checkpoint(id);
+
+    // runc refuses a console socket in the foreground: the terminal is relayed.
+    const refused = restore(id, bundle, images, ['--console-socket', socket]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('cannot use console socket if runc will not detach');
+    expect(sandbox.runc(['state', id]).status).toBe(1);
+
+    const restored = restore(id, bundle, images, [], { input: 'hello\n', timeout: 30_000 });
+    // The typed line reached the restored process through the pty, its
+    // answer came back on stdout (a pipe: \n line ends), its status is ours.
+    expect(restored, restored.stderr).toMatchObject({ status: 3 });
+    expect(restored.stdout).toContain('got hello\n');
+    expect(restored.stdout).not.toContain('\r\n');
+    expect(restored.stdout).not.toContain('tick');
+    expectGone(id, bundle);
+  });
+
   it('restore in the foreground waits for the process and exits with its status', {
     timeout: 60_000,
   }, async () => {
     const { bundle, id } = countingContainer('fg', 60);
     await waitFor(() => counter(bundle) >= 5, 'the count');
-    const images = join(sandbox.dir, `${id}-images`);
-    const dumped = sandbox.runc(['checkpoint', '--image-path', images, id]);
-    expect(dumped, dumped.stderr).toMatchObject({ status: 0 });
-    const restored = sandbox.runc(['restore', '--image-path', images, '--bundle', bundle, id], {
-      timeout: 30_000,
-    });
+    const images = checkpoint(id);
+    const restored = restore(id, bundle, images, [], { timeout: 30_000 });
     expect(restored, restored.stderr).toMatchObject({ status: 3 });
     expect(counter(bundle)).toBe(60);
+    expectGone(id, bundle);
+  });
+
+  it('--lazy-pages: --status-fd announces the page server, the container stays frozen until a client is done', {
+    timeout: 60_000,
+  }, async () => {
+    // The whole lazy migration (criu lazy-pages + restore --lazy-pages) does
+    // not work with this CRIU here, for runc either (docs/checkpoint-restore.md,
+    // "Lazy pages"); what runc-ts does around it is checked here.
+    const { bundle, id } = countingContainer('lazy');
+    await waitFor(() => counter(bundle) >= 3, 'the count');
+    const images = join(sandbox.dir, `${id}-images`);
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    // A pipe (CRIU reopens the status fd through /proc: not a socket, as with runc).
+    const fifo = join(sandbox.dir, `${id}.status`);
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const statusReader = openSync(fifo, 'r+');
+    const statusWriter = openSync(fifo, 'w');
+    const checkpoint = spawn(
+      runcTs,
+      [
+        '--root',
+        sandbox.root,
+        'checkpoint',
+        '--lazy-pages',
+        '--page-server',
+        `127.0.0.1:${port}`,
+        '--status-fd',
+        '3',
+        '--image-path',
+        images,
+        id,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe', statusWriter] },
+    );
+    closeSync(statusWriter);
+    receivers.push(checkpoint);
+    let stderr = '';
+    checkpoint.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolveExit) => checkpoint.on('exit', resolveExit));
+    const statusStream = createReadStream('', { fd: statusReader });
+    const status = await new Promise<Buffer>((resolveStatus, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no status on fd 3: ${stderr}`)), 20_000);
+      statusStream.once('data', (chunk) => {
+        clearTimeout(timer);
+        resolveStatus(chunk as Buffer);
+      });
+    });
+    statusStream.destroy();
+    // CRIU writes one \0 once the dump is written and the page server listens.
+    expect(status).toEqual(Buffer.from([0]));
+    expect(existsSync(join(images, 'inventory.img'))).toBe(true);
+    const at = counter(bundle);
+    await sleep(300);
+    expect(counter(bundle)).toBe(at);
+    expect(sandbox.state(id).status).toBe('running');
+    // A lazy-pages client that has every page it wants leaves; then the dump is done.
+    await new Promise<void>((resolveClient, reject) => {
+      const client = connect(port, '127.0.0.1', () => {
+        client.end();
+        resolveClient();
+      });
+      client.on('error', reject);
+    });
+    expect(await exited, stderr).toBe(0);
     expectGone(id, bundle);
   });
 
@@ -330,17 +419,34 @@ describe('checkpoint and restore (CRIU)', () => {
 
     const other = sandbox.id('none');
     const missing = join(sandbox.dir, 'no-images');
-    const restore = sandbox.runc([
-      'restore',
-      '-d',
-      '--image-path',
-      missing,
-      '--bundle',
-      bundle,
-      other,
-    ]);
-    expect(restore.status).toBe(1);
-    expect(restore.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
+    const restored = restore(other, bundle, missing, ['-d']);
+    expect(restored.status).toBe(1);
+    expect(restored.stderr).toContain(`--image-path ${missing}: no checkpoint there`);
     expectGone(other, bundle);
+  });
+});
+
+describe('a restore killed midway', () => {
+  it('delete detaches the rootfs bind it left in the state directory, never emptying the bundle', () => {
+    // A killed `restore` leaves <root>/<id>/criu-root bound on the rootfs;
+    // a recursive removal through it used to delete the bundle's files.
+    const bundle = sandbox.bundle((spec) => {
+      spec.process!.args = ['sleep', '1000'];
+    });
+    const id = sandbox.id('killed');
+    expect(sandbox.runc(['run', '-d', '--bundle', bundle, id]).status).toBe(0);
+    const criuRoot = join(sandbox.root, id, 'criu-root');
+    mkdirSync(criuRoot);
+    const bound = spawnSync('mount', ['--bind', join(bundle, 'rootfs'), criuRoot]);
+    try {
+      expect(bound.status, String(bound.stderr)).toBe(0);
+      const deleted = sandbox.runc(['delete', '--force', id]);
+      expect(deleted, deleted.stderr).toMatchObject({ status: 0 });
+      expect(existsSync(join(bundle, 'rootfs/bin/busybox'))).toBe(true);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(criuRoot);
+      expect(existsSync(join(sandbox.root, id))).toBe(false);
+    } finally {
+      spawnSync('umount', ['-l', criuRoot]);
+    }
   });
 });

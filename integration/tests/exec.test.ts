@@ -90,7 +90,14 @@ describe('runc exec', () => {
     const pidFile = join(bundle, 'exec.pid');
     expect(sandbox.runc(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '30']).status).toBe(0);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u000030\u0000');
+    // The executor reports READY before its execve: give the exec a moment to land.
+    const deadline = Date.now() + 5000;
+    let cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    while (cmdline !== 'sleep\u000030\u0000' && Date.now() < deadline) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    }
+    expect(cmdline).toBe('sleep\u000030\u0000');
     process.kill(pid, 'SIGKILL');
   });
 

@@ -26,7 +26,7 @@ describe('runc features', () => {
       v1: true,
       v2: true,
       systemd: true,
-      systemdUser: false,
+      systemdUser: true,
       rdma: true,
     });
     expect(features.linux.seccomp.enabled).toBe(true);

@@ -486,6 +486,75 @@ describe.skipIf(unavailable)(title('errors that say what to fix'), () => {
   });
 });
 
+describe.skipIf(unavailable)(
+  title('as root of a user namespace it did not make (unshare --map-root-user; rootless podman)'),
+  () => {
+    /**
+     * Runs a bundle without a user namespace of its own with runc-ts and with
+     * runc, each as root of a namespace `unshare --map-root-user` made for
+     * the user: the user's uid is 0 there and setgroups is denied.
+     */
+    function unshared(edit: (spec: import('@runc-ts/spec').Spec) => void) {
+      const bundle = sandbox.bundle((spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.filter((ns) => ns.type !== 'user');
+        delete spec.linux!.uidMappings;
+        delete spec.linux!.gidMappings;
+        edit(spec);
+      });
+      const once = (binary: string, label: string) => {
+        const root = sandbox.trackRoot(join(sandbox.dir, `unshared-${label}`));
+        const result = sandbox.run([
+          'unshare',
+          '--user',
+          '--map-root-user',
+          binary,
+          '--root',
+          root,
+          'run',
+          '--bundle',
+          bundle,
+          sandbox.id('unshared'),
+        ]);
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+      };
+      return { ours: once(sandbox.runcBinary, 'runc-ts'), theirs: once('/usr/sbin/runc', 'runc') };
+    }
+
+    it('bind-mounts the devices (mknod is not allowed there) and leaves setgroups out, as runc does', () => {
+      const { ours, theirs } = unshared((spec) => {
+        spec.process!.args = [
+          'sh',
+          '-c',
+          "stat -c '%u:%g %t,%T %F' /dev/null /dev/tty; grep -E '^(Uid|Groups):' /proc/self/status; cat /proc/self/setgroups",
+        ];
+      });
+      expect(ours).toEqual({
+        status: 0,
+        // the host's nodes, their owner (host root) not mapped
+        stdout:
+          '65534:65534 1,3 character special file\n' +
+          '65534:65534 5,0 character special file\n' +
+          // the caller's own group (its gid, 0 there) stays: it cannot be dropped
+          'Uid:\t0\t0\t0\t0\nGroups:\t0 \ndeny\n',
+        stderr: '',
+      });
+      expect(ours).toEqual(theirs);
+    });
+
+    it('refuses additionalGids there, saying why (runc drops them silently)', () => {
+      const { ours, theirs } = unshared((spec) => {
+        spec.process!.user!.additionalGids = [0];
+        spec.process!.args = ['grep', '^Groups:', '/proc/self/status'];
+      });
+      expect(theirs).toEqual({ status: 0, stdout: 'Groups:\t0 \n', stderr: '' });
+      expect(ours.status).toBe(1);
+      expect(ours.stderr).toContain(
+        'process.user.additionalGids: cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)',
+      );
+    });
+  },
+);
+
 describe.skipIf(unavailable)(title('leftovers'), () => {
   it('no process or mount of the earlier tests is left in the sandbox', () => {
     expect(leftovers(sandbox.dir)).toEqual({ processes: [], mounts: [] });

@@ -54,6 +54,25 @@ int ex_fail(struct ex *ex, int e, const char *fmt, ...) __attribute__((format(pr
 /* Records a failure with errno 0: the detail is the whole message. */
 int ex_fail_msg(struct ex *ex, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- op handlers ---- */
+/* Every op has a handler run_<op> (the name of RTS_FOR_EACH_OP, lower case)
+ * in the ops_*.c file of its kind; main.c dispatches through a table of
+ * them. The op's values match its signature (the decoder checked them);
+ * index is the op's position in the plan. Returns 0, or -1 after ex_fail. */
+#define OP_RUN(name)                                                                          \
+	int run_##name(struct ex *ex __attribute__((unused)),                                 \
+		       const struct rts_op *op __attribute__((unused)),                        \
+		       uint32_t index __attribute__((unused)))
+#define OP_RUN_DECLARE(NAME, name) OP_RUN(name);
+RTS_FOR_EACH_OP(OP_RUN_DECLARE)
+#undef OP_RUN_DECLARE
+
+/* ---- lifecycle (ops_lifecycle.c) ---- */
+/* Closes *fd when open and sets it to -1. */
+void close_fd(int *fd);
+/* After PIVOT_ROOT / MOVE_ROOT: the procfs WAIT_FIFO reopens the fifo through. */
+void keep_fifo_proc(struct ex *ex);
+
 /* ---- container path resolution (paths.c) ---- */
 /* Opens `path` under the current resolution root: the rootfs fd after
  * ROOTFS, "/" otherwise, with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
@@ -103,6 +122,7 @@ int op_bind_device(struct ex *ex, const char *hostpath, const char *path);
 int op_symlink(struct ex *ex, const char *target, const char *path);
 int op_pivot_root(struct ex *ex);
 int op_move_root(struct ex *ex);
+int op_chroot(struct ex *ex);
 int op_mask(struct ex *ex, const char *path);
 int op_readonly(struct ex *ex, const char *path);
 /* 0 when fd is a pty slave of a devpts instance; -1 with errno otherwise. */
@@ -125,6 +145,23 @@ int mount_reconfigure(int fd, unsigned long flags);
 int op_mount_tmpfs(struct ex *ex, const char *src, const char *dest, uint64_t flags,
 		   const char *data, uint64_t copyup);
 
+/* ---- privileged helpers (helper.c) ---- */
+/* A helper that keeps the runtime's namespaces and credentials for the ops
+ * of one opcode (see helper.c). */
+struct helper_kind {
+	uint16_t opcode;  /* the ops it serves: started only when the plan has one */
+	const char *what; /* named in errors: "start the <what>: fork" */
+	const char *comm; /* its process name */
+	/* serves requests on chan until end-of-file, then exits; never returns */
+	void (*serve)(int chan, const struct rts_plan *plan);
+};
+/* Before any op runs: when the plan has ops of kind->opcode, forks the helper
+ * (twice: the caller's subreaper reaps it) with nothing of the executor's but
+ * its end of a SOCK_SEQPACKET channel; *sock is the executor's end, *last the
+ * index of the last such op (-1 and UINT32_MAX when none). */
+int helper_start(struct ex *ex, const struct rts_plan *plan, const struct helper_kind *kind,
+		 int *sock, uint32_t *last);
+
 /* ---- id-mapped mounts (ops_idmap.c) ---- */
 /* Forks the privileged id-mapping helper when the plan has MOUNT_IDMAPPED ops
  * (before any op runs); sets ex->idmap_sock and ex->idmap_last. */
@@ -136,6 +173,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v);
 int read_cap_last_cap(int at_start);
 int op_sysctl(struct ex *ex, const char *key, const char *value);
 int op_setns_pid(struct ex *ex, uint64_t pid, uint64_t flags, const char *start_time);
+int op_join_namespaces(struct ex *ex, const struct rts_value *types, const struct rts_value *paths);
 int op_timens_offsets(struct ex *ex, const char *offsets);
 int op_oom_score_adj(struct ex *ex, const char *value);
 int op_setgroups_deny(struct ex *ex);
@@ -173,9 +211,17 @@ int console_connect(const char *path, int *out);
 /* Sends a new pty master over sock (closed here); with ack (the FORK 2
  * channel) waits for the proxy's one-byte acknowledgement first. */
 int op_console(struct ex *ex, const char *path, int sock, int ack);
-/* sendmsg of data (may be empty) with fd attached (SCM_RIGHTS) to its first
- * byte; the rest follows if the socket takes it in pieces. 0, or -1 with errno. */
-int send_with_fd(int s, const uint8_t *data, size_t len, int fd);
+/* ---- fd passing (fdpass.c) ---- */
+/* close(fd) when fd >= 0, errno unchanged */
+void keep_errno_close(int fd);
+/* sendmsg of data (may be empty) with fd attached (SCM_RIGHTS; -1: none) to
+ * its first byte; the rest follows if the socket takes it in pieces. 0, or -1
+ * with errno. */
+int send_with_fd(int s, const void *data, size_t len, int fd);
+/* Receives one message (a stream socket: what has arrived) into data, up to
+ * cap bytes, and at most one fd (*fd, -1 if none; extra fds are closed). The
+ * length, 0 at end-of-file, -1 with errno (EMSGSIZE when truncated). */
+ssize_t recv_with_fd(int s, void *data, size_t cap, int *fd);
 /* Sends a pidfd of this very process with `data` over sock (closed here;
  * -1: connect to path now). */
 int op_pidfd_socket(struct ex *ex, const char *path, const char *data, int sock);
@@ -200,5 +246,10 @@ int exec_failed(struct ex *ex, const char *path, int e);
 /* FORK 2 parent after PID: receives the pty master on chan, proxies stdio
  * until the child is done, never returns (exits with the child's status). */
 __attribute__((noreturn)) void console_proxy(int chan, pid_t child);
+/* `--console-relay PID`: proxies stdio to the pty master `master` (a
+ * restored container's) like console_proxy until PID (not a child) has
+ * exited and the master has no more output; exits 0 (1 when PID cannot be
+ * watched, 128 + n when killed by signal n). */
+__attribute__((noreturn)) void console_relay(int master, pid_t pid);
 
 #endif

@@ -168,3 +168,48 @@ int exec_failed(struct ex *ex, const char *path, int e)
 		ex->quiet = 1; /* reported on stderr */
 	return ex_fail(ex, e, "%s", path);
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(chdir)
+{
+	const struct rts_value *v = op->v;
+	int fd = cpath_open(ex, v[0].str, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return ex_fail(ex, errno, "%s", v[0].str);
+	int r = fchdir(fd);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "%s", v[0].str);
+	return 0;
+}
+
+OP_RUN(exec)
+{
+	const struct rts_value *v = op->v;
+	const char *path = ex->resolved;
+	if (path == NULL) {
+		ex->exit_code = 127;
+		return ex_fail(ex, ENOENT, "no RESOLVE_EXEC before EXEC");
+	}
+	char **env;
+	if (env_with_home(ex, v[1].strs, &env) < 0)
+		return ex_fail(ex, ENOMEM, "environment");
+	execve(path, v[0].strs, env);
+	int e = errno;
+	env_free(env, v[1].strs);
+	return exec_failed(ex, path, e);
+}
+
+OP_RUN(default_home)
+{
+	const struct rts_value *v = op->v;
+	return op_default_home(ex, v[0].u64);
+}
+
+OP_RUN(tty_owner)
+{
+	const struct rts_value *v = op->v;
+	return op_tty_owner(ex, v[0].u64);
+}

@@ -240,3 +240,16 @@ static int hook_run(struct ex *ex, const struct rts_value *v, const char *label,
 		return ex_fail_msg(ex, "%s: exit status %d", label, WEXITSTATUS(status));
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(winsize)
+{
+	const struct rts_value *v = op->v;
+	return op_winsize(ex, v[0].u64, v[1].u64);
+}
+
+OP_RUN(hook)
+{
+	return op_hook(ex, op->v);
+}

@@ -87,96 +87,6 @@ struct idmap_reply {
  * answers the request at hand, then exits. */
 static int helper_lost;
 
-static void keep_errno_close(int fd)
-{
-	if (fd >= 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-	}
-}
-
-/* ---- fd passing on the SOCK_SEQPACKET channel ---- */
-
-static int send_msg_fd(int s, const void *data, size_t len, int fd)
-{
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m;
-	memset(&m, 0, sizeof(m));
-	memset(&u, 0, sizeof(u));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	if (fd >= 0) {
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	ssize_t w;
-	do
-		w = sendmsg(s, &m, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		return -1;
-	if ((size_t)w != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
-/* Receives one message into data (up to cap bytes) and at most one fd
- * (*fd, -1 if none; extra fds are closed). Returns the length, 0 at
- * end-of-file, -1 with errno. */
-static ssize_t recv_msg_fd(int s, void *data, size_t cap, int *fd)
-{
-	struct iovec iov = {.iov_base = data, .iov_len = cap};
-	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m;
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = u.buf;
-	m.msg_controllen = sizeof(u.buf);
-	*fd = -1;
-	ssize_t r;
-	do
-		r = recvmsg(s, &m, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int got;
-			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = got;
-			else
-				close(got);
-		}
-	}
-	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		keep_errno_close(*fd);
-		*fd = -1;
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return r;
-}
-
 /* ---- the helper ---- */
 
 static int write_map(int procfd, pid_t pid, const char *file, const char *map)
@@ -383,32 +293,15 @@ static int idmapped_tree(const struct rts_op *o, int procfd, int home, int mntns
 	return tree;
 }
 
-static void close_all_but(int keep)
-{
-	if ((keep == 0 || syscall(SYS_close_range, 0U, (unsigned)keep - 1, 0U) == 0) &&
-	    syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0U) == 0)
-		return;
-	struct rlimit rl;
-	int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1048576 ? (int)rl.rlim_cur
-									     : 1048576;
-	for (int fd = 0; fd < max; fd++)
-		if (fd != keep)
-			close(fd);
-}
-
 static __attribute__((noreturn)) void helper_main(int chan, const struct rts_plan *plan)
 {
-	/* nothing of the executor's: above all not its protocol socket, whose
-	 * end-of-file tells the runtime the executor is gone */
-	close_all_but(chan);
-	prctl(PR_SET_NAME, "runc-ts-idmap", 0, 0, 0);
 	int procfd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	int home = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	int setup_errno = procfd < 0 || home < 0 ? errno : 0;
 	for (;;) {
 		uint32_t index;
 		int mntns;
-		ssize_t n = recv_msg_fd(chan, &index, sizeof(index), &mntns);
+		ssize_t n = recv_with_fd(chan, &index, sizeof(index), &mntns);
 		if (n <= 0)
 			_exit(n == 0 ? 0 : 1);
 		struct idmap_reply reply;
@@ -430,7 +323,7 @@ static __attribute__((noreturn)) void helper_main(int chan, const struct rts_pla
 		if (mntns >= 0)
 			close(mntns);
 		size_t len = offsetof(struct idmap_reply, detail) + strlen(reply.detail) + 1;
-		int r = send_msg_fd(chan, &reply, len, tree);
+		int r = send_with_fd(chan, &reply, len, tree);
 		if (tree >= 0)
 			close(tree);
 		if (r < 0 || helper_lost)
@@ -438,44 +331,16 @@ static __attribute__((noreturn)) void helper_main(int chan, const struct rts_pla
 	}
 }
 
+static const struct helper_kind idmap_helper = {
+	.opcode = OP_MOUNT_IDMAPPED,
+	.what = "id-mapping helper",
+	.comm = "runc-ts-idmap",
+	.serve = helper_main,
+};
+
 int idmap_helper_start(struct ex *ex, const struct rts_plan *plan)
 {
-	ex->idmap_sock = -1;
-	ex->idmap_last = UINT32_MAX;
-	for (uint32_t i = 0; i < plan->nops; i++)
-		if (plan->ops[i].code == OP_MOUNT_IDMAPPED)
-			ex->idmap_last = i;
-	if (ex->idmap_last == UINT32_MAX)
-		return 0;
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return ex_fail(ex, errno, "start the id-mapping helper: socketpair");
-	pid_t mid = fork();
-	if (mid < 0) {
-		int e = errno;
-		close(sp[0]);
-		close(sp[1]);
-		return ex_fail(ex, e, "start the id-mapping helper: fork");
-	}
-	if (mid == 0) {
-		pid_t helper = fork();
-		if (helper == 0)
-			helper_main(sp[1], plan);
-		_exit(helper < 0 ? 1 : 0);
-	}
-	close(sp[1]);
-	int status;
-	pid_t w;
-	do
-		w = waitpid(mid, &status, 0);
-	while (w < 0 && errno == EINTR);
-	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		int e = w < 0 ? errno : EAGAIN;
-		close(sp[0]);
-		return ex_fail(ex, e, "start the id-mapping helper: fork");
-	}
-	ex->idmap_sock = sp[0];
-	return 0;
+	return helper_start(ex, plan, &idmap_helper, &ex->idmap_sock, &ex->idmap_last);
 }
 
 int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
@@ -495,7 +360,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
 		close(target);
 		return ex_fail(ex, e, "%s (%s): open /proc/self/ns/mnt", dest, src);
 	}
-	int r = send_msg_fd(ex->idmap_sock, &index, sizeof(index), mntns);
+	int r = send_with_fd(ex->idmap_sock, &index, sizeof(index), mntns);
 	int e = errno;
 	close(mntns);
 	if (r < 0) {
@@ -504,7 +369,7 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
 	}
 	struct idmap_reply reply;
 	int tree;
-	ssize_t n = recv_msg_fd(ex->idmap_sock, &reply, sizeof(reply), &tree);
+	ssize_t n = recv_with_fd(ex->idmap_sock, &reply, sizeof(reply), &tree);
 	if (n < (ssize_t)offsetof(struct idmap_reply, detail) + 1) {
 		e = n < 0 ? errno : EPROTO;
 		keep_errno_close(tree);
@@ -530,4 +395,11 @@ int op_mount_idmapped(struct ex *ex, uint32_t index, const struct rts_value *v)
 		ex->idmap_sock = -1;
 	}
 	return 0;
+}
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(mount_idmapped)
+{
+	return op_mount_idmapped(ex, index, op->v);
 }

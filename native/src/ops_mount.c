@@ -230,9 +230,10 @@ static int containing_mount(const char *path, char *mp, size_t mpsz)
 	return 0;
 }
 
-int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
+/* Makes the propagation of the runtime's namespace fit the rootfs bind. */
+static int rootfs_propagation(struct ex *ex, const char *rootfs, uint64_t prop)
 {
-	if (prop && mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0)
+	if (mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0)
 		return ex_fail(ex, errno, "/ (propagation 0x%llx)", (unsigned long long)prop);
 	/* pivot_root refuses a shared parent mount, and the rootfs bind must
 	 * not propagate to the host: the mount holding the rootfs becomes a
@@ -250,8 +251,22 @@ int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
 			return ex_fail(ex, errno, "%s (make %s %s)", rootfs, mp,
 				       parent == MS_SLAVE ? "a slave" : "private");
 	}
+	return 0;
+}
+
+int op_rootfs(struct ex *ex, const char *rootfs, uint64_t prop)
+{
+	/* 0: the container shares the runtime's mount namespace (CHROOT
+	 * follows): the host's propagation is not the container's to change. */
+	if (prop != 0 && rootfs_propagation(ex, rootfs, prop) < 0)
+		return -1;
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return ex_fail(ex, errno, "%s", rootfs);
+	/* In the runtime's namespace, the bind (a tree of new mounts) is made
+	 * a slave: the container's mounts below it must not propagate to the
+	 * peers of a shared parent, host mounts below the rootfs still reach it. */
+	if (prop == 0 && mount(NULL, rootfs, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return ex_fail(ex, errno, "%s (make the bind a slave)", rootfs);
 	int fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return ex_fail(ex, errno, "%s", rootfs);
@@ -839,6 +854,27 @@ int op_move_root(struct ex *ex)
 	return 0;
 }
 
+/* Without a mount namespace of its own the container shares the runtime's:
+ * pivot_root would give every process of that namespace the rootfs as its
+ * root, MS_MOVE would cover the host's "/". chroot changes this process'
+ * root only; the rootfs bind and the mounts below it stay in the runtime's
+ * namespace (as with runc and crun). */
+int op_chroot(struct ex *ex)
+{
+	if (ex->rootfd < 0)
+		return ex_fail(ex, EINVAL, "no rootfs (ROOTFS must come first)");
+	if (fchdir(ex->rootfd) < 0)
+		return ex_fail(ex, errno, "chdir to the rootfs");
+	if (chroot(".") < 0)
+		return ex_fail(ex, errno, "chroot");
+	if (chdir("/") < 0)
+		return ex_fail(ex, errno, "chdir /");
+	close(ex->rootfd);
+	ex->rootfd = -1;
+	ex->pivoted = 1;
+	return 0;
+}
+
 /* Opens a masked or read-only path: symlinks before the last component
  * are followed inside the root, the last one must not be a symlink (the
  * image would choose what gets masked or protected). ENOENT: skip it. */
@@ -1026,4 +1062,110 @@ int op_mount_console(struct ex *ex)
 	if (r < 0)
 		return ex_fail(ex, e, "/dev/console");
 	return 0;
+}
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(rootfs)
+{
+	const struct rts_value *v = op->v;
+	return op_rootfs(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(open_mount_source)
+{
+	const struct rts_value *v = op->v;
+	return op_open_mount_source(ex, v[0].str);
+}
+
+OP_RUN(mount)
+{
+	const struct rts_value *v = op->v;
+	return op_mount(ex, v[0].str, v[1].str, v[2].str, v[3].u64, v[4].str, v[5].u64);
+}
+
+OP_RUN(remount)
+{
+	const struct rts_value *v = op->v;
+	return op_remount(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(bind_remount)
+{
+	const struct rts_value *v = op->v;
+	return op_bind_remount(ex, v[0].str, v[1].u64, v[2].u64);
+}
+
+OP_RUN(propagate)
+{
+	const struct rts_value *v = op->v;
+	return op_propagate(ex, v[0].str, v[1].u64);
+}
+
+OP_RUN(setattr)
+{
+	const struct rts_value *v = op->v;
+	return op_setattr(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64);
+}
+
+OP_RUN(mknod)
+{
+	const struct rts_value *v = op->v;
+	return op_mknod(ex, v[0].str, v[1].u64, v[2].u64, v[3].u64, v[4].u64, v[5].u64);
+}
+
+OP_RUN(bind_device)
+{
+	const struct rts_value *v = op->v;
+	return op_bind_device(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(symlink)
+{
+	const struct rts_value *v = op->v;
+	return op_symlink(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(pivot_root)
+{
+	close_mount_sources(ex); /* no host path is mounted after this */
+	if (op_pivot_root(ex) < 0 || reopen_dev_null(ex) < 0)
+		return -1;
+	keep_fifo_proc(ex);
+	return 0;
+}
+
+OP_RUN(move_root)
+{
+	close_mount_sources(ex);
+	if (op_move_root(ex) < 0 || reopen_dev_null(ex) < 0)
+		return -1;
+	keep_fifo_proc(ex);
+	return 0;
+}
+
+OP_RUN(chroot)
+{
+	close_mount_sources(ex);
+	if (op_chroot(ex) < 0 || reopen_dev_null(ex) < 0)
+		return -1;
+	keep_fifo_proc(ex);
+	return 0;
+}
+
+OP_RUN(mask)
+{
+	const struct rts_value *v = op->v;
+	return op_mask(ex, v[0].str);
+}
+
+OP_RUN(readonly)
+{
+	const struct rts_value *v = op->v;
+	return op_readonly(ex, v[0].str);
+}
+
+OP_RUN(mount_console)
+{
+	return op_mount_console(ex);
 }

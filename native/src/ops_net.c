@@ -300,67 +300,17 @@ struct netdev_reply {
 	char detail[512];
 };
 
-static int send_fd(int s, const void *data, size_t len, int fd)
-{
-	struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	if (fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	ssize_t n;
-	do
-		n = sendmsg(s, &msg, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)len ? 0 : -1;
-}
-
-static ssize_t recv_fd(int s, void *data, size_t len, int *fd)
-{
-	struct iovec iov = {.iov_base = data, .iov_len = len};
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf)};
-	*fd = -1;
-	ssize_t n;
-	do
-		n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	return n;
-}
-
 #define NETDEV_UNDO 0x80000000u
 
 static __attribute__((noreturn)) void helper_main(int chan, const struct rts_plan *plan)
 {
-	/* nothing of the executor's, above all not its protocol socket */
-	if (syscall(SYS_close_range, 0U, (unsigned)chan - 1, 0U) < 0 ||
-	    syscall(SYS_close_range, (unsigned)chan + 1, ~0U, 0U) < 0)
-		_exit(1);
-	prctl(PR_SET_NAME, "runc-ts-netdev", 0, 0, 0);
 	int host_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	int host_rtnl = netdev_socket();
 	int setup_errno = host_ns < 0 || host_rtnl < 0 ? errno : 0;
 	for (;;) {
 		uint32_t index;
 		int peer;
-		ssize_t n = recv_fd(chan, &index, sizeof(index), &peer);
+		ssize_t n = recv_with_fd(chan, &index, sizeof(index), &peer);
 		if (n <= 0)
 			_exit(n == 0 ? 0 : 1);
 		struct netdev_reply reply;
@@ -382,50 +332,21 @@ static __attribute__((noreturn)) void helper_main(int chan, const struct rts_pla
 		}
 		if (peer >= 0)
 			close(peer);
-		if (send_fd(chan, &reply, sizeof(reply), -1) < 0)
+		if (send_with_fd(chan, &reply, sizeof(reply), -1) < 0)
 			_exit(1);
 	}
 }
 
+static const struct helper_kind netdev_helper = {
+	.opcode = OP_NETDEV_MOVE,
+	.what = "network device helper",
+	.comm = "runc-ts-netdev",
+	.serve = helper_main,
+};
+
 int netdev_helper_start(struct ex *ex, const struct rts_plan *plan)
 {
-	ex->netdev_sock = -1;
-	ex->netdev_last = UINT32_MAX;
-	for (uint32_t i = 0; i < plan->nops; i++)
-		if (plan->ops[i].code == OP_NETDEV_MOVE)
-			ex->netdev_last = i;
-	if (ex->netdev_last == UINT32_MAX)
-		return 0;
-	int sp[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-		return ex_fail(ex, errno, "start the network device helper: socketpair");
-	/* forked twice: not the executor's child (the caller's subreaper reaps it) */
-	pid_t mid = fork();
-	if (mid < 0) {
-		int e = errno;
-		close(sp[0]);
-		close(sp[1]);
-		return ex_fail(ex, e, "start the network device helper: fork");
-	}
-	if (mid == 0) {
-		pid_t helper = fork();
-		if (helper == 0)
-			helper_main(sp[1], plan);
-		_exit(helper < 0 ? 1 : 0);
-	}
-	close(sp[1]);
-	int status;
-	pid_t w;
-	do
-		w = waitpid(mid, &status, 0);
-	while (w < 0 && errno == EINTR);
-	if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		int e = w < 0 ? errno : EAGAIN;
-		close(sp[0]);
-		return ex_fail(ex, e, "start the network device helper: fork");
-	}
-	ex->netdev_sock = sp[0];
-	return 0;
+	return helper_start(ex, plan, &netdev_helper, &ex->netdev_sock, &ex->netdev_last);
 }
 
 int op_netdev_move(struct ex *ex, uint32_t index, const char *name, int undo)
@@ -436,14 +357,14 @@ int op_netdev_move(struct ex *ex, uint32_t index, const char *name, int undo)
 	if (here < 0)
 		return ex_fail(ex, errno, "%s: open the current network namespace", name);
 	uint32_t request = index | (undo ? NETDEV_UNDO : 0);
-	int sent = send_fd(ex->netdev_sock, &request, sizeof(request), here);
+	int sent = send_with_fd(ex->netdev_sock, &request, sizeof(request), here);
 	int e = errno;
 	close(here);
 	if (sent < 0)
 		return ex_fail(ex, e, "%s: network device helper", name);
 	struct netdev_reply reply;
 	int none;
-	ssize_t n = recv_fd(ex->netdev_sock, &reply, sizeof(reply), &none);
+	ssize_t n = recv_with_fd(ex->netdev_sock, &reply, sizeof(reply), &none);
 	if (none >= 0)
 		close(none);
 	if (n != (ssize_t)sizeof(reply))
@@ -468,4 +389,15 @@ void netdev_undo(struct ex *ex, const struct rts_plan *plan)
 	ex->netdev_moved = 0;
 	ex->err = err;
 	memcpy(ex->detail, detail, sizeof(detail));
+}
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(netdev_move)
+{
+	const struct rts_value *v = op->v;
+	int rc = op_netdev_move(ex, index, v[0].str, 0);
+	if (rc == 0)
+		ex->netdev_moved = index + 1;
+	return rc;
 }

@@ -218,71 +218,17 @@ int op_seccomp(struct ex *ex, const uint8_t *filter, uint32_t len, uint64_t flag
 	return load_filter(ex, filter, len, flags) < 0 ? -1 : 0;
 }
 
-/* Sends data with fd attached to the first byte (SCM_RIGHTS); the rest, if
- * the socket takes it in pieces, follows without the fd. */
-int send_with_fd(int s, const uint8_t *data, size_t len, int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	memset(&cm, 0, sizeof(cm));
-	size_t done = 0;
-	int first = 1;
-	while (first || done < len) {
-		struct iovec iov = {.iov_base = (void *)(data + done), .iov_len = len - done};
-		struct msghdr msg;
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		if (first) {
-			msg.msg_control = cm.buf;
-			msg.msg_controllen = sizeof(cm.buf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		}
-		ssize_t w = sendmsg(s, &msg, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		if (w == 0 && len > 0) {
-			errno = EPIPE;
-			return -1;
-		}
-		done += (size_t)w;
-		first = 0;
-	}
-	return 0;
-}
-
-/* Receives one fd sent with SCM_RIGHTS; -1 at EOF or on error. */
+/* One fd sent with SCM_RIGHTS (and a byte); -1 at EOF or on error. */
 static int recv_fd(int s)
 {
 	char byte;
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	ssize_t r;
-	do
-		r = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	if (r <= 0 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-		return -1;
 	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	ssize_t r = recv_with_fd(s, &byte, 1, &fd);
+	if (r <= 0 || fd < 0) {
+		if (r > 0)
+			errno = EPROTO;
+		return -1;
+	}
 	return fd;
 }
 
@@ -755,4 +701,53 @@ int op_mempolicy(struct ex *ex, const char *label, uint64_t mode, const uint8_t 
 			       len ? mask_text(mask, len, text, sizeof(text)) : "none");
 	}
 	return 0;
+}
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(sysctl)
+{
+	const struct rts_value *v = op->v;
+	return op_sysctl(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(timens_offsets)
+{
+	const struct rts_value *v = op->v;
+	return op_timens_offsets(ex, v[0].str);
+}
+
+OP_RUN(oom_score_adj)
+{
+	const struct rts_value *v = op->v;
+	return op_oom_score_adj(ex, v[0].str);
+}
+
+OP_RUN(resolve_exec)
+{
+	const struct rts_value *v = op->v;
+	return op_resolve_exec(ex, v[0].str, v[1].str);
+}
+
+OP_RUN(close_fds)
+{
+	const struct rts_value *v = op->v;
+	return op_close_fds(ex, v[0].u64);
+}
+
+OP_RUN(sched)
+{
+	return op_sched(ex, op->v);
+}
+
+OP_RUN(sched_affinity)
+{
+	const struct rts_value *v = op->v;
+	return op_sched_affinity(ex, v[0].str, v[1].bytes, v[1].len);
+}
+
+OP_RUN(mempolicy)
+{
+	const struct rts_value *v = op->v;
+	return op_mempolicy(ex, v[0].str, v[1].u64, v[2].bytes, v[2].len);
 }

@@ -123,3 +123,97 @@ int op_setns_pid(struct ex *ex, uint64_t pid64, uint64_t flags, const char *star
 		return ex_fail(ex, e, "setns(pidfd of %d, 0x%llx)", (int)pid, (unsigned long long)flags);
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(unshare)
+{
+	const struct rts_value *v = op->v;
+	if (unshare((int)v[0].u64) < 0)
+		return ex_fail(ex, errno, "flags 0x%llx", (unsigned long long)v[0].u64);
+	return 0;
+}
+
+OP_RUN(setns)
+{
+	const struct rts_value *v = op->v;
+	int fd = open(v[1].str, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ex_fail(ex, errno, "%s", v[1].str);
+	int r = setns(fd, (int)v[0].u64);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return ex_fail(ex, e, "%s", v[1].str);
+	return 0;
+}
+
+OP_RUN(setns_pid)
+{
+	const struct rts_value *v = op->v;
+	return op_setns_pid(ex, v[0].u64, v[1].u64, v[2].str);
+}
+
+#define JOIN_MAX 8 /* one of each namespace type */
+
+/* JOIN_NAMESPACES: the namespaces of linux.namespaces given by path. Every
+ * path is opened first, in the runtime's mount namespace (a joined mount
+ * namespace must not change what the later paths name). Then, as runc
+ * >= 1.2 does, the joins that the runtime's credentials allow are made,
+ * then the user namespace, then the rest with the user namespace's
+ * capabilities: a namespace owned by another user namespace than the
+ * joined one (the host's network namespace, say) is joined before the
+ * user namespace takes away the rights over it, one owned by the joined
+ * user namespace after it gives them (a rootless runtime). */
+int op_join_namespaces(struct ex *ex, const struct rts_value *types, const struct rts_value *paths)
+{
+	if (types->len != paths->len || types->len == 0 || types->len > JOIN_MAX)
+		return ex_fail(ex, EINVAL, "%u namespace types for %u paths (1..%d)", types->len,
+			       paths->len, JOIN_MAX);
+	int fds[JOIN_MAX], err[JOIN_MAX];
+	uint32_t n = types->len, user = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (types->u64s[i] == CLONE_NEWUSER)
+			user = i;
+		fds[i] = open(paths->strs[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			int e = errno;
+			for (uint32_t j = 0; j < i; j++)
+				close(fds[j]);
+			return ex_fail(ex, e, "%s", paths->strs[i]);
+		}
+	}
+	int r = 0, failed = -1;
+	for (uint32_t i = 0; i < n; i++) {
+		err[i] = 0;
+		if (i != user && setns(fds[i], (int)types->u64s[i]) < 0) {
+			err[i] = errno;
+			/* Only a user namespace still to join can grant more rights. */
+			if (user == n || err[i] != EPERM) {
+				failed = (int)i;
+				break;
+			}
+		}
+	}
+	if (failed < 0 && user < n && setns(fds[user], CLONE_NEWUSER) < 0) {
+		err[user] = errno;
+		failed = (int)user;
+	}
+	for (uint32_t i = 0; failed < 0 && i < n; i++) {
+		if (i != user && err[i] != 0 && setns(fds[i], (int)types->u64s[i]) < 0) {
+			err[i] = errno;
+			failed = (int)i;
+		}
+	}
+	if (failed >= 0)
+		r = ex_fail(ex, err[failed], "%s", paths->strs[failed]);
+	for (uint32_t i = 0; i < n; i++)
+		close(fds[i]);
+	return r;
+}
+
+OP_RUN(join_namespaces)
+{
+	const struct rts_value *v = op->v;
+	return op_join_namespaces(ex, &v[0], &v[1]);
+}

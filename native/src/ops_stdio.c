@@ -50,3 +50,36 @@ int reopen_dev_null(struct ex *ex)
 		close(nfd);
 	return rc;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(console)
+{
+	const struct rts_value *v = op->v;
+	if (v[0].len == 0) { /* FORK 2: hand the master to the console proxy */
+		if (ex->console_chan < 0)
+			return ex_fail(ex, EINVAL, "console: no console proxy (FORK 2)");
+		int chan = ex->console_chan;
+		ex->console_chan = -1;
+		return op_console(ex, v[0].str, chan, 1);
+	}
+	int s = -1;
+	if (index == ex->console_index) {
+		s = ex->console_sock;
+		ex->console_sock = -1;
+	}
+	if (s < 0 && console_connect(v[0].str, &s) < 0)
+		return ex_fail(ex, errno, "%s", v[0].str);
+	return op_console(ex, v[0].str, s, 0);
+}
+
+OP_RUN(pidfd_socket)
+{
+	const struct rts_value *v = op->v;
+	int s = -1;
+	if (index == ex->pidfd_index) {
+		s = ex->pidfd_sock;
+		ex->pidfd_sock = -1;
+	}
+	return op_pidfd_socket(ex, v[0].str, v[1].str, s);
+}

@@ -332,3 +332,11 @@ int op_mount_tmpfs(struct ex *ex, const char *src, const char *dest, uint64_t fl
 		return ex_fail(ex, e, "%s (tmpfs)", dest);
 	return 0;
 }
+
+/* ---- op handlers (the dispatch table in main.c) ---- */
+
+OP_RUN(mount_tmpfs)
+{
+	const struct rts_value *v = op->v;
+	return op_mount_tmpfs(ex, v[0].str, v[1].str, v[2].u64, v[3].str, v[4].u64);
+}

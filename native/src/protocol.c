@@ -8,82 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define U RTS_U64
-#define S RTS_STR
-#define SL RTS_STRLIST
-#define B RTS_BYTES
-#define UL RTS_U64LIST
-
-static const struct rts_opdef opdefs[OP_MAX + 1] = {
-	[OP_UNSHARE] = {"UNSHARE", 1, {U}},
-	[OP_SETNS] = {"SETNS", 2, {U, S}},
-	[OP_SYNC] = {"SYNC", 1, {U}},
-	[OP_FORK] = {"FORK", 1, {U}},
-	[OP_ROOTFS] = {"ROOTFS", 2, {S, U}},
-	[OP_MOUNT] = {"MOUNT", 6, {S, S, S, U, S, U}},
-	[OP_REMOUNT] = {"REMOUNT", 2, {S, U}},
-	[OP_PROPAGATE] = {"PROPAGATE", 2, {S, U}},
-	[OP_SETATTR] = {"SETATTR", 4, {S, U, U, U}},
-	[OP_MKNOD] = {"MKNOD", 6, {S, U, U, U, U, U}},
-	[OP_BIND_DEVICE] = {"BIND_DEVICE", 2, {S, S}},
-	[OP_SYMLINK] = {"SYMLINK", 2, {S, S}},
-	[OP_PIVOT_ROOT] = {"PIVOT_ROOT", 0, {0}},
-	[OP_MOVE_ROOT] = {"MOVE_ROOT", 0, {0}},
-	[OP_MASK] = {"MASK", 1, {S}},
-	[OP_READONLY] = {"READONLY", 1, {S}},
-	[OP_SYSCTL] = {"SYSCTL", 2, {S, S}},
-	[OP_HOSTNAME] = {"HOSTNAME", 1, {S}},
-	[OP_DOMAINNAME] = {"DOMAINNAME", 1, {S}},
-	[OP_RLIMIT] = {"RLIMIT", 3, {U, U, U}},
-	[OP_OOM_SCORE_ADJ] = {"OOM_SCORE_ADJ", 1, {S}},
-	[OP_UMASK] = {"UMASK", 1, {U}},
-	[OP_SETSID] = {"SETSID", 0, {0}},
-	[OP_KEEPCAPS] = {"KEEPCAPS", 1, {U}},
-	[OP_SETGROUPS] = {"SETGROUPS", 1, {UL}},
-	[OP_SETGID] = {"SETGID", 1, {U}},
-	[OP_SETUID] = {"SETUID", 1, {U}},
-	[OP_CAPS] = {"CAPS", 5, {U, U, U, U, U}},
-	[OP_NO_NEW_PRIVS] = {"NO_NEW_PRIVS", 0, {0}},
-	[OP_SECCOMP] = {"SECCOMP", 2, {B, U}},
-	[OP_CHDIR] = {"CHDIR", 1, {S}},
-	[OP_RESOLVE_EXEC] = {"RESOLVE_EXEC", 2, {S, S}},
-	[OP_OPEN_FIFO] = {"OPEN_FIFO", 1, {S}},
-	[OP_READY] = {"READY", 0, {0}},
-	[OP_WAIT_FIFO] = {"WAIT_FIFO", 0, {0}},
-	[OP_CLOSE_FDS] = {"CLOSE_FDS", 1, {U}},
-	[OP_EXEC] = {"EXEC", 2, {SL, SL}},
-	[OP_PERSONALITY] = {"PERSONALITY", 1, {U}},
-	[OP_IOPRIO] = {"IOPRIO", 1, {U}},
-	[OP_SCHED] = {"SCHED", 7, {U, U, U, U, U, U, U}},
-	[OP_SETGROUPS_DENY] = {"SETGROUPS_DENY", 0, {0}},
-	[OP_KEYRING] = {"KEYRING", 1, {S}},
-	[OP_CONSOLE] = {"CONSOLE", 1, {S}},
-	[OP_APPARMOR] = {"APPARMOR", 1, {S}},
-	[OP_SELINUX_LABEL] = {"SELINUX_LABEL", 1, {S}},
-	[OP_WINSIZE] = {"WINSIZE", 2, {U, U}},
-	[OP_HOOK] = {"HOOK", 5, {S, S, SL, SL, U}},
-	[OP_SECCOMP_NOTIFY] = {"SECCOMP_NOTIFY", 3, {B, U, S}},
-	[OP_TIMENS_OFFSETS] = {"TIMENS_OFFSETS", 1, {S}},
-	[OP_PIDFD_SOCKET] = {"PIDFD_SOCKET", 2, {S, S}},
-	[OP_MOUNT_IDMAPPED] = {"MOUNT_IDMAPPED", 7, {S, S, U, S, S, S, U}},
-	[OP_OPEN_MOUNT_SOURCE] = {"OPEN_MOUNT_SOURCE", 1, {S}},
-	[OP_SET_DUMPABLE] = {"SET_DUMPABLE", 0, {0}},
-	[OP_DEFAULT_HOME] = {"DEFAULT_HOME", 1, {U}},
-	[OP_TTY_OWNER] = {"TTY_OWNER", 1, {U}},
-	[OP_MOUNT_CONSOLE] = {"MOUNT_CONSOLE", 0, {0}},
-	[OP_SETNS_PID] = {"SETNS_PID", 3, {U, U, S}},
-	[OP_SCHED_AFFINITY] = {"SCHED_AFFINITY", 2, {S, B}},
-	[OP_MEMPOLICY] = {"MEMPOLICY", 3, {S, U, B}},
-	[OP_NETDEV_MOVE] = {"NETDEV_MOVE", 3, {S, S, U}},
-	[OP_MOUNT_TMPFS] = {"MOUNT_TMPFS", 5, {S, S, U, S, U}},
-	[OP_BIND_REMOUNT] = {"BIND_REMOUNT", 3, {S, U, U}},
-};
-
 const struct rts_opdef *rts_opdef(uint16_t code)
 {
-	if (code == 0 || code > OP_MAX || opdefs[code].name == NULL)
+	if (code == 0 || code > OP_MAX || rts_opdefs[code].name == NULL)
 		return NULL;
-	return &opdefs[code];
+	return &rts_opdefs[code];
 }
 
 const char *rts_opname(uint16_t code)

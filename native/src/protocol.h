@@ -7,98 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define RTS_MAGIC 0x31535452u /* "RTS1" little-endian */
 #define RTS_HDR_LEN 12u
 #define RTS_MAX_PAYLOAD (16u << 20)
 #define RTS_MAX_STR (64u << 10)
 #define RTS_MAX_LIST 4096u
 #define RTS_MAX_BYTES (1u << 20)
 #define RTS_MAX_OPS 4096u
-#define RTS_MAX_VALUES 7u
 
-enum rts_msg {
-	RTS_MSG_PLAN = 1,
-	RTS_MSG_CONTINUE = 2,
-	RTS_MSG_ABORT = 3,
-	RTS_MSG_SYNC = 16,
-	RTS_MSG_PID = 17,
-	RTS_MSG_READY = 18,
-	RTS_MSG_ERROR = 19,
-};
-
-enum rts_kind {
-	RTS_U64 = 1,
-	RTS_STR = 2,
-	RTS_STRLIST = 3,
-	RTS_BYTES = 4,
-	RTS_U64LIST = 5,
-};
-
-enum rts_opcode {
-	OP_UNSHARE = 1,
-	OP_SETNS = 2,
-	OP_SYNC = 3,
-	OP_FORK = 4,
-	OP_ROOTFS = 5,
-	OP_MOUNT = 6,
-	OP_REMOUNT = 7,
-	OP_PROPAGATE = 8,
-	OP_SETATTR = 9,
-	OP_MKNOD = 10,
-	OP_BIND_DEVICE = 11,
-	OP_SYMLINK = 12,
-	OP_PIVOT_ROOT = 13,
-	OP_MOVE_ROOT = 14,
-	OP_MASK = 15,
-	OP_READONLY = 16,
-	OP_SYSCTL = 17,
-	OP_HOSTNAME = 18,
-	OP_DOMAINNAME = 19,
-	OP_RLIMIT = 20,
-	OP_OOM_SCORE_ADJ = 21,
-	OP_UMASK = 22,
-	OP_SETSID = 23,
-	OP_KEEPCAPS = 24,
-	OP_SETGROUPS = 25,
-	OP_SETGID = 26,
-	OP_SETUID = 27,
-	OP_CAPS = 28,
-	OP_NO_NEW_PRIVS = 29,
-	OP_SECCOMP = 30,
-	OP_CHDIR = 31,
-	OP_RESOLVE_EXEC = 32,
-	OP_OPEN_FIFO = 33,
-	OP_READY = 34,
-	OP_WAIT_FIFO = 35,
-	OP_CLOSE_FDS = 36,
-	OP_EXEC = 37,
-	OP_PERSONALITY = 38,
-	OP_IOPRIO = 39,
-	OP_SCHED = 40,
-	OP_SETGROUPS_DENY = 41,
-	OP_KEYRING = 42,
-	OP_CONSOLE = 43,
-	OP_APPARMOR = 44,
-	OP_SELINUX_LABEL = 45,
-	OP_WINSIZE = 46,
-	OP_HOOK = 47,
-	OP_SECCOMP_NOTIFY = 48,
-	OP_TIMENS_OFFSETS = 49,
-	OP_PIDFD_SOCKET = 50,
-	OP_MOUNT_IDMAPPED = 51,
-	OP_OPEN_MOUNT_SOURCE = 52,
-	OP_SET_DUMPABLE = 53,
-	OP_DEFAULT_HOME = 54,
-	OP_TTY_OWNER = 55,
-	OP_MOUNT_CONSOLE = 56,
-	OP_SETNS_PID = 57,
-	OP_SCHED_AFFINITY = 58,
-	OP_MEMPOLICY = 59,
-	OP_NETDEV_MOVE = 60,
-	OP_MOUNT_TMPFS = 61,
-	OP_BIND_REMOUNT = 62,
-	OP_MAX = 62,
-};
+/* RTS_MAGIC, RTS_MAX_VALUES, message types, value kinds, sync kinds, opcodes */
+#include "protocol.gen.h"
 
 /* One decoded value. Only the fields of its kind are meaningful.
  * STR: str (NUL-terminated copy), len = byte length.
@@ -131,6 +48,9 @@ struct rts_opdef {
 	uint8_t nkinds;
 	uint8_t kinds[RTS_MAX_VALUES];
 };
+
+/* protocol.gen.c: indexed by opcode; name NULL for an unassigned code */
+extern const struct rts_opdef rts_opdefs[OP_MAX + 1];
 
 /* Signature of an opcode, or NULL when unknown. */
 const struct rts_opdef *rts_opdef(uint16_t code);

@@ -1,7 +1,9 @@
 /* FORK mode 2's console proxy (PROTOCOL.md, "Console proxy"): the parent
  * side receives the pty master from the child's CONSOLE "" op, copies its
  * stdin to the master and the master to its stdout, and exits with the
- * child's status. */
+ * child's status. `runc-ts-init --console-relay PID` does the same copying
+ * for a pty master it inherits (a restored container's, which CRIU hands to
+ * the runtime) until PID, not its child, has exited. */
 #include "executor.h"
 
 #include <errno.h>
@@ -54,38 +56,10 @@ static void clear_onlcr(int master)
 static int recv_master(int chan)
 {
 	char name[128];
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cm;
-	memset(&cm, 0, sizeof(cm));
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	ssize_t n;
-	do
-		n = recvmsg(chan, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	int fd;
+	ssize_t n = recv_with_fd(chan, name, sizeof(name), &fd);
 	if (n < 0)
 		return -1;
-	int fd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int f;
-			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (fd < 0)
-				fd = f;
-			else
-				close(f);
-		}
-	}
 	if (fd < 0) {
 		if (n == 0)
 			return -2;
@@ -142,6 +116,8 @@ struct proxy {
 	int master, pidfd;
 	pid_t child;
 	int status, reaped;
+	/* child is not ours to wait for: its pidfd turning readable is its end */
+	int foreign;
 };
 
 /* Reaps the child if it has exited. */
@@ -149,6 +125,12 @@ static void check_child(struct proxy *px)
 {
 	if (px->reaped)
 		return;
+	if (px->foreign) {
+		struct pollfd pf = {.fd = px->pidfd, .events = POLLIN};
+		if (px->pidfd < 0 || poll(&pf, 1, 0) != 0)
+			px->reaped = 1; /* exited (or poll failed: stop rather than spin) */
+		return;
+	}
 	pid_t w = waitpid(px->child, &px->status, WNOHANG);
 	if (w == px->child)
 		px->reaped = 1;
@@ -241,24 +223,23 @@ static void proxy_loop(struct proxy *px, const sigset_t *unblocked)
 	}
 }
 
-void console_proxy(int chan, pid_t child)
+/* Blocks the signals the proxy handles everywhere but in ppoll (which gets
+ * `unblocked`) and installs their handlers. */
+static void proxy_signals(sigset_t *unblocked)
 {
-	struct proxy px = {.master = -1, .pidfd = -1, .child = child};
-	struct termios saved;
-	int raw = 0;
-	sigset_t block, unblocked;
+	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGWINCH);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	/* handlers run only inside ppoll (blocked everywhere else), no SA_RESTART */
-	if (sigprocmask(SIG_BLOCK, &block, &unblocked) < 0)
+	if (sigprocmask(SIG_BLOCK, &block, unblocked) < 0)
 		warn("sigprocmask");
-	sigdelset(&unblocked, SIGWINCH);
-	sigdelset(&unblocked, SIGTERM);
-	sigdelset(&unblocked, SIGINT);
-	sigdelset(&unblocked, SIGHUP);
+	sigdelset(unblocked, SIGWINCH);
+	sigdelset(unblocked, SIGTERM);
+	sigdelset(unblocked, SIGINT);
+	sigdelset(unblocked, SIGHUP);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
@@ -272,6 +253,36 @@ void console_proxy(int chan, pid_t child)
 	sa.sa_handler = SIG_IGN; /* EPIPE on stdout instead */
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
 		warn("sigaction SIGPIPE");
+}
+
+/* Our terminal in raw mode (saved in *saved; returns 1 then) with its window
+ * size on the pty; ONLCR off on the pty when stdout is no terminal. */
+static int terminal_setup(int master, struct termios *saved)
+{
+	int raw = 0;
+	if (isatty(0) && tcgetattr(0, saved) == 0) {
+		struct termios t = *saved;
+		cfmakeraw(&t);
+		if (tcsetattr(0, TCSANOW, &t) == 0)
+			raw = 1;
+		else
+			warn("raw mode");
+		copy_winsize(master);
+	}
+	/* Output captured by a pipe or file gets plain \n line ends, as
+	 * runc's does: no terminal on our side turns \r\n back into \n. */
+	if (!isatty(1))
+		clear_onlcr(master);
+	return raw;
+}
+
+void console_proxy(int chan, pid_t child)
+{
+	struct proxy px = {.master = -1, .pidfd = -1, .child = child};
+	struct termios saved;
+	int raw = 0;
+	sigset_t unblocked;
+	proxy_signals(&unblocked);
 	px.pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 
 	/* wait for the master, or for the child to end without sending one */
@@ -292,19 +303,7 @@ void console_proxy(int chan, pid_t child)
 		break;
 	}
 	if (px.master >= 0) {
-		if (isatty(0) && tcgetattr(0, &saved) == 0) {
-			struct termios t = saved;
-			cfmakeraw(&t);
-			if (tcsetattr(0, TCSANOW, &t) == 0)
-				raw = 1;
-			else
-				warn("raw mode");
-			copy_winsize(px.master);
-		}
-		/* Output captured by a pipe or file gets plain \n line ends, as
-		 * runc's does: no terminal on our side turns \r\n back into \n. */
-		if (!isatty(1))
-			clear_onlcr(px.master);
+		raw = terminal_setup(px.master, &saved);
 		/* acknowledge: the child's later WINSIZE ops now win */
 		if (send(chan, "1", 1, MSG_NOSIGNAL) < 0 && errno != EPIPE && errno != ECONNRESET)
 			warn("acknowledge the pty master");
@@ -333,4 +332,28 @@ void console_proxy(int chan, pid_t child)
 	if (WIFSIGNALED(px.status))
 		_exit(128 + WTERMSIG(px.status));
 	_exit(WEXITSTATUS(px.status));
+}
+
+void console_relay(int master, pid_t pid)
+{
+	struct proxy px = {.master = master, .pidfd = -1, .child = pid, .foreign = 1};
+	struct termios saved;
+	sigset_t unblocked;
+	proxy_signals(&unblocked);
+	px.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (px.pidfd < 0 && errno != ESRCH) {
+		warn("pidfd_open of the container process");
+		_exit(1);
+	}
+	/* ESRCH: it has exited already; what it wrote is still to be copied */
+	int raw = terminal_setup(master, &saved);
+	proxy_loop(&px, &unblocked);
+	close(master);
+	if (raw && tcsetattr(0, TCSANOW, &saved) < 0)
+		warn("restore the terminal");
+	if (px.pidfd >= 0)
+		close(px.pidfd);
+	if (got_term)
+		die_of(got_term);
+	_exit(0);
 }

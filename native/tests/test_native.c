@@ -3103,6 +3103,226 @@ static void test_e2e_netdev_move(void)
 	CHECK(if_nametoindex("rtsnat0b") == 0, "veth pair removed");
 }
 
+static void v_u64list(struct plan_b *p, const uint64_t *l, uint32_t n)
+{
+	b_u8(&p->b, RTS_U64LIST);
+	b_u32(&p->b, n);
+	for (uint32_t i = 0; i < n; i++)
+		b_u64(&p->b, l[i]);
+}
+
+/* Whether `path` is a mount point in /proc/self/mountinfo, and whether the
+ * mount on "/" is shared. */
+static int mountinfo_has(const char *path, int *root_shared)
+{
+	struct buf mi;
+	int found = 0;
+	*root_shared = 0;
+	if (read_file("/proc/self/mountinfo", &mi) < 0)
+		return 0;
+	char *save = NULL;
+	for (char *line = strtok_r((char *)mi.p, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char mp[PATH_MAX];
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		if (strcmp(mp, path) == 0)
+			found = 1;
+		if (strcmp(mp, "/") == 0 && strstr(line, " shared:") != NULL)
+			*root_shared = 1;
+	}
+	b_free(&mi);
+	return found;
+}
+
+/* JOIN_NAMESPACES (every path opened first; the failed one named) and a
+ * container without a mount namespace of its own: ROOTFS propagation 0
+ * leaves the runtime's "/" shared, CHROOT roots the process in the rootfs,
+ * whose bind stays in the runtime's namespace. */
+static void test_e2e_join_chroot(void)
+{
+	char rootfs[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmpdir);
+	int sync_pipe[2];
+	if (pipe(sync_pipe) < 0) {
+		CHECK(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t holder = fork();
+	if (holder == 0) {
+		close(sync_pipe[0]);
+		if (unshare(CLONE_NEWUTS) < 0 || sethostname("held", 4) < 0)
+			_exit(1);
+		if (write(sync_pipe[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync_pipe[1]);
+	char c;
+	int held = holder > 0 && read(sync_pipe[0], &c, 1) == 1;
+	close(sync_pipe[0]);
+	CHECK(held, "UTS namespace holder");
+	if (!held) {
+		if (holder > 0)
+			kill(holder, SIGKILL);
+		return;
+	}
+	char uts[64];
+	snprintf(uts, sizeof(uts), "/proc/%d/ns/uts", (int)holder);
+
+	struct plan_b pl;
+	struct outcome oc;
+	const uint64_t missing_types[] = {CLONE_NEWUTS, CLONE_NEWNET};
+	const char *missing_paths[] = {uts, "/no/such/ns", NULL};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, missing_types, 2);
+	v_strlist(&pl, missing_paths);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.frames_error == 1 &&
+		      oc.opcode == OP_JOIN_NAMESPACES && oc.err == ENOENT &&
+		      strcmp(oc.detail, "/no/such/ns") == 0,
+	      "JOIN_NAMESPACES of a missing path: op %u err %d '%s'", oc.opcode, oc.err, oc.detail);
+	b_free(&pl.b);
+
+	const uint64_t one_type[] = {CLONE_NEWUTS};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, one_type, 1);
+	v_strlist(&pl, missing_paths);
+	CHECK(run_plan(&pl, &oc, 0) == 0 && oc.frames_error == 1 && oc.err == EINVAL,
+	      "JOIN_NAMESPACES with 1 type for 2 paths: err %d '%s'", oc.err, oc.detail);
+	b_free(&pl.b);
+
+	int shared = 0;
+	if (mount(NULL, "/", NULL, MS_SHARED | MS_REC, NULL) < 0)
+		CHECK(0, "make / shared: %s", strerror(errno));
+	const char *uts_path[] = {uts, NULL};
+	p_init(&pl);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, one_type, 1);
+	v_strlist(&pl, uts_path);
+	p_op(&pl, OP_ROOTFS, 2);
+	v_str(&pl, rootfs);
+	v_u64(&pl, 0);
+	p_op(&pl, OP_CHROOT, 0);
+	p_op(&pl, OP_RESOLVE_EXEC, 2);
+	v_str(&pl, "/bin/sh");
+	v_str(&pl, "");
+	p_op(&pl, OP_READY, 0);
+	p_op(&pl, OP_EXEC, 2);
+	const char *argv[] = {"sh", "-c", "{ hostname; cat /etc/secret; } >&2", NULL};
+	const char *env[] = {NULL};
+	v_strlist(&pl, argv);
+	v_strlist(&pl, env);
+	CHECK(run_plan(&pl, &oc, 1) == 0, "run join + chroot plan");
+	CHECK(oc.got_ready && oc.frames_error == 0 && strcmp(oc.stderr_text, "held\nSECRET\n") == 0,
+	      "JOIN_NAMESPACES uts + CHROOT: ready %d errors %d (op %u: %s) stderr '%s'",
+	      oc.got_ready, oc.frames_error, oc.index, oc.detail, oc.stderr_text);
+	b_free(&pl.b);
+	CHECK(mountinfo_has(rootfs, &shared) && shared,
+	      "the rootfs bind stays in the runtime's namespace, its / still shared (%d)", shared);
+	if (umount2(rootfs, MNT_DETACH) < 0)
+		CHECK(0, "detach the rootfs bind: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		CHECK(0, "make / private again: %s", strerror(errno));
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+}
+
+static char joined_net_seen[64], joined_fifo[PATH_MAX];
+
+/* At READY: the executor's network namespace, then the fifo releases it. */
+static void record_executor_net(pid_t executor)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)executor);
+	ssize_t n = readlink(p, joined_net_seen, sizeof(joined_net_seen) - 1);
+	joined_net_seen[n > 0 ? n : 0] = '\0';
+	int fifo = open(joined_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char c;
+	for (int i = 0; fifo >= 0 && i < 500 && read(fifo, &c, 1) != 1; i++)
+		usleep(10000);
+	if (fifo >= 0)
+		close(fifo);
+}
+
+/* An unprivileged runtime (nobody) joining its own user namespace and a
+ * network namespace made inside it: the network join fails with EPERM
+ * before the user namespace is joined and succeeds after it (the second
+ * stage of JOIN_NAMESPACES). */
+static void test_e2e_join_rootless(void)
+{
+	int sync_pipe[2];
+	if (pipe(sync_pipe) < 0) {
+		CHECK(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid_t holder = fork();
+	if (holder == 0) {
+		close(sync_pipe[0]);
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0 ||
+		    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 || unshare(CLONE_NEWUSER) < 0)
+			_exit(1);
+		pid_t self = getpid();
+		if (write_proc(self, "setgroups", "deny") != 0 ||
+		    write_proc(self, "uid_map", "0 65534 1\n") != 0 ||
+		    write_proc(self, "gid_map", "0 65534 1\n") != 0 || unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		if (write(sync_pipe[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(sync_pipe[1]);
+	char c;
+	int held = holder > 0 && read(sync_pipe[0], &c, 1) == 1;
+	close(sync_pipe[0]);
+	CHECK(held, "rootless user + network namespace holder");
+	if (!held) {
+		if (holder > 0)
+			kill(holder, SIGKILL);
+		return;
+	}
+	char net[64], user[64], want[64];
+	snprintf(net, sizeof(net), "/proc/%d/ns/net", (int)holder);
+	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)holder);
+	ssize_t n = readlink(net, want, sizeof(want) - 1);
+	want[n > 0 ? n : 0] = '\0';
+	char dir[] = "/tmp/runc-ts-native-join.XXXXXX";
+	if (mkdtemp(dir) == NULL || chown(dir, 65534, 65534) < 0 || chmod(dir, 0711) < 0) {
+		CHECK(0, "fifo directory: %s", strerror(errno));
+		kill(holder, SIGKILL);
+		waitpid(holder, NULL, 0);
+		return;
+	}
+	snprintf(joined_fifo, sizeof(joined_fifo), "%s/exec.fifo", dir);
+	const uint64_t types[] = {CLONE_NEWNET, CLONE_NEWUSER};
+	const char *paths[] = {net, user, NULL};
+	struct plan_b pl;
+	p_init(&pl);
+	p_op(&pl, OP_OPEN_FIFO, 1);
+	v_str(&pl, joined_fifo);
+	p_op(&pl, OP_JOIN_NAMESPACES, 2);
+	v_u64list(&pl, types, 2);
+	v_strlist(&pl, paths);
+	p_op(&pl, OP_READY, 0);
+	/* Keeps the executor until record_executor_net has looked at it. */
+	p_op(&pl, OP_WAIT_FIFO, 0);
+	struct outcome oc;
+	int map_err;
+	joined_net_seen[0] = '\0';
+	run_plan_userns(&pl, &oc, 65534, 65534, &map_err, record_executor_net);
+	b_free(&pl.b);
+	CHECK(oc.got_ready && oc.frames_error == 0 && strcmp(joined_net_seen, want) == 0,
+	      "nobody joins its user namespace, then the network namespace it owns: "
+	      "ready %d errors %d (%s: %s) net '%s' want '%s'",
+	      oc.got_ready, oc.frames_error, strerror(oc.err), oc.detail, joined_net_seen, want);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	rm_rf(dir);
+}
+
 static void test_e2e(void)
 {
 	if (geteuid() != 0) {
@@ -3148,12 +3368,104 @@ static void test_e2e(void)
 	test_e2e_open_mount_source();
 	test_e2e_affinity_mempolicy();
 	test_e2e_netdev_move();
+	test_e2e_join_chroot();
+	test_e2e_join_rootless();
 	/* reap anything left (re-parented containers) */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	rm_rf(tmpdir);
 	struct stat st;
 	CHECK(stat(tmpdir, &st) < 0, "temp dir %s removed", tmpdir);
+}
+
+/* `--console-relay PID` (foreground restore): copies what a process that is
+ * not its child writes on a pty to stdout (ONLCR off: stdout is a pipe) and
+ * exits 0 once that process has exited; bad arguments exit 2, an fd 3 that
+ * is no terminal exits 1. */
+static void test_console_relay(void)
+{
+	if (access(EXE, X_OK) != 0) {
+		fprintf(stderr, "console relay tests skipped: %s is not built\n", EXE);
+		return;
+	}
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) {
+		CHECK(0, "posix_openpt: %s", strerror(errno));
+		return;
+	}
+	char slave_name[64];
+	CHECK(ptsname_r(master, slave_name, sizeof(slave_name)) == 0, "ptsname_r");
+	int go[2], out[2];
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		CHECK(0, "pipe2: %s", strerror(errno));
+		return;
+	}
+	pid_t writer = fork();
+	if (writer == 0) {
+		int slave = open(slave_name, O_RDWR | O_NOCTTY);
+		char c;
+		if (slave < 0 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(dprintf(slave, "one\ntwo\n") == 8 ? 0 : 1);
+	}
+	close(go[0]);
+	char pid_text[16];
+	snprintf(pid_text, sizeof(pid_text), "%d", (int)writer);
+	pid_t relay = fork();
+	if (relay == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		/* dup2 onto itself would keep O_CLOEXEC */
+		if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 ||
+		    (master == 3 ? fcntl(3, F_SETFD, 0) : dup2(master, 3)) < 0)
+			_exit(126);
+		execl(EXE, EXE, "--console-relay", pid_text, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	/* the relay has set up the pty once ONLCR is off; then the writer writes */
+	struct termios t;
+	long long deadline = now_ms() + 10000;
+	while (tcgetattr(master, &t) == 0 && (t.c_oflag & ONLCR) && now_ms() < deadline)
+		usleep(5000);
+	CHECK(!(t.c_oflag & ONLCR), "the relay clears ONLCR when stdout is a pipe");
+	CHECK(write(go[1], "x", 1) == 1, "start the writer");
+	close(go[1]);
+	int st = 0, rst = 0;
+	CHECK(wait_for(writer, &st, now_ms() + 10000) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "the writer wrote");
+	struct buf got;
+	memset(&got, 0, sizeof(got));
+	int r = read_all(out[0], &got, now_ms() + 10000);
+	close(out[0]);
+	CHECK(wait_for(relay, &rst, now_ms() + 10000) == 0 && WIFEXITED(rst) && WEXITSTATUS(rst) == 0,
+	      "console relay exits 0 after the process (status %d)", rst);
+	CHECK(r == 0 && got.n == 8 && memcmp(got.p, "one\ntwo\n", 8) == 0,
+	      "console relay output: %.*s", (int)got.n, got.p ? (char *)got.p : "");
+	b_free(&got);
+	close(master);
+
+	char *usage[] = {(char *)EXE, "--console-relay", "0x", NULL};
+	struct buf ignored;
+	CHECK(run_capture(usage, &ignored, &st) == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 2,
+	      "--console-relay with a bad pid exits 2");
+	b_free(&ignored);
+	int notty[2];
+	if (pipe2(notty, O_CLOEXEC) == 0) {
+		pid_t child = fork();
+		if (child == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			if (null < 0 || dup2(null, 2) < 0 ||
+			    (notty[0] == 3 ? fcntl(3, F_SETFD, 0) : dup2(notty[0], 3)) < 0)
+				_exit(126);
+			execl(EXE, EXE, "--console-relay", "1", (char *)NULL);
+			_exit(127);
+		}
+		close(notty[0]);
+		close(notty[1]);
+		CHECK(wait_for(child, &st, now_ms() + 10000) == 0 && WIFEXITED(st) &&
+			      WEXITSTATUS(st) == 1,
+		      "--console-relay without a terminal on fd 3 exits 1");
+	}
 }
 
 int main(void)
@@ -3171,6 +3483,7 @@ int main(void)
 	test_rejects();
 	test_dump_escapes();
 	test_framing();
+	test_console_relay();
 	test_e2e();
 	printf("native: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

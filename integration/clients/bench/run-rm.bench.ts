@@ -1,15 +1,17 @@
 import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
-import type { RunResult } from '../../support/runc.js';
+import { rootlessUnavailable } from '../../support/rootless.js';
 import {
   busyboxImageTar,
+  ctrRuntimeFlags,
   EngineDir,
   missingBinaries,
   ociArchive,
+  ok,
   podmanCommandLine,
   podmanEnvironment,
+  RootlessPodman,
   type RuntimeName,
-  runtimes,
   startContainerd,
   startDockerd,
 } from '../engine.js';
@@ -24,11 +26,8 @@ const image = 'localhost/runc-ts-busybox:latest';
 const rounds = Number(process.env.ROUNDS ?? 20);
 const warmup = 3;
 const dirs: EngineDir[] = [];
+const cleanups: (() => void)[] = [];
 const rows: string[] = [];
-
-function ok(result: RunResult, what: string): void {
-  if (result.status !== 0) throw new Error(`${what} exited ${result.status}: ${result.stderr}`);
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -64,6 +63,7 @@ function engineDir(name: string): EngineDir {
 describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
   afterAll(() => {
     for (const dir of dirs) dir.cleanup();
+    for (const cleanup of cleanups) cleanup();
     console.log(
       [
         `median wall time (ms) of ${rounds} runs each, after ${warmup} warm-up runs`,
@@ -90,6 +90,17 @@ describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
     );
   });
 
+  it('rootless podman run --rm', (context) => {
+    const missing = missingBinaries('podman', 'conmon') ?? rootlessUnavailable();
+    if (missing) context.skip(missing);
+    const podman = new RootlessPodman();
+    cleanups.push(() => podman.cleanup());
+    ok(podman.run('runc-ts', ['import', busyboxImageTar(podman.dir).tar, image]), 'podman import');
+    measure('rootless podman 4.3 `run --rm` (an ordinary user)', (runtime) =>
+      ok(podman.run(runtime, ['run', '--rm', '--network', 'none', image, 'true']), 'podman run'),
+    );
+  });
+
   it('ctr run --rm', (context) => {
     const missing = missingBinaries('containerd', 'ctr', 'containerd-shim-runc-v2');
     if (missing) context.skip(missing);
@@ -105,14 +116,7 @@ describe('run --rm true through each engine, runc-ts vs runc 1.1.5', () => {
       const id = `bench-${runs}`;
       const flags = [
         '--rm',
-        '--runc-binary',
-        runtimes[runtime],
-        '--runc-root',
-        join(dir.path, `runc-root-${runtime}`),
-        '--snapshotter',
-        'native',
-        '--fifo-dir',
-        join(dir.path, 'fifo'),
+        ...ctrRuntimeFlags(dir.path, runtime),
         '--cgroup',
         `/${dir.cgroupParent}/${id}`,
       ];

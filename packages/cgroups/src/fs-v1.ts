@@ -11,6 +11,7 @@ import type {
 } from '@runc-ts/spec';
 import { applyV1DeviceRules } from './devices.js';
 import { CgroupError } from './errors.js';
+import { v1FreezerState } from './freezer-state.js';
 import {
   cgroupFileExists,
   collectPids,
@@ -241,18 +242,7 @@ export class FsV1Manager implements CgroupManager {
   }
 
   freezerState(): FreezerState {
-    const dir = this.paths.freezer;
-    const state = dir === undefined ? undefined : readOptionalFile(dir, 'freezer.state');
-    switch (state?.trim()) {
-      case 'THAWED':
-        return 'thawed';
-      case 'FROZEN':
-        return 'frozen';
-      case 'FREEZING':
-        return 'freezing';
-      default:
-        return 'undefined';
-    }
+    return v1FreezerState(this.paths.freezer);
   }
 
   /** Removes every hierarchy's directory (and cgroups made below them); already gone is fine. */

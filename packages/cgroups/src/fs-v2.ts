@@ -3,6 +3,7 @@ import { join, posix, relative } from 'node:path';
 import type { LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources } from '@runc-ts/spec';
 import { attachDeviceFilter, compileDeviceFilter } from './bpf/index.js';
 import { CgroupError } from './errors.js';
+import { v2FreezerState } from './freezer-state.js';
 import { checkSwapAgainstLimit, setRdma, swappinessToWrite } from './fs-v1.js';
 import {
   cgroupFileExists,
@@ -13,6 +14,7 @@ import {
   RootlessSkips,
   readCgroupFile,
   readOptionalFile,
+  recordDeviceFilter,
   removeCgroupTree,
   writeCgroupFile,
 } from './fsutil.js';
@@ -175,7 +177,9 @@ export class FsV2Manager implements CgroupManager {
     const { cpu, memory } = resources;
     if (resources.devices !== undefined) {
       const program = compileDeviceFilter(resources.devices);
-      this.skips.attempt(`attach device filter to ${dir}`, () => attachDeviceFilter(dir, program));
+      this.skips.attempt(`attach device filter to ${dir}`, () => {
+        if (!recordDeviceFilter(dir, program)) attachDeviceFilter(dir, program);
+      });
     }
     if (cpu) {
       this.setCpu(cpu);
@@ -484,11 +488,7 @@ export class FsV2Manager implements CgroupManager {
   }
 
   freezerState(): FreezerState {
-    const freeze = readOptionalFile(this.dir, 'cgroup.freeze');
-    if (freeze === undefined) return 'undefined';
-    if (freeze.trim() === '0') return 'thawed';
-    const events = parseKeyValues(readOptionalFile(this.dir, 'cgroup.events') ?? '');
-    return events.frozen === 1 ? 'frozen' : 'freezing';
+    return v2FreezerState(this.dir);
   }
 
   async destroy(): Promise<void> {

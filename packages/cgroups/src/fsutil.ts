@@ -9,12 +9,102 @@ import {
   rmdirSync,
   writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CgroupError, describeErrno, errnoOf, isPermissionError } from './errors.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let writeObserver: ((path: string, value: string) => void) | undefined;
+
+/** What a manager would do to cgroupfs, recorded by recordCgroupActions instead of done. */
+export type CgroupAction =
+  | { action: 'mkdir'; path: string }
+  | { action: 'write'; path: string; value: string }
+  | { action: 'attach-device-filter'; path: string; instructions: number };
+
+interface Recording {
+  actions: CgroupAction[];
+  /** Directories the recorded actions create. */
+  made: Set<string>;
+  /** The last value recorded for each file. */
+  written: Map<string, string>;
+}
+
+let recording: Recording | undefined;
+
+/**
+ * Runs `action` (a manager's apply and set) with cgroupfs left alone: writes,
+ * directory creation and device filters are recorded, and the directories
+ * that do not exist yet read as a new cgroup would (what was recorded for
+ * it, else the kernel's default, or its parent's for the files a child
+ * inherits). For `runc create --dry-run`.
+ */
+export async function recordCgroupActions(action: () => Promise<void>): Promise<CgroupAction[]> {
+  if (recording !== undefined) throw new Error('cgroup actions are being recorded already');
+  const current: Recording = { actions: [], made: new Set(), written: new Map() };
+  recording = current;
+  try {
+    await action();
+  } finally {
+    recording = undefined;
+  }
+  return current.actions;
+}
+
+/** Records a device filter attach when recording; returns whether it did (and the caller must not attach). */
+export function recordDeviceFilter(dir: string, program: Buffer): boolean {
+  if (recording === undefined) return false;
+  // eBPF instructions are 8 bytes each.
+  recording.actions.push({
+    action: 'attach-device-filter',
+    path: dir,
+    instructions: program.length / 8,
+  });
+  return true;
+}
+
+/** A directory that does not exist yet while recording: it reads as the new cgroup would. */
+function planned(dir: string): boolean {
+  return recording !== undefined && !existsSync(dir);
+}
+
+function nearestExisting(dir: string): string {
+  let current = dir;
+  while (!existsSync(current) && current !== dirname(current)) current = dirname(current);
+  return current;
+}
+
+/** A file of a cgroup that does not exist yet: recorded value, else what a new cgroup has. */
+function plannedContent(dir: string, file: string): string | undefined {
+  const written = recording?.written.get(join(dir, file));
+  if (written !== undefined) return written;
+  const ancestor = nearestExisting(dir);
+  switch (file) {
+    case 'cpuset.cpus':
+    case 'cpuset.mems':
+      return ''; // v1: empty until set (inheritCpuset)
+    case 'devices.list':
+    case 'cgroup.controllers':
+      // v1: a child starts with its parent's rules; v2: the controllers
+      // apply() enables in every ancestor.
+      return readOptionalFileNow(ancestor, file);
+    default:
+      return file.endsWith('.current') ? '0\n' : undefined;
+  }
+}
+
+/** Whether a cgroup that does not exist yet will have `file`: as its nearest existing ancestor. */
+function plannedFileExists(dir: string, file: string): boolean {
+  if (recording?.written.has(join(dir, file))) return true;
+  const ancestor = nearestExisting(dir);
+  if (existsSync(join(ancestor, file))) return true;
+  // cgroup v2's root has no controller files; its children have those of
+  // the controllers it has.
+  const controllers = readOptionalFileNow(ancestor, 'cgroup.controllers');
+  if (controllers === undefined || existsSync(join(ancestor, 'cgroup.type'))) return false;
+  const controller = file.slice(0, file.indexOf('.'));
+  return controllers.trim().split(/\s+/).includes(controller);
+}
 
 /** Tests see the order of writes through this (a fake cgroupfs keeps only the last value of a file). */
 export function observeCgroupWrites(
@@ -30,6 +120,11 @@ export function observeCgroupWrites(
  */
 export function writeCgroupFile(dir: string, file: string, value: string): void {
   const path = join(dir, file);
+  if (recording !== undefined) {
+    recording.actions.push({ action: 'write', path, value });
+    recording.written.set(path, value);
+    return;
+  }
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_TRUNC);
@@ -56,6 +151,10 @@ function writeError(path: string, value: string, error: unknown): CgroupError {
 
 export function readCgroupFile(dir: string, file: string): string {
   const path = join(dir, file);
+  if (planned(dir)) {
+    const content = plannedContent(dir, file);
+    if (content !== undefined) return content;
+  }
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
@@ -69,6 +168,11 @@ export function readCgroupFile(dir: string, file: string): string {
 
 /** The file's content, or undefined when the file (a controller's or a kernel feature's) is absent. */
 export function readOptionalFile(dir: string, file: string): string | undefined {
+  if (planned(dir)) return plannedContent(dir, file);
+  return readOptionalFileNow(dir, file);
+}
+
+function readOptionalFileNow(dir: string, file: string): string | undefined {
   try {
     return readFileSync(join(dir, file), 'utf8');
   } catch (error) {
@@ -79,6 +183,7 @@ export function readOptionalFile(dir: string, file: string): string | undefined 
 }
 
 export function cgroupFileExists(dir: string, file: string): boolean {
+  if (planned(dir)) return plannedFileExists(dir, file);
   return existsSync(join(dir, file));
 }
 
@@ -216,6 +321,14 @@ export function makeCgroupDir(dir: string): string[] {
   for (let current = dir; !existsSync(current); current = join(current, '..')) {
     missing.unshift(current);
     if (current === '/') break;
+  }
+  if (recording !== undefined) {
+    for (const path of missing) {
+      if (recording.made.has(path)) continue;
+      recording.made.add(path);
+      recording.actions.push({ action: 'mkdir', path });
+    }
+    return missing;
   }
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });

@@ -8,6 +8,7 @@
 // addon) under Node, and Bun's own bun:ffi in the compiled `runc`, which
 // cannot load koffi's addon from inside its single executable.
 import { createRequire } from 'node:module';
+import { bunFfi } from './bun-ffi.js';
 
 export interface Libc {
   /** eventfd(2): the fd, or -errno. */
@@ -103,20 +104,8 @@ function bindWithKoffi(): Libc {
   };
 }
 
-/** The part of bun:ffi used here (Bun's types are not a dependency). */
-interface BunFfi {
-  dlopen(
-    path: string,
-    symbols: Record<string, { args: string[]; returns: string }>,
-  ): { symbols: Record<string, (...args: unknown[]) => unknown> };
-  ptr(view: ArrayBufferView): number;
-  read: { i32(pointer: number, offset: number): number };
-}
-
 function bindWithBunFfi(): Libc {
-  const bunRequire = (import.meta as unknown as { require?: (id: string) => unknown }).require;
-  if (!bunRequire) throw new Error('bun:ffi is only available under Bun');
-  const ffi = bunRequire('bun:ffi') as BunFfi;
+  const ffi = bunFfi();
   const signatures: Record<string, { args: string[]; returns: string }> = {
     eventfd: { args: ['u32', 'i32'], returns: 'i32' },
     // Variadic in C; its x86_64/arm64 code reads the registers fixed arguments use.

@@ -139,6 +139,12 @@ export type FreezerState = 'thawed' | 'frozen' | 'freezing' | 'undefined';
  */
 export interface CgroupManager {
   readonly driver: CgroupDriverName;
+  /**
+   * Makes state().paths known before apply where the driver must ask for
+   * them (a rootless systemd unit lies below the user manager's cgroup).
+   * Optional; a no-op when they are known.
+   */
+  prepare?(): Promise<void>;
   /** Creates the cgroup (and unit) and moves `pid` into it. */
   apply(pid: number): Promise<void>;
   /**

@@ -136,3 +136,37 @@ describe('global options', () => {
     expect(result.stdout).toMatch(new RegExp(`^NAME:\n {3}runc ${command} - `));
   });
 });
+
+describe('runc create/run --dry-run', () => {
+  it('says in --help that it is runc-ts only', async () => {
+    for (const command of ['create', 'run']) {
+      const help = (await cli(command, '--help')).stdout;
+      expect(help).toMatch(/--dry-run +runc-ts only \(runc has no such flag\)/);
+      expect(help).toContain(
+        "--format <format>        with --dry-run: the plan as 'text' or 'json'",
+      );
+    }
+  });
+
+  it('refuses --format without --dry-run, and formats other than text and json', async () => {
+    const root = join(dir, 'state');
+    const alone = await cli('--root', root, 'create', '--format', 'json', 'c1');
+    expect(alone.code).toBe(1);
+    expect(alone.stderr).toContain('--format is only used with --dry-run');
+    const yaml = await cli('--root', root, 'run', '--dry-run', '--format', 'yaml', 'c1');
+    expect(yaml.code).toBe(1);
+    expect(yaml.stderr).toContain('invalid --format \\"yaml\\": use \\"text\\" or \\"json\\"');
+    expect(existsSync(root)).toBe(false);
+  });
+
+  it('fails on a bundle without config.json as a create does, making nothing', async () => {
+    const root = join(dir, 'state');
+    const dry = await cli('--root', root, 'create', '--dry-run', '--bundle', dir, 'c1');
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toBe('');
+    expect(dry.stderr).toContain(
+      `cannot read ${join(dir, 'config.json')}: no such file or directory`,
+    );
+    expect(existsSync(root)).toBe(false);
+  });
+});

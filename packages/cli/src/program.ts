@@ -54,8 +54,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   create: async () => (await import('./commands/lifecycle.js')).registerCreate,
   start: async () => (await import('./commands/lifecycle.js')).registerStart,
   run: async () => (await import('./commands/lifecycle.js')).registerRun,
-  state: async () => (await import('./commands/lifecycle.js')).registerState,
-  list: async () => (await import('./commands/lifecycle.js')).registerList,
+  state: async () => (await import('./commands/query.js')).registerState,
+  list: async () => (await import('./commands/query.js')).registerList,
   kill: async () => (await import('./commands/lifecycle.js')).registerKill,
   delete: async () => (await import('./commands/lifecycle.js')).registerDelete,
   exec: async () => (await import('./commands/exec.js')).registerExec,
@@ -125,12 +125,18 @@ export async function buildProgram(
       if (!command) throw unknownCommand(topic);
       command.outputHelp();
     })
-    .hook('preAction', (thisCommand) => {
+    .hook('preAction', (thisCommand, actionCommand) => {
       const globals = validateGlobals(thisCommand.opts<RawGlobals>());
       context.configure(globals);
       // As runc with $XDG_RUNTIME_DIR/runc: the default state directory is
-      // made (sticky) before any command, and a failure stops every command.
-      if (thisCommand.getOptionValueSource('root') === 'default' && isXdgStateRoot(globals.root)) {
+      // made (sticky) before any command, and a failure stops every command;
+      // but a dry run makes nothing.
+      const dryRun = actionCommand.opts<{ dryRun?: boolean }>().dryRun === true;
+      if (
+        !dryRun &&
+        thisCommand.getOptionValueSource('root') === 'default' &&
+        isXdgStateRoot(globals.root)
+      ) {
         prepareXdgStateRoot(globals.root);
       }
     });

@@ -75,6 +75,14 @@ function heavyIn(modules: string[]): string[] {
   );
 }
 
+/**
+ * The polled commands read state files, /proc and the freezer only: no
+ * Runtime, lifecycle or process-control code, no cgroup driver.
+ */
+const READ_ONLY = ['state', 'list'];
+const NOT_READ_ONLY =
+  /^packages\/(libcontainer\/src\/(container|process-control|cgroup|hooks)\.ts|cgroups\/src\/(fs-v1|fs-v2|manager|devices|writes|stats|oom|bpf\/|systemd\/))/;
+
 // Containers that do not exist: the command fails after loading what it loads.
 const LIGHT: string[][] = [
   ['state', 'c'],
@@ -96,8 +104,27 @@ describe('start-up module graph (compiled runc)', () => {
 
   it.each(LIGHT)('`runc %s` initialises no planner, seccomp, D-Bus or validators', (...args) => {
     const modules = modulesOf(args);
-    expect(modules).toContain('packages/libcontainer/src/container.ts');
+    expect(modules).toContain(
+      READ_ONLY.includes(args[0]!)
+        ? 'packages/libcontainer/src/status.ts'
+        : 'packages/libcontainer/src/container.ts',
+    );
     expect(heavyIn(modules)).toEqual([]);
+  });
+
+  it.each(READ_ONLY.map((command) => [command]))(
+    '`runc %s` initialises neither the Runtime nor a cgroup driver',
+    (command) => {
+      const modules = modulesOf([command, ...(command === 'state' ? ['c'] : [])]);
+      expect(modules.filter((path) => NOT_READ_ONLY.test(path))).toEqual([]);
+    },
+  );
+
+  it('a command that takes a lock gets bun:ffi by a static import, not through require', () => {
+    const modules = modulesOf(['start', 'c']);
+    expect(modules).toContain('packages/cgroups/src/libc.ts');
+    expect(modules).toContain('packages/cgroups/src/bun-ffi-static.ts');
+    expect(modules).not.toContain('packages/cgroups/src/bun-ffi.ts');
   });
 
   it('create initialises the planner and seccomp, but neither D-Bus nor zod', () => {

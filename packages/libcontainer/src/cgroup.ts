@@ -16,20 +16,45 @@ import {
 import type { LinuxResources, Spec } from '@runc-ts/spec';
 import { ContainerError, describeSystemError } from './errors.js';
 
+/** The runtime options that choose a container's cgroup driver (--systemd-cgroup, --rootless). */
+export interface CgroupDriverOptions {
+  systemdCgroup?: boolean;
+  rootlessCgroups?: boolean;
+}
+
+/** The manager of a new container's cgroup (create, restore): nothing is made yet. */
 export function createCgroupManager(
   id: string,
   spec: Spec,
-  options: { systemd: boolean; rootless: boolean },
+  options: CgroupDriverOptions,
 ): CgroupManager {
+  const systemd = options.systemdCgroup === true;
   // As runc's fs drivers: a cgroup the config names (cgroupsPath) must be
   // usable even when rootless; only the default place may be skipped.
-  const rootless = options.rootless && (options.systemd || !spec.linux?.cgroupsPath);
+  const rootless = options.rootlessCgroups === true && (systemd || !spec.linux?.cgroupsPath);
   return newManager({
     containerId: id,
     cgroupsPath: spec.linux?.cgroupsPath,
-    systemd: options.systemd,
+    systemd,
     rootless,
   });
+}
+
+/**
+ * Puts a new container's first process in its cgroup and writes the
+ * config's resources there (create: the init at its cgroup SYNC; restore:
+ * CRIU, whose children the restored processes are). `applied` runs between
+ * the two. Returns why rootless device rules were left out, if they were.
+ */
+export async function joinContainerCgroup(
+  cgroup: CgroupManager,
+  pid: number,
+  spec: Spec,
+  options: CgroupDriverOptions & { applied?: () => void },
+): Promise<string | undefined> {
+  await applyCgroup(cgroup, pid);
+  options.applied?.();
+  return setContainerResources(cgroup, effectiveResources(spec), options.rootlessCgroups === true);
 }
 
 /** Creates the container's cgroup and moves `pid` in, with runc's wording on failure. */

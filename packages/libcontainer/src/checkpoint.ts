@@ -1,5 +1,7 @@
 // `runc checkpoint` and `runc restore`, through CRIU's RPC (criu.ts).
 // Loaded only by those two commands: protobuf and CRIU stay out of the rest.
+
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -15,13 +17,9 @@ import {
 } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { type CgroupManager, loadLibc } from '@runc-ts/cgroups';
+import { bindSourcePath } from '@runc-ts/namespaces';
 import type { Mount, Spec } from '@runc-ts/spec';
-import {
-  applyCgroup,
-  createCgroupManager,
-  effectiveResources,
-  setContainerResources,
-} from './cgroup.js';
+import { createCgroupManager, joinContainerCgroup } from './cgroup.js';
 import type { Runtime } from './container.js';
 import { loadBundle, timestamp } from './create.js';
 import {
@@ -428,21 +426,23 @@ export async function restoreContainer(
   validateContainerId(id);
   const { bundle, spec, rootfs } = loadBundle(options.bundle);
   const terminal = spec.process?.terminal === true;
-  if (options.consoleSocket && !terminal) {
+  // As runc: the restored pty goes to --console-socket when detached, and is
+  // relayed to our stdio in the foreground.
+  if (options.consoleSocket && !(terminal && options.detach)) {
     throw new ContainerError(
       'OPTION_INVALID',
-      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
+      `cannot use console socket if runc will not detach or allocate tty (${terminal ? 'restore without --detach relays the terminal' : 'process.terminal is false'})`,
     );
   }
-  if (terminal && !options.consoleSocket) {
-    // runc relays the restored pty in the foreground; runc-ts cannot yet.
+  if (terminal && options.detach && !options.consoleSocket) {
     throw new ContainerError(
       'OPTION_INVALID',
-      options.detach
-        ? 'cannot allocate tty if runc will detach without setting console socket'
-        : 'process.terminal: restoring a terminal container needs --console-socket (runc-ts does not relay a restored pty in the foreground yet)',
+      'cannot allocate tty if runc will detach without setting console socket',
     );
   }
+  const relayTerminal = terminal && !options.detach;
+  /** The restored pty's master (relayed in the foreground), once CRIU sends it. */
+  let relayMaster: number | undefined;
   const imagePath = resolve(options.imagePath ?? 'checkpoint');
   const workPath = options.workPath ? resolve(options.workPath) : imagePath;
   const mode = cgroupsMode(options.manageCgroupsMode);
@@ -486,10 +486,7 @@ export async function restoreContainer(
       let workFd: number | undefined;
       try {
         workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
-        cgroup = createCgroupManager(id, spec, {
-          systemd: runtime.options.systemdCgroup === true,
-          rootless: runtime.options.rootlessCgroups === true,
-        });
+        cgroup = createCgroupManager(id, spec, runtime.options);
         const containerCgroup = cgroup;
         mkdirSync(criuRoot, { mode: 0o755 });
         const MS_BIND = 4096;
@@ -548,12 +545,7 @@ export async function restoreContainer(
           logPath: join(workPath, 'restore.log'),
           onStart: async (criuPid) => {
             // The restored processes are CRIU's children: they start in its cgroup.
-            await applyCgroup(containerCgroup, criuPid);
-            await setContainerResources(
-              containerCgroup,
-              effectiveResources(spec),
-              runtime.options.rootlessCgroups === true,
-            );
+            await joinContainerCgroup(containerCgroup, criuPid, spec, runtime.options);
             stored.cgroup = containerCgroup.state();
             const paths = stored.cgroup.paths;
             // The directories the dump bound from the old cgroup are this one's now.
@@ -575,12 +567,13 @@ export async function restoreContainer(
                 : [];
           },
           onNotify: (script, pid, fds) => {
-            if (script === 'orphan-pts-master' && options.consoleSocket) {
+            if (script === 'orphan-pts-master' && terminal) {
               const master = fds[0];
               if (master === undefined) {
                 throw new ContainerError('CRIU', 'CRIU sent no pty master with orphan-pts-master');
               }
-              sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
+              if (options.consoleSocket) sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
+              else relayMaster = keepFd(master, 'the restored pty master');
             } else if (script === 'setup-namespaces') {
               stored.pid = pid;
               const state = runtime.ociState(stored, 'creating');
@@ -602,7 +595,14 @@ export async function restoreContainer(
           runtime.store.write(stored);
           if (options.pidFile) writePidFile(options.pidFile, restoredPid);
         }
+        if (relayTerminal && relayMaster === undefined) {
+          throw new ContainerError(
+            'CRIU',
+            'CRIU restored a terminal container without sending its pty master (orphan-pts-master)',
+          );
+        }
       } catch (error) {
+        if (relayMaster !== undefined) closeSync(relayMaster);
         if (restoredPid > 0) await killAndReap(restoredPid);
         await destroyQuietly(cgroup, (warning) => runtime.report(warning));
         if (rootMounted) unmountQuietly(criuRoot);
@@ -624,9 +624,18 @@ export async function restoreContainer(
     })
     .then(async (pid) => {
       if (options.detach) return 0;
-      const code = await waitForRestored(pid);
-      await runtime.delete(id, { force: true });
-      return code;
+      const relay =
+        relayMaster === undefined
+          ? undefined
+          : startConsoleRelay(await runtime.executorPath(), relayMaster, pid);
+      try {
+        const code = await waitForRestored(pid, relay?.child);
+        // The relay ends once the process has and the pty has no more output.
+        await relay?.done;
+        return code;
+      } finally {
+        await runtime.delete(id, { force: true });
+      }
     });
 }
 
@@ -639,9 +648,9 @@ function readDescriptors(imagePath: string): string[] {
   }
 }
 
-/** A bind source as the config names it: relative ones are relative to the bundle. */
+/** A bind source as create mounted it (bindSourcePath), symlinks resolved as the kernel did. */
 function hostPath(bundle: string, source: string): string {
-  const path = isAbsolute(source) ? source : join(bundle, source);
+  const path = bindSourcePath(bundle, source);
   try {
     return realpathSync(path);
   } catch {
@@ -659,11 +668,51 @@ function unmountQuietly(target: string): void {
   }
 }
 
+/** A CLOEXEC copy of an fd whose original its owner closes. */
+function keepFd(fd: number, what: string): number {
+  const F_DUPFD_CLOEXEC = 1030;
+  const copy = loadLibc().fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw new ContainerError('CRIU', `cannot keep ${what}: ${describeErrno(-copy)}`);
+  return copy;
+}
+
+/**
+ * Relays our stdio to a restored container's pty, as `run` does in the
+ * foreground: the executor's console relay (`runc-ts-init --console-relay`,
+ * native/PROTOCOL.md) gets the master as its fd 3 and copies until `pid`
+ * has exited and the pty has no more output. Our copy of the master is
+ * closed here.
+ */
+function startConsoleRelay(
+  initPath: string,
+  master: number,
+  pid: number,
+): { child: ChildProcess; done: Promise<void> } {
+  let child: ChildProcess;
+  try {
+    child = spawn(initPath, ['--console-relay', String(pid)], {
+      stdio: ['inherit', 'inherit', 'inherit', master],
+      env: {},
+    });
+  } finally {
+    closeSync(master);
+  }
+  const done = new Promise<void>((resolveDone) => {
+    child.once('error', (error) => {
+      process.emitWarning(`cannot relay the restored terminal (${initPath}): ${error.message}`);
+      resolveDone();
+    });
+    child.once('exit', () => resolveDone());
+  });
+  return { child, done };
+}
+
 /**
  * Waits for the restored init (our child: CRIU restored it as its sibling),
- * forwarding signals to it; returns its status as runc does (128 + signal).
+ * forwarding signals to it (SIGWINCH to the console relay, which resizes the
+ * pty); returns its status as runc does (128 + signal).
  */
-async function waitForRestored(pid: number): Promise<number> {
+async function waitForRestored(pid: number, relay?: ChildProcess): Promise<number> {
   const libc = loadLibc();
   const P_PID = 1;
   const WEXITED = 4;
@@ -678,6 +727,8 @@ async function waitForRestored(pid: number): Promise<number> {
     }
   };
   for (const signal of forwarded) process.on(signal, forward);
+  const resize = () => relay?.kill('SIGWINCH');
+  if (relay) process.on('SIGWINCH', resize);
   try {
     const info = Buffer.alloc(128);
     for (;;) {
@@ -696,5 +747,6 @@ async function waitForRestored(pid: number): Promise<number> {
     }
   } finally {
     for (const signal of forwarded) process.off(signal, forward);
+    if (relay) process.off('SIGWINCH', resize);
   }
 }

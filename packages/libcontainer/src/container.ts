@@ -11,10 +11,10 @@ import type { LinuxResources, Process, State } from '@runc-ts/spec';
 import type { CheckpointOptions, RestoreOptions } from './checkpoint.js';
 import { toContainerError } from './errors.js';
 import { type ContainerEvent, containerEvents, type EventsOptions } from './events.js';
-import { validateContainerId } from './id.js';
 import { deleteContainer, removeContainer } from './lifecycle/delete.js';
-import { type Host, nodeHost } from './lifecycle/host.js';
+import type { Host } from './lifecycle/host.js';
 import { killContainer } from './lifecycle/kill.js';
+import { nodeHost } from './lifecycle/node-host.js';
 import {
   containerPids,
   containerStats,
@@ -24,12 +24,18 @@ import {
   withCgroup,
 } from './lifecycle/pause.js';
 import { startContainer } from './lifecycle/start.js';
-import { containerStatus, containerView, ociState } from './lifecycle/status.js';
 import { killAndReap, waitForExit } from './process-control.js';
 import { StateStore, type StoredState } from './state-store.js';
+import {
+  containerStatus,
+  containerView,
+  listContainerStates,
+  ociState,
+  readContainerState,
+} from './status.js';
 import type { Stdio } from './stdio.js';
 
-export { OCI_VERSION } from './lifecycle/status.js';
+export { OCI_VERSION } from './status.js';
 
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -219,7 +225,7 @@ export class Runtime {
 
   /** @internal The status of a stored container, computed now. */
   status(stored: StoredState): ContainerStatus {
-    return containerStatus(this.host, this.store.fifoPath(stored.id), stored);
+    return containerStatus(this.store, stored, this.host);
   }
 
   /** @internal The OCI state hooks and seccomp agents get. */
@@ -254,25 +260,12 @@ export class Runtime {
 
   /** `runc state`: the container's OCI state, its status computed now. */
   state(id: string): ContainerState {
-    return guardSync(() => {
-      validateContainerId(id);
-      const stored = this.store.read(id);
-      return containerView(stored, this.status(stored));
-    });
+    return guardSync(() => readContainerState(this.store, id, this.host));
   }
 
   /** `runc list`: every container under the root, sorted by id. */
   list(): ContainerState[] {
-    return guardSync(() =>
-      this.store.list().flatMap((id) => {
-        try {
-          const stored = this.store.read(id);
-          return [containerView(stored, this.status(stored))];
-        } catch {
-          return []; // being created or deleted right now
-        }
-      }),
-    );
+    return guardSync(() => listContainerStates(this.store, this.host));
   }
 
   /**

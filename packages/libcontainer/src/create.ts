@@ -8,12 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import { type PlanContext, planCreate } from '@runc-ts/namespaces';
 import { parseConfig, type Spec } from '@runc-ts/spec';
-import {
-  applyCgroup,
-  createCgroupManager,
-  effectiveResources,
-  setContainerResources,
-} from './cgroup.js';
+import { createCgroupManager, joinContainerCgroup } from './cgroup.js';
 import type { CreateOptions, Runtime, RuntimeOptions } from './container.js';
 import { crashPoint } from './crash-points.js';
 import { ContainerError, describeSystemError } from './errors.js';
@@ -39,8 +34,10 @@ import {
   planIdMapping,
   type RuntimeIdentity,
   rootlessCgroupDirs,
+  runningInUserNamespace,
   runtimeCgroupDirs,
   runtimeIdentity,
+  setgroupsDenied,
   writeIdMappings,
 } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
@@ -58,25 +55,10 @@ export async function createContainer(
   options: CreateOptions,
   waitForInit: boolean,
 ): Promise<{ stored: StoredState; executor: ChildProcess; drained: Promise<void> }> {
-  validateContainerId(id);
-  const { bundle, spec, rootfs } = loadBundle(options.bundle);
-  checkSecurityModules(spec.process, 'process');
-  checkHostNetworkSysctls(spec);
-  const { rootless, idMapping } = prepareUserNamespace(spec);
-  const listenFds = options.listenFds ?? 0;
-  const preserveFds = listenFds + (options.preserveFds ?? 0);
-  if (listenFds > 0 && spec.process) {
-    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
-  }
-  if (!spec.process?.terminal && options.consoleSocket) {
-    throw new ContainerError(
-      'OPTION_INVALID',
-      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
-    );
-  }
+  const prepared = prepareCreate(id, options);
+  const { bundle, spec, rootfs, idMapping } = prepared;
   const stdio = resolveStdio(options.stdio);
   const initPath = await runtime.executorPath();
-  const warn = (message: string) => runtime.report({ code: 'CONFIG', message });
   return runtime.store.withLockAsync(
     id,
     async () => {
@@ -100,10 +82,7 @@ export async function createContainer(
       let rdt: IntelRdtGroup | undefined;
       let rdtModule: typeof import('./intelrdt.js') | undefined;
       try {
-        const manager = createCgroupManager(id, spec, {
-          systemd: runtime.options.systemdCgroup === true,
-          rootless: runtime.options.rootlessCgroups === true,
-        });
+        const manager = createCgroupManager(id, spec, runtime.options);
         checkCgroupUnused(manager, (message) => runtime.report({ code: 'CGROUP', message }));
         // From here on a failure removes the cgroup: it is the container's.
         cgroup = manager;
@@ -120,30 +99,25 @@ export async function createContainer(
           rdtModule = await import('./intelrdt.js');
           rdt = rdtModule.prepareIntelRdt(intelRdt, id);
         }
-        const plan = planCreate(spec, {
-          seccomp,
-          rootfs,
-          fifoPath: runtime.store.fifoPath(id),
-          containerId: id,
-          noPivot: options.noPivot ?? false,
-          noNewKeyring: options.noNewKeyring ?? false,
-          preserveFds,
-          consoleSocket: options.consoleSocket,
-          pidfdSocket: options.pidfdSocket,
-          bundle,
-          sourceIsFile: isFile,
-          ...cgroupContext(spec, cgroup),
-          hostHasKcore: hostHasKcore(),
-          waitForInit,
-          rootless,
-          warn,
-          lastCap: hostCapLast(),
-        });
+        // Where a cgroup mount binds the unit's directory, a rootless systemd
+        // unit's (below the user manager's cgroup) must be asked for first.
+        if ((spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) {
+          await cgroup.prepare?.();
+        }
+        const plan = planCreate(
+          spec,
+          createPlanContext(runtime, id, options, prepared, {
+            cgroup,
+            seccomp,
+            waitForInit,
+            warn: (message) => runtime.report({ code: 'CONFIG', message }),
+          }),
+        );
         const run = await runTracedExecutor(runtime.options.debug, 'create', {
           initPath,
           plan,
           stdio: stdio.spawn,
-          preserveFds,
+          preserveFds: prepared.preserveFds,
           onStart: (child) => {
             stdio.attach(child);
             crashPoint('create:executor-started');
@@ -155,30 +129,28 @@ export async function createContainer(
             runtime.store.write(stored);
             crashPoint('create:pid-known');
           },
-          sync: {
+          syncs: {
             USERNS: (pid) => {
               crashPoint('create:sync-userns');
               writeIdMappings(pid, spec, idMapping);
               return undefined;
             },
-            // The init, before it runs anything of the container's.
-            CGROUP: async (pid) => {
+            CGROUP: (pid) => {
+              // The init, before it runs anything of the container's.
               if (rdt) rdtModule?.joinIntelRdt(rdt, initPid || pid);
-              await applyCgroup(containerCgroup, initPid || pid);
-              crashPoint('create:cgroup-applied');
-              const devicesSkipped = await setContainerResources(
-                containerCgroup,
-                effectiveResources(spec),
-                runtime.options.rootlessCgroups === true,
-              );
-              crashPoint('create:cgroup-set');
-              stored.cgroup = containerCgroup.state();
-              // Recorded now, not only at the end: should this process be
-              // killed before it returns, `delete --force` still finds the
-              // init and its cgroup.
-              runtime.store.write(stored);
-              reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
-              return undefined;
+              return joinContainerCgroup(containerCgroup, initPid || pid, spec, {
+                ...runtime.options,
+                applied: () => crashPoint('create:cgroup-applied'),
+              }).then((devicesSkipped) => {
+                crashPoint('create:cgroup-set');
+                stored.cgroup = containerCgroup.state();
+                // Recorded now, not only at the end: should this process be
+                // killed before it returns, `delete --force` still finds
+                // the init and its cgroup.
+                runtime.store.write(stored);
+                reportSkippedCgroups(runtime.options, containerCgroup, devicesSkipped);
+                return undefined;
+              });
             },
             HOOKS: async () => {
               crashPoint('create:sync-hooks');
@@ -188,14 +160,14 @@ export async function createContainer(
               crashPoint('create:hooks-done');
               return undefined;
             },
-            // For the createContainer/startContainer hooks the executor runs.
             STATE: () => {
               crashPoint('create:sync-state');
+              // For the createContainer/startContainer hooks the executor runs.
               return Buffer.from(JSON.stringify(runtime.ociState(stored, 'creating')));
             },
-            // What the seccomp agent gets with the listener fd.
             SECCOMP: () => {
               crashPoint('create:sync-seccomp');
+              // What the seccomp agent gets with the listener fd.
               return seccompAgentState(spec, stored.pid, runtime.ociState(stored, 'creating'));
             },
           },
@@ -223,6 +195,74 @@ export async function createContainer(
     },
     { signal: options.signal },
   );
+}
+
+/** What a create checks and reads before it makes anything (a dry run stops after planning). */
+export interface PreparedCreate {
+  bundle: string;
+  spec: Spec;
+  rootfs: string;
+  rootless: boolean;
+  idMapping?: { plan: IdMappingPlan; identity: RuntimeIdentity };
+  /** $LISTEN_FDS and --preserve-fds: the fds after stdio the container gets. */
+  preserveFds: number;
+}
+
+/** The id, bundle, config and options checked; nothing made yet. */
+export function prepareCreate(id: string, options: CreateOptions): PreparedCreate {
+  validateContainerId(id);
+  const { bundle, spec, rootfs } = loadBundle(options.bundle);
+  checkSecurityModules(spec.process, 'process');
+  checkHostNetworkSysctls(spec);
+  const { rootless, idMapping } = prepareUserNamespace(spec);
+  const listenFds = options.listenFds ?? 0;
+  const preserveFds = listenFds + (options.preserveFds ?? 0);
+  if (listenFds > 0 && spec.process) {
+    spec.process.env = [...(spec.process.env ?? []), `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
+  }
+  if (!spec.process?.terminal && options.consoleSocket) {
+    throw new ContainerError(
+      'OPTION_INVALID',
+      'cannot use console socket if runc will not detach or allocate tty (process.terminal is false)',
+    );
+  }
+  return { bundle, spec, rootfs, rootless, preserveFds, ...(idMapping ? { idMapping } : {}) };
+}
+
+/** The planner's view of this create: paths, options, host facts. */
+export function createPlanContext(
+  runtime: Runtime,
+  id: string,
+  options: CreateOptions,
+  prepared: PreparedCreate,
+  extra: {
+    cgroup: CgroupManager;
+    seccomp: PlanContext['seccomp'];
+    waitForInit: boolean;
+    warn: ((message: string) => void) | undefined;
+  },
+): PlanContext {
+  return {
+    seccomp: extra.seccomp,
+    rootfs: prepared.rootfs,
+    fifoPath: runtime.store.fifoPath(id),
+    containerId: id,
+    noPivot: options.noPivot ?? false,
+    noNewKeyring: options.noNewKeyring ?? false,
+    preserveFds: prepared.preserveFds,
+    consoleSocket: options.consoleSocket,
+    pidfdSocket: options.pidfdSocket,
+    bundle: prepared.bundle,
+    sourceIsFile: isFile,
+    ...cgroupContext(prepared.spec, extra.cgroup),
+    hostHasKcore: hostHasKcore(),
+    runtimeInUserNamespace: runningInUserNamespace(),
+    setgroupsDenied: setgroupsDenied(),
+    waitForInit: extra.waitForInit,
+    rootless: prepared.rootless,
+    warn: extra.warn,
+    lastCap: hostCapLast(),
+  };
 }
 
 /**
@@ -320,7 +360,7 @@ function reportSkippedCgroups(
  * refused before anything is created. One that already holds processes is
  * only warned about, as runc does (containers may share a cgroup).
  */
-function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
+export function checkCgroupUnused(cgroup: CgroupManager, warn?: (message: string) => void): void {
   if (!cgroup.exists()) return;
   const pids = cgroup.pids();
   if (pids.length > 0) {
@@ -340,10 +380,12 @@ function cgroupContext(
 ): Pick<PlanContext, 'cgroupV2' | 'cgroupV1Controllers' | 'cgroupPaths'> {
   if (!(spec.mounts ?? []).some((mount) => mount.type === 'cgroup')) return {};
   const layout = hostCgroupLayout();
-  const { paths, rootless } = cgroup.state();
+  const { paths, rootless, driver } = cgroup.state();
   // Rootless: where the container's cgroup cannot be made (not delegated),
-  // the init stays in the runtime's own, and that is what it gets to see.
-  const binds = rootless ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
+  // the init stays in the runtime's own, and that is what it gets to see. A
+  // user's systemd delegates its unit's cgroup, or apply fails.
+  const binds =
+    rootless && driver !== 'systemd' ? rootlessCgroupDirs(paths, runtimeCgroupDirs()) : paths;
   return {
     cgroupV2: layout.v2,
     cgroupV1Controllers: layout.v1Hierarchies,

@@ -2,7 +2,7 @@
 // notifications answered while CRIU works, then one response. The message
 // definitions are CRIU's images/rpc.proto (proto2), the fields runc-ts uses,
 // by their wire numbers; protobufjs (light build) encodes them.
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { loadLibc } from '@runc-ts/cgroups';
 import protobuf from 'protobufjs/light.js';
 import { ContainerError, describeErrno } from './errors.js';
@@ -233,6 +233,30 @@ export interface CriuCall {
   onStart?(pid: number): void | Promise<void>;
 }
 
+/** The last `count` `Error (file:line): ...` lines of a CRIU log (its last 64 KiB), without timestamps. */
+export function lastLogErrors(logPath: string, count: number): string[] {
+  let text: string;
+  try {
+    const fd = openSync(logPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const length = Math.min(size, 64 * 1024);
+      const buffer = Buffer.alloc(length);
+      readSync(fd, buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => /^\([\d.]+\) Error \(/.test(line))
+    .slice(-count)
+    .map((line) => line.replace(/^\([\d.]+\) /, ''));
+}
+
 /**
  * Runs `criu swrk 3`, sends the request, serves the notifications and
  * returns the final response. A failed request throws ContainerError('CRIU')
@@ -312,9 +336,14 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
       if (!response.success || response.type !== call.request.type) {
         const errno = response.cr_errno ?? 0;
         const detail = response.cr_errmsg ? `: ${response.cr_errmsg}` : '';
+        // CRIU reports its first error, often a harmless one; what failed is last.
+        const last = lastLogErrors(call.logPath, 3).filter(
+          (line) => !(response.cr_errmsg ?? '').includes(line),
+        );
+        const lastLine = last.length > 0 ? `\nlast errors in the log:\n  ${last.join('\n  ')}` : '';
         throw new ContainerError(
           'CRIU',
-          `criu failed: type ${REQUEST_NAMES[response.type] ?? response.type} errno ${errno}${detail}\nlog file: ${call.logPath}`,
+          `criu failed: type ${REQUEST_NAMES[response.type] ?? response.type} errno ${errno}${detail}${lastLine}\nlog file: ${call.logPath}`,
         );
       }
       return response;

@@ -13,7 +13,7 @@ import { checkSecurityModules, hostCapLast } from './host.js';
 import { validateContainerId } from './id.js';
 import { type Host, isAlive } from './lifecycle/host.js';
 import { normalizeError, waitForExit, writePidFile } from './process-control.js';
-import { checkRootlessRlimits, isRootlessEuid } from './rootless.js';
+import { checkRootlessRlimits, isRootlessEuid, setgroupsDenied } from './rootless.js';
 import { containerSeccomp, seccompAgentState } from './seccomp.js';
 import type { StoredState } from './state-store.js';
 import { resolveStdio } from './stdio.js';
@@ -114,6 +114,7 @@ export async function execInContainer(
       joinCgroup: stored.cgroup !== undefined,
       seccomp: containerSeccomp(stored.config),
       rootless,
+      setgroupsDenied: setgroupsDenied(),
       warn: (message: string) => runtime.report({ code: 'CONFIG', message }),
       lastCap: hostCapLast(),
     });
@@ -144,7 +145,7 @@ export async function execInContainer(
         pid = child;
         debug?.(`exec: setns_init: about to exec ${JSON.stringify(process.args?.[0] ?? '')}`);
       },
-      sync: {
+      syncs: {
         CGROUP: () => {
           if (!stored.cgroup) return undefined;
           joinCgroup(stored.cgroup, pid, subCgroups, stored.pid);

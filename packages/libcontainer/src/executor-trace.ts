@@ -2,8 +2,13 @@
 // words runc's debug log uses for the same stages ("nsexec started",
 // "child process in init()"), which its users and tests look for.
 
-import type { Op } from '@runc-ts/namespaces';
-import { type ExecutorOptions, type ExecutorRun, runExecutor } from './executor.js';
+import type { Op, SyncKindName } from '@runc-ts/namespaces';
+import {
+  type ExecutorOptions,
+  type ExecutorRun,
+  runExecutor,
+  type SyncHandlers,
+} from './executor.js';
 
 /** Longest string value shown in a debug line. */
 const SHOWN_CHARS = 200;
@@ -32,6 +37,23 @@ export function describeOp(op: Op): string {
   return [op.op, ...values].join(' ');
 }
 
+/** The same handlers, each SYNC served and answered said on `debug`. */
+function traceSyncs(syncs: SyncHandlers, debug: (message: string) => void): SyncHandlers {
+  const traced: Record<string, (pid: number) => unknown> = {};
+  for (const [name, handler] of Object.entries(syncs) as [
+    SyncKindName,
+    (pid: number) => unknown,
+  ][]) {
+    traced[name] = async (pid: number) => {
+      debug(`executor sync ${name} from pid ${pid}`);
+      const reply = await handler(pid);
+      debug(`executor sync ${name} answered`);
+      return reply;
+    };
+  }
+  return traced as SyncHandlers;
+}
+
 /**
  * runExecutor, with each step on `debug` when it is set: the plan (one line
  * per op), the SYNCs served, the forked process, READY or the failure.
@@ -53,17 +75,7 @@ export async function runTracedExecutor(
       debug(`${stage}: child process in init(): pid ${pid}`);
       options.onPid(pid);
     },
-    sync: Object.fromEntries(
-      Object.entries(options.sync).map(([name, handler]) => [
-        name,
-        async (pid: number) => {
-          debug(`${stage}: executor sync ${name} from pid ${pid}`);
-          const reply = await handler(pid);
-          debug(`${stage}: executor sync ${name} answered`);
-          return reply;
-        },
-      ]),
-    ),
+    syncs: traceSyncs(options.syncs, (message) => debug(`${stage}: ${message}`)),
   };
   try {
     const run = await runExecutor(traced);

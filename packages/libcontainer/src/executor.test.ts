@@ -4,14 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame, MessageType, op, SyncKind } from '@runc-ts/namespaces';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ContainerError } from './errors.js';
 import {
   ExecutorVanishedError,
   MalformedMessageError,
   renderExecutorError,
   runExecutor,
+  type SyncHandlers,
+  UnknownSyncKindError,
+  UnservedSyncError,
 } from './executor.js';
+import { runTracedExecutor } from './executor-trace.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'runc-ts-executor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,9 +45,90 @@ const run = (initPath: string) =>
     plan: [],
     stdio: [0, 1, 2],
     preserveFds: 0,
-    sync: {},
+    syncs: {},
     onPid: () => {},
   });
+
+function syncFrame(kind: number, pid: number): Buffer {
+  const payload = Buffer.alloc(8);
+  payload.writeUInt32LE(kind, 0);
+  payload.writeUInt32LE(pid, 4);
+  return encodeFrame(MessageType.SYNC, payload);
+}
+
+describe('SYNC requests', () => {
+  const ready = encodeFrame(MessageType.READY);
+  const serve = (name: string, frames: Buffer[], syncs: SyncHandlers) =>
+    runExecutor({
+      initPath: fakeExecutor(name, frames, 'setTimeout(() => {}, 200)'),
+      plan: [],
+      stdio: [0, 1, 2],
+      preserveFds: 0,
+      syncs,
+      onPid: () => {},
+    });
+
+  it('go to the handler named by their kind, with the pid', async () => {
+    const served: string[] = [];
+    await serve(
+      'sync-named',
+      [syncFrame(SyncKind.CGROUP, 41), syncFrame(SyncKind.STATE, 42), ready],
+      {
+        USERNS: () => {
+          served.push('USERNS');
+          return undefined;
+        },
+        CGROUP: async (pid) => {
+          served.push(`CGROUP ${pid}`);
+          return undefined;
+        },
+        STATE: (pid) => {
+          served.push(`STATE ${pid}`);
+          return Buffer.from('{}');
+        },
+      },
+    );
+    expect(served).toEqual(['CGROUP 41', 'STATE 42']);
+  });
+
+  it('are said on --debug by name, served and answered', async () => {
+    const lines: string[] = [];
+    await runTracedExecutor((line) => lines.push(line), 'create', {
+      initPath: fakeExecutor('sync-traced', [syncFrame(SyncKind.HOOKS, 43), ready], ''),
+      plan: [],
+      stdio: [0, 1, 2],
+      preserveFds: 0,
+      syncs: { HOOKS: () => undefined },
+      onPid: () => {},
+    });
+    expect(lines.filter((line) => line.includes('executor sync'))).toEqual([
+      'create: executor sync HOOKS from pid 43',
+      'create: executor sync HOOKS answered',
+    ]);
+  });
+
+  it('of a kind the protocol does not define fail the run with a typed error', async () => {
+    const error = await serve('sync-unknown', [syncFrame(9, 41), ready], {}).catch((e) => e);
+    expect(error).toBeInstanceOf(UnknownSyncKindError);
+    expect(error).toBeInstanceOf(MalformedMessageError);
+    expect(error.code).toBe('EXECUTOR');
+    expect(error.kind).toBe(9);
+    expect(error.message).toBe('runc-ts-init sent a malformed message: SYNC of unknown kind 9');
+  });
+
+  it('without a handler fail the run, naming the kind', async () => {
+    const hooks = vi.fn(() => undefined);
+    const error = await serve('sync-unserved', [syncFrame(SyncKind.SECCOMP, 41), ready], {
+      HOOKS: hooks,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(UnservedSyncError);
+    expect(error.kind).toBe('SECCOMP');
+    expect(error.message).toBe(
+      'runc-ts-init asked for SYNC SECCOMP, which this run does not answer',
+    );
+    expect(hooks).not.toHaveBeenCalled();
+  });
+});
 
 describe('an executor that ends without READY or ERROR', () => {
   it('names its exit status', async () => {
@@ -184,7 +269,7 @@ describe('a malformed message from the executor', () => {
       plan: [],
       stdio: [0, 1, 2],
       preserveFds: 0,
-      sync: {},
+      syncs: {},
       onPid: (pid) => pids.push(pid),
     });
     expect(result.initPid).toBe(4242);
@@ -204,7 +289,7 @@ describe('SETNS_PID with the real executor', () => {
         plan: [op('SETNS_PID', sleeper.pid!, 0x04000000, '1'), op('READY')],
         stdio: [0, 1, 2],
         preserveFds: 0,
-        sync: {},
+        syncs: {},
         onPid: () => {},
       }).catch((e) => e);
       expect(error).toBeInstanceOf(ContainerError);
@@ -228,50 +313,12 @@ describe('SETNS_PID with the real executor', () => {
         plan: [op('SETNS_PID', sleeper.pid!, 0x04000000 | 0x08000000, startTime), op('READY')],
         stdio: [0, 1, 2],
         preserveFds: 0,
-        sync: {},
+        syncs: {},
         onPid: () => {},
       });
       result.child.kill('SIGKILL');
     } finally {
       sleeper.kill('SIGKILL');
     }
-  });
-});
-
-describe('SYNC handlers, one per kind', () => {
-  function syncFrame(kind: number, pid: number): Buffer {
-    const payload = Buffer.alloc(8);
-    payload.writeUInt32LE(kind, 0);
-    payload.writeUInt32LE(pid, 4);
-    return encodeFrame(MessageType.SYNC, payload);
-  }
-
-  it("calls the kind's handler with the asking pid; a kind without one fails the run", async () => {
-    // Sleeps after writing: the runtime answers before the executor is gone.
-    const path = fakeExecutor(
-      'sync',
-      [syncFrame(SyncKind.HOOKS, 77), encodeFrame(MessageType.READY)],
-      'setTimeout(() => {}, 2000)',
-    );
-    const asked: number[] = [];
-    const options = { initPath: path, plan: [], stdio: [0, 1, 2], preserveFds: 0, onPid() {} };
-    const served = await runExecutor({
-      ...options,
-      sync: { HOOKS: (pid) => void asked.push(pid) },
-    });
-    served.child.kill('SIGKILL');
-    expect(asked).toEqual([77]);
-    const error = await runExecutor({ ...options, sync: { CGROUP: () => undefined } }).catch(
-      (e) => e,
-    );
-    expect(error).toBeInstanceOf(ContainerError);
-    expect(error.message).toBe('runc-ts-init asked for SYNC HOOKS, which this run does not serve');
-  });
-
-  it('a SYNC of a kind the protocol does not have is a malformed message', async () => {
-    const path = fakeExecutor('sync-bad', [syncFrame(99, 1)], 'setTimeout(() => {}, 2000)');
-    const error = await run(path).catch((e) => e);
-    expect(error).toBeInstanceOf(MalformedMessageError);
-    expect(error.message).toBe('runc-ts-init sent a malformed message: SYNC of unknown kind 99');
   });
 });

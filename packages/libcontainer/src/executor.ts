@@ -7,9 +7,26 @@ import {
   type Op,
   opName,
   PROTOCOL_MAGIC,
-  SyncKind,
+  type SyncKindName,
+  syncKindName,
 } from '@runc-ts/namespaces';
 import { ContainerError, describeErrno } from './errors.js';
+
+/** The SYNC kinds whose CONTINUE carries data (PROTOCOL.md): their handlers return it. */
+type DataSyncKind = 'STATE' | 'SECCOMP';
+
+/**
+ * The answer to each SYNC kind a plan may ask for, by name; the executor
+ * waits until it settles. STATE and SECCOMP return the bytes their CONTINUE
+ * carries. A SYNC of a kind without a handler fails the run
+ * (UnservedSyncError), as does a kind the protocol does not define
+ * (UnknownSyncKindError).
+ */
+export type SyncHandlers = {
+  [K in SyncKindName]?: (
+    pid: number,
+  ) => K extends DataSyncKind ? Buffer | Promise<Buffer> : undefined | Promise<undefined>;
+};
 
 export interface ExecutorOptions {
   /** Path of the runc-ts-init binary. */
@@ -19,34 +36,12 @@ export interface ExecutorOptions {
   stdio: readonly (number | 'ignore' | 'pipe')[];
   /** Extra fds of this process passed to the container as 3, 4, ... */
   preserveFds: number;
-  /**
-   * One handler per SYNC kind the plan asks for; the executor waits until
-   * it returns. The returned bytes (STATE) travel in the CONTINUE. A SYNC of
-   * a kind without a handler fails the run: the plan and the runtime
-   * disagree.
-   */
-  sync: SyncHandlers;
+  /** The SYNCs this plan asks for, answered by kind. */
+  syncs: SyncHandlers;
   /** The init's host pid, as soon as the executor reports it. */
   onPid(pid: number): void;
   /** The executor was spawned and has its plan (connect its stdio pipes now). */
   onStart?(child: ChildProcess): void;
-}
-
-/** The SYNC kinds by name (USERNS, HOOKS, CGROUP, STATE, SECCOMP). */
-export type SyncKindName = keyof typeof SyncKind;
-
-/** What the runtime does for the init at a SYNC of this kind; `pid`: the process that asked. */
-export type SyncHandler = (pid: number) => Buffer | undefined | Promise<Buffer | undefined>;
-
-export type SyncHandlers = Partial<Record<SyncKindName, SyncHandler>>;
-
-const SYNC_KIND_NAMES = new Map<number, SyncKindName>(
-  (Object.entries(SyncKind) as [SyncKindName, number][]).map(([name, kind]) => [kind, name]),
-);
-
-/** The name of a SYNC kind number, or undefined for one the protocol does not have. */
-export function syncKindName(kind: number): SyncKindName | undefined {
-  return SYNC_KIND_NAMES.get(kind);
 }
 
 export interface ExecutorRun {
@@ -154,6 +149,35 @@ class FrameReader {
       this.flush();
     });
   }
+}
+
+/** The executor asked for a SYNC kind the protocol does not define. */
+export class UnknownSyncKindError extends MalformedMessageError {
+  constructor(readonly kind: number) {
+    super(`SYNC of unknown kind ${kind}`);
+  }
+}
+
+/** The executor asked for a SYNC the caller gave no handler for: the plan and the handlers disagree. */
+export class UnservedSyncError extends ContainerError {
+  constructor(readonly kind: SyncKindName) {
+    super('EXECUTOR', `runc-ts-init asked for SYNC ${kind}, which this run does not answer`);
+  }
+}
+
+/** Runs the handler of a SYNC request; its reply goes in the CONTINUE. */
+async function answerSync(
+  handlers: SyncHandlers,
+  kind: number,
+  pid: number,
+): Promise<Buffer | undefined> {
+  const name = syncKindName(kind);
+  if (name === undefined) throw new UnknownSyncKindError(kind);
+  const handler = handlers[name] as
+    | ((pid: number) => Buffer | undefined | Promise<Buffer | undefined>)
+    | undefined;
+  if (handler === undefined) throw new UnservedSyncError(name);
+  return handler(pid);
 }
 
 const MESSAGE_NAMES: Record<number, string> = {
@@ -274,16 +298,7 @@ export async function runExecutor(options: ExecutorOptions): Promise<ExecutorRun
           const payload = expectSize(frame, 8);
           const kind = payload.readUInt32LE(0);
           const pid = payload.readUInt32LE(4);
-          const name = syncKindName(kind);
-          if (!name) throw new MalformedMessageError(`SYNC of unknown kind ${kind}`);
-          const handler = options.sync[name];
-          if (!handler) {
-            throw new ContainerError(
-              'EXECUTOR',
-              `runc-ts-init asked for SYNC ${name}, which this run does not serve`,
-            );
-          }
-          const reply = await handler(pid);
+          const reply = await answerSync(options.syncs, kind, pid);
           socket.write(encodeFrame(MessageType.CONTINUE, reply));
           break;
         }

@@ -39,7 +39,7 @@ describe('runtimeFeatures', () => {
       v1: true,
       v2: true,
       systemd: true,
-      systemdUser: false,
+      systemdUser: true,
       rdma: true,
     });
     // linux.intelRdt: intelrdt.test.ts, against a resctrl tree in a temporary directory

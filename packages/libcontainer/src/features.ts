@@ -31,8 +31,9 @@ export function runtimeFeatures(build: BuildInfo): Features {
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...KNOWN_CAPABILITIES],
-      // systemdUser (rootless systemd) comes with rootless support.
-      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+      // systemdUser: a user's systemd over its private socket or the session
+      // bus (integration/systemd/rootless.test.ts, a real user manager).
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp,
       apparmor: { enabled: false },
       selinux: { enabled: false },

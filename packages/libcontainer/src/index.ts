@@ -13,6 +13,14 @@ export {
   type RuntimeWarning,
   type WaitingOptions,
 } from './container.js';
+export type {
+  DryRunCgroup,
+  DryRunHook,
+  DryRunOptions,
+  DryRunReport,
+  DryRunSeccomp,
+  JsonDbusValue,
+} from './dry-run.js';
 export {
   ContainerError,
   type ContainerErrorCode,
@@ -26,8 +34,9 @@ export type { BuildInfo } from './features.js';
 export { type HookPhase, runHooks, runHooksAsync } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
-export { runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
-export { type Host, nodeHost, type OpenFifo } from './lifecycle/host.js';
+export { dryRunCreate, runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
+export type { Host, OpenFifo, StatusHost } from './lifecycle/host.js';
+export { nodeHost } from './lifecycle/node-host.js';
 export {
   isRootlessEuid,
   rootlessCgroupsAuto,
@@ -39,4 +48,5 @@ export { parseSignal, signalName } from './signals.js';
 export type { WriteSpecOptions } from './spec-file.js';
 export { defaultStateRoot, isXdgStateRoot, prepareXdgStateRoot } from './state-root.js';
 export { StateStore, type StoredState } from './state-store.js';
+export { containerStatus, listContainerStates, readContainerState } from './status.js';
 export type { Stdio, StdioTarget } from './stdio.js';

@@ -21,3 +21,12 @@ export async function starterSpec(rootless = false): Promise<Spec> {
 export async function writeStarterSpec(options: WriteSpecOptions): Promise<string> {
   return (await import('./spec-file.js')).writeStarterSpec(options);
 }
+
+/** `runc create --dry-run` / `runc run --dry-run`: the checked plan, nothing made. */
+export async function dryRunCreate(
+  runtime: import('./container.js').Runtime,
+  id: string,
+  options: import('./dry-run.js').DryRunOptions,
+): Promise<import('./dry-run.js').DryRunReport> {
+  return (await import('./dry-run.js')).dryRunCreate(runtime, id, options);
+}

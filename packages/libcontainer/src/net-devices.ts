@@ -25,7 +25,7 @@ export async function returnNetDevices(
     // It reports through the protocol: the caller's stdio are not its.
     stdio: ['ignore', 'ignore', 'ignore'],
     preserveFds: 0,
-    sync: {},
+    syncs: {},
     onPid: () => {},
   });
   await new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { awaitInitByte } from './process-control.js';
+import { awaitInitByte, fifoPollDelays } from './process-control.js';
 
 /** A scripted exec.fifo: each read returns the next answer. */
 function script(reads: boolean[], alive: boolean[]) {
@@ -35,5 +35,15 @@ describe('awaitInitByte (runc start)', () => {
     await expect(awaitInitByte(fifo.readByte, fifo.initAlive, fifo.sleep)).rejects.toThrow(
       'cannot start a container that has stopped',
     );
+  });
+});
+
+describe('fifoPollDelays (runc start)', () => {
+  it('polls again after tens of microseconds, backing off to 1 ms', () => {
+    const delay = fifoPollDelays();
+    const delays = Array.from({ length: 8 }, () => delay());
+    expect(delays[0]).toBeLessThanOrEqual(0.05);
+    expect(delays.slice(0, 5)).toEqual([0.05, 0.1, 0.2, 0.4, 0.8]);
+    expect(delays.slice(5)).toEqual([1, 1, 1]);
   });
 });

@@ -7,7 +7,8 @@ import { constants as osConstants } from 'node:os';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import type { ContainerStatus, RuntimeWarning } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { type Host, isAlive, nodeHost, type OpenFifo } from './lifecycle/host.js';
+import { type Host, isAlive, type OpenFifo } from './lifecycle/host.js';
+import { nodeHost } from './lifecycle/node-host.js';
 import { abortedError } from './proc.js';
 import type { StoredState } from './state-store.js';
 
@@ -215,9 +216,24 @@ export async function awaitInitByte(
 }
 
 /**
+ * The pauses between polls of exec.fifo, in ms. The init writes its byte a
+ * context switch after `start` opens the fifo (the first read almost always
+ * comes too early): waiting a whole millisecond then was most of what a
+ * `start` waits. Tens of microseconds first, doubling up to 1 ms for an init
+ * that takes longer.
+ */
+export function fifoPollDelays(): () => number {
+  let next = 0.05;
+  return () => {
+    const delay = next;
+    next = Math.min(next * 2, 1);
+    return delay;
+  };
+}
+
+/**
  * Opens exec.fifo for reading: the init, blocked writing to it, carries on.
- * Polls on timers for its byte (it is there at once unless the init is still
- * on its way to the fifo).
+ * Polls for its byte (fifoPollDelays) without blocking the event loop.
  */
 export async function releaseInit(
   fifo: string,
@@ -234,11 +250,12 @@ export async function releaseInit(
     });
   }
   crashPoints.opened?.();
+  const delay = fifoPollDelays();
   try {
     await awaitInitByte(
       () => opened.readByte(),
       () => isAlive(host, stored.pid, stored.pidStartTime),
-      () => host.sleep(1),
+      () => host.sleep(delay()),
     );
   } finally {
     opened.close();

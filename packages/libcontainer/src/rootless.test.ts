@@ -15,6 +15,7 @@ import {
   rootlessCgroupDirs,
   rootlessCgroupsAuto,
   runningInUserNamespace,
+  setgroupsDenied,
   shouldHonorXdgRuntimeDir,
   subordinateRanges,
 } from './rootless.js';
@@ -65,6 +66,18 @@ describe('user namespace detection', () => {
     expect(runningInUserNamespace(() => '0 0 4294967295\n1 1 1\n')).toBe(true);
     expect(
       runningInUserNamespace(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toBe(false);
+  });
+});
+
+describe('setgroupsDenied', () => {
+  it("reads the runtime's /proc/self/setgroups", () => {
+    expect(setgroupsDenied(() => 'deny\n')).toBe(true);
+    expect(setgroupsDenied(() => 'allow\n')).toBe(false);
+    expect(
+      setgroupsDenied(() => {
         throw new Error('ENOENT');
       }),
     ).toBe(false);

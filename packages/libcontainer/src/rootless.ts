@@ -68,6 +68,21 @@ export function runningInUserNamespace(
 }
 
 /**
+ * Whether setgroups(2) is denied in this process's user namespace
+ * (/proc/self/setgroups says `deny`, as an unprivileged writer of the gid map
+ * must leave it); new user namespaces inherit the setting.
+ */
+export function setgroupsDenied(
+  read: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): boolean {
+  try {
+    return read('/proc/self/setgroups').trim() === 'deny';
+  } catch {
+    return false; // a kernel without the file (before 3.19) has no such rule
+  }
+}
+
+/**
  * runc's `XDG_RUNTIME_DIR` rule for the default --root: honoured for a non-root
  * user, ignored by real root (which keeps /run), and honoured by root in a
  * user namespace (rootlesskit and the like) unless $USER says "root".

@@ -104,6 +104,24 @@ describe('StateStore', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  it('removes the lock directory with the last container, not while another lock is held', () => {
+    const locks = join(store.root, '@locks');
+    store.withLock('a', () => {
+      store.createContainerDir('a');
+      store.write(state('a'));
+    });
+    store.withLock('b', () => {});
+    // Containers left (or none removed): the directory stays, no mkdir/rmdir per command.
+    expect(existsSync(locks)).toBe(true);
+    store.withLock('a', () => {
+      store.withLock('b', () => {});
+      store.removeContainerDir('a');
+      // 'a' is still held: its file keeps the directory.
+      expect(readdirSync(locks)).toEqual(['a']);
+    });
+    expect(readdirSync(store.root)).toEqual([]);
+  });
+
   it('holds the lock until asynchronous work settles', async () => {
     const lock = store.lockPath('e');
     let during = false;
@@ -159,7 +177,8 @@ describe('StateStore', () => {
   });
 
   it('a lock whose holder was killed is free at once (the kernel releases flock)', async () => {
-    store.withLock('d', () => {}); // makes the lock directory
+    // The directory a holder's lock file is in (gone while no lock is held).
+    mkdirSync(join(store.root, '@locks'), { recursive: true, mode: 0o700 });
     const lock = store.lockPath('d');
     // -o: only flock(1) itself holds the lock, not the sleep it runs.
     const holder = spawn('flock', ['-o', lock, 'sleep', '1000'], {
@@ -228,6 +247,11 @@ describe('StateStore', () => {
       await exited;
       process.kill(-creator.pid!, 'SIGKILL');
     }
+    // flock(1)'s child may still hold the lock's open file (between its fork
+    // and the close -o asks for) until the SIGKILL above lands: wait for that.
+    for (let i = 0; i < 200 && spawnSync('flock', ['-n', lock, 'true']).status !== 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     // The creator died: what it left is there for `state` and `delete`.
     expect(store.read('m').creating).toBe(true);
   });
@@ -265,6 +289,38 @@ describe('StateStore', () => {
     expect(await Promise.all(children)).toEqual(['0 ', '0 ', '0 ']);
     expect(readFileSync(counter, 'utf8')).toBe('200');
     expect(readdirSync(join(store.root, '@locks'))).toEqual([]);
+  }, 60_000);
+
+  it('removes the lock directory with the last container, racing other commands safely', async (context) => {
+    if (!existsSync(bun)) context.skip(`no Bun at ${bun} (installs on x86_64 Linux only)`);
+    // Each process creates and deletes containers of its own: the root is
+    // often left without one, so the lock directory is removed again and
+    // again while the others make it and open lock files in it.
+    const cycle = (name: string) => `for (let i = 0; i < 150; i++) {
+        const id = '${name}' + (i % 3);
+        store.withLock(id, () => {
+          store.createContainerDir(id);
+          store.write({ ...${JSON.stringify(state('x'))}, id });
+        });
+        store.withLock(id, () => store.removeContainerDir(id));
+      }`;
+    const script = (name: string) =>
+      `import { StateStore } from ${JSON.stringify(join(here, 'state-store.ts'))};
+      const store = new StateStore(${JSON.stringify(store.root)});
+      ${cycle(name)}`;
+    const children = ['a', 'b', 'c'].map((name) => {
+      const child = spawn(bun, ['-e', script(name)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      return new Promise<string>((resolve) =>
+        child.once('exit', (code) => resolve(`${code} ${stderr}`)),
+      );
+    });
+    new Function('store', cycle('d'))(store);
+    expect(await Promise.all(children)).toEqual(['0 ', '0 ', '0 ']);
+    expect(readdirSync(store.root)).toEqual([]);
   }, 60_000);
 });
 

@@ -3,6 +3,7 @@ import {
   chmodSync,
   closeSync,
   constants,
+  type Dirent,
   existsSync,
   fstatSync,
   ftruncateSync,
@@ -11,7 +12,9 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeSync,
@@ -55,6 +58,8 @@ const LOCK_POLL_MS = 5;
  * named like this directory or like a file in it.
  */
 const LOCK_DIR = '@locks';
+/** Opens of a lock file that may find its directory just removed by another command. */
+const LOCK_DIR_ATTEMPTS = 100;
 const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -72,6 +77,8 @@ function stateRootHint(error: unknown): string {
 /** The state directory of one --root: container dirs, state files, locks. */
 export class StateStore {
   private rootChecked = false;
+  /** Set when a container directory was removed and none is left: see removeLockDirIfEmpty. */
+  private lastContainerRemoved = false;
 
   constructor(
     readonly root: string,
@@ -190,14 +197,16 @@ export class StateStore {
   removeDebris(id: string): boolean {
     const dir = this.dir(id);
     if (!this.exists(id) || existsSync(this.statePath(id))) return false;
-    rmSync(dir, { recursive: true, force: true });
+    removeWithoutCrossingMounts(dir);
     return true;
   }
 
   /** Removes <root>/<id>, the state file first: a half-removed directory is debris. */
   removeContainerDir(id: string): void {
     rmSync(this.statePath(id), { force: true });
-    rmSync(this.dir(id), { recursive: true, force: true });
+    removeWithoutCrossingMounts(this.dir(id));
+    // The last container gone: the lock directory goes too, when this lock is let go.
+    this.lastContainerRemoved = readdirSync(this.root).every((name) => name === LOCK_DIR);
   }
 
   exists(id: string): boolean {
@@ -347,7 +356,7 @@ export class StateStore {
     this.ensureRoot();
     this.ensureLockDir();
     const libc = loadLibc();
-    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const fd = this.openLockFile(path);
     let held = false;
     try {
       const result = libc.flock(fd, LOCK_EX | LOCK_NB);
@@ -361,6 +370,7 @@ export class StateStore {
           return () => {
             rmSync(path, { force: true });
             closeSync(fd);
+            if (this.lastContainerRemoved) this.removeLockDirIfEmpty();
           };
         }
       } else if (result !== -EWOULDBLOCK) {
@@ -372,6 +382,24 @@ export class StateStore {
     }
   }
 
+  /**
+   * Opens (creating) the lock file at `path`. The lock directory goes away
+   * with the last container (removeLockDirIfEmpty): another command may
+   * remove it between our ensureLockDir and this open, so an open that finds
+   * no directory makes it again.
+   */
+  private openLockFile(path: string): number {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || attempt >= LOCK_DIR_ATTEMPTS) throw error;
+      }
+      this.ensureLockDir();
+    }
+  }
+
   private ensureLockDir(): void {
     const dir = join(this.root, LOCK_DIR);
     try {
@@ -379,8 +407,33 @@ export class StateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (!lstatSync(dir).isDirectory()) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = lstatSync(dir).isDirectory();
+    } catch (error) {
+      // Removed meanwhile by a holder letting go of the last lock: the open fails and retries.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    if (!isDirectory) {
       throw new ContainerError('STATE_ROOT', `${dir} is not a directory`);
+    }
+  }
+
+  /**
+   * Removes the lock directory once it holds no lock file, so that a root
+   * whose containers are all deleted is empty again. Tried only when the
+   * last container directory was removed: mkdir and rmdir cost ~0.2 ms each
+   * on a disk file system, too much for every command. rmdir(2) removes only
+   * an empty directory, atomically: a lock file another command has just
+   * created keeps it (ENOTEMPTY), and one about to be created finds it gone
+   * and makes it again (openLockFile). Only tidiness: a failure is ignored.
+   */
+  private removeLockDirIfEmpty(): void {
+    try {
+      rmdirSync(join(this.root, LOCK_DIR));
+    } catch {
+      // ENOTEMPTY (another lock is held or being taken), ENOENT (already gone).
     }
   }
 
@@ -444,4 +497,69 @@ export function parseStoredState(text: string, id: string, path: string): Stored
     );
   }
   return value as StoredState;
+}
+
+/**
+ * Removes a container's directory. It holds files, and a subdirectory only
+ * where `restore` bound the rootfs for CRIU (`criu-root`): a restore killed
+ * midway leaves that bind mounted, and a recursive removal would go through
+ * it and empty the bundle's rootfs. So a subdirectory is removed only once
+ * nothing is mounted on or below it (detached here); if something stays
+ * mounted, the removal fails naming it.
+ */
+function removeWithoutCrossingMounts(dir: string): void {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      detachMountsBelow(path);
+      rmSync(path, { recursive: true, force: true });
+    } else {
+      rmSync(path, { force: true });
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Mount points at or below `dir` in /proc/self/mountinfo (field 5, octal escapes undone). */
+function mountsBelow(dir: string): string[] {
+  const points = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) =>
+      (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(Number.parseInt(octal, 8)),
+      ),
+    )
+    .filter((point) => point === dir || point.startsWith(`${dir}/`));
+  // Deepest first.
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+function detachMountsBelow(path: string): void {
+  let dir: string;
+  try {
+    dir = realpathSync(path);
+  } catch {
+    return;
+  }
+  const MNT_DETACH = 2;
+  for (let round = 0; round < 8; round++) {
+    const points = mountsBelow(dir);
+    if (points.length === 0) return;
+    // Stacked mounts on one point come off one per round.
+    for (const point of points) loadLibc().umount2(point, MNT_DETACH);
+  }
+  const left = mountsBelow(dir);
+  if (left.length > 0) {
+    throw new ContainerError(
+      'STATE_ROOT',
+      `cannot remove ${path}: ${left[0]} is still mounted (unmount it, then run delete again)`,
+    );
+  }
 }

@@ -2,7 +2,7 @@
 // processes, exec.fifo and cgroup; every side effect appended to `calls`, so
 // a test states exactly what a verb did to the host, in order.
 
-import type { CgroupManager, CgroupState } from '@runc-ts/cgroups';
+import type { CgroupManager, CgroupState, FreezerState } from '@runc-ts/cgroups';
 import type { Host, OpenFifo } from '../src/lifecycle/host.js';
 import type { ProcessStat } from '../src/proc.js';
 
@@ -111,6 +111,10 @@ export class FakeHost implements Host {
       if (this.cgroupManager.frozen) this.cgroupManager.killedWhileFrozen.add(pid);
       else process.state = 'Z';
     }
+  }
+
+  freezerState(_state: CgroupState): FreezerState {
+    return this.cgroupManager.frozen ? 'frozen' : 'thawed';
   }
 
   cgroup(state: CgroupState | undefined): CgroupManager | undefined {

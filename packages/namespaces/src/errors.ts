@@ -26,6 +26,8 @@ export type PlanErrorCode =
   | 'NETDEV_INVALID'
   /** linux.memoryPolicy that set_mempolicy would refuse. */
   | 'MEMPOLICY_INVALID'
+  /** linux.personality.flags naming a flag personality(2) does not have. */
+  | 'PERSONALITY_INVALID'
   /** A string with a NUL byte where it would reach the executor. */
   | 'STRING_INVALID'
   /** A string, list or whole plan larger than the executor protocol carries. */

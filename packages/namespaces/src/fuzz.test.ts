@@ -1,26 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  exampleSpec,
-  type Process,
-  parseProcess,
-  renderSpec,
-  type Spec,
-  toRootless,
-  validateConfig,
-} from '@runc-ts/spec';
+import { type Process, parseProcess, type Spec, validateConfig } from '@runc-ts/spec';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import {
+  configSeeds,
+  get,
+  type Json,
+  type Path,
+  paths,
+  processSeeds,
+} from '../../spec/test/fuzz-seeds.js';
 import { PlanError } from './errors.js';
 import { dumpPlan, encodeFrame, encodePlan, MessageType, type Op } from './plan.js';
 import { type PlanContext, planCreate } from './plan-create.js';
@@ -36,9 +28,6 @@ import { planExec } from './plan-exec.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 0x91a2);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const TIMEOUT = 60_000;
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = (string | number)[];
 
 const executor = new URL('../../../native/build/runc-ts-init', import.meta.url).pathname;
 const executorMissing = (() => {
@@ -65,38 +54,7 @@ function roundTrip(ops: readonly Op[]): void {
   expect(dumped.stdout).toBe(dumpPlan(ops));
 }
 
-const good = new URL('../../spec/testdata/config/good/', import.meta.url).pathname;
-const seeds: Json[] = [
-  ...readdirSync(good)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => JSON.parse(readFileSync(join(good, name), 'utf8')) as Json),
-  JSON.parse(renderSpec(exampleSpec())) as Json,
-  JSON.parse(
-    renderSpec(
-      toRootless(exampleSpec(), {
-        uid: 1000,
-        gid: 1000,
-        subUids: [{ start: 100000, count: 65536 }],
-        subGids: [{ start: 100000, count: 65536 }],
-      } as never),
-    ),
-  ) as Json,
-];
-
-function paths(value: Json, at: Path = [], out: Path[] = []): Path[] {
-  out.push(at);
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) paths(item, [...at, i], out);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) paths(item, [...at, key], out);
-  }
-  return out;
-}
-
-function get(value: Json, path: Path): Json {
-  return path.reduce<Json>((node, key) => (node as Record<string | number, Json>)[key]!, value);
-}
+const seeds = configSeeds();
 
 const strings = fc.oneof(
   fc.constantFrom(
@@ -304,9 +262,7 @@ describe('planner under random valid configs', () => {
   it(
     'planExec gives a plan that round-trips through the C decoder, or a PlanError naming the field',
     () => {
-      const processes = seeds
-        .map((doc) => (doc as { process?: Json }).process)
-        .filter((p): p is Json => p !== undefined);
+      const processes = processSeeds(seeds);
       const seen = { plan: 0, error: 0, invalid: 0 };
       fc.assert(
         fc.property(

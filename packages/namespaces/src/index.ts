@@ -3,6 +3,16 @@
 
 export { CAPABILITIES, capabilityMask, KNOWN_CAPABILITIES } from './capabilities.js';
 export {
+  type DeviceStep,
+  describePlan,
+  type HookStep,
+  type MountStep,
+  type NamespaceStep,
+  type PlanDescription,
+  type ProcessSteps,
+  type RlimitStep,
+} from './describe.js';
+export {
   cleanPath,
   DEFAULT_DEV_SYMLINKS,
   DEFAULT_DEVICES,
@@ -84,8 +94,11 @@ export {
   opName,
   PROTOCOL_MAGIC,
   SyncKind,
+  type SyncKindName,
+  syncKindName,
 } from './plan.js';
 export {
+  bindSourcePath,
   DEFAULT_PATH,
   DEFAULT_UMASK,
   type PlanContext,

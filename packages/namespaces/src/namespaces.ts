@@ -50,11 +50,10 @@ const nonEmpty = (mappings: readonly IdMapping[] | undefined): boolean =>
   mappings !== undefined && mappings.length > 0;
 
 /**
- * Joins happen one at a time and each SETNS opens its path after the
- * previous joins: the user namespace goes first (joining it gives the
- * capabilities the other joins need), the mount namespace last (once in
- * another mount namespace, the remaining /proc/<pid>/ns paths would resolve
- * there), the rest in config order.
+ * The order JOIN_NAMESPACES gets them in: the user namespace first, the
+ * mount namespace last, the rest in config order. The executor opens every
+ * path before joining any, joins the others with the runtime's rights,
+ * then the user namespace, then those that needed it (see native/PROTOCOL.md).
  */
 function orderJoins(joined: JoinedNamespace[]): JoinedNamespace[] {
   const rank = (type: NamespaceType) => (type === 'user' ? 0 : type === 'mount' ? 2 : 1);

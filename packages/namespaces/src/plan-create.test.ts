@@ -384,6 +384,23 @@ describe('planCreate: rootless template', () => {
   });
 });
 
+describe('planCreate: a runtime in a user namespace where setgroups is denied', () => {
+  // `unshare --map-root-user runc run`: root of its namespace, setgroups
+  // denied there (and so in any namespace made below it)
+  it('leaves setgroups out and refuses additional groups, as for a rootless runtime', () => {
+    const spec = headless();
+    const denied = { ...ctx, setgroupsDenied: true, runtimeInUserNamespace: true };
+    expect(find(planCreate(spec, denied), 'SETGROUPS')).toEqual([]);
+    expect(find(planCreate(spec, ctx), 'SETGROUPS')).toEqual([op('SETGROUPS', [])]);
+    spec.process!.user = { uid: 0, gid: 0, additionalGids: [10] };
+    expectPlanError(
+      () => planCreate(spec, denied),
+      'USER_INVALID',
+      'process.user.additionalGids: cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)',
+    );
+  });
+});
+
 describe('planCreate: namespaces', () => {
   it('joins namespaces by path before creating the rest; user first, mount last', () => {
     const spec = headless();
@@ -395,10 +412,8 @@ describe('planCreate: namespaces', () => {
       { type: 'mount' },
       { type: 'cgroup', path: '/proc/42/ns/cgroup' },
     ];
-    expect(dump(planCreate(spec, ctx)).slice(1, 8)).toEqual([
-      `SETNS ${CLONE_NEWNET} "/var/run/netns/n1"`,
-      `SETNS ${CLONE_NEWIPC} "/proc/42/ns/ipc"`,
-      `SETNS ${CLONE_NEWCGROUP} "/proc/42/ns/cgroup"`,
+    expect(dump(planCreate(spec, ctx)).slice(1, 6)).toEqual([
+      `JOIN_NAMESPACES [${CLONE_NEWNET},${CLONE_NEWIPC},${CLONE_NEWCGROUP}] ["/var/run/netns/n1","/proc/42/ns/ipc","/proc/42/ns/cgroup"]`,
       `UNSHARE ${CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNS}`,
       'FORK 0',
       `SYNC ${SyncKind.CGROUP}`,
@@ -415,9 +430,8 @@ describe('planCreate: namespaces', () => {
     ];
     delete spec.hostname;
     const ops = planCreate(spec, ctx);
-    expect(dump(ops).slice(1, 7)).toEqual([
-      `SETNS ${CLONE_NEWUSER} "/proc/42/ns/user"`,
-      `SETNS ${CLONE_NEWNET} "/proc/42/ns/net"`,
+    expect(dump(ops).slice(1, 6)).toEqual([
+      `JOIN_NAMESPACES [${CLONE_NEWUSER},${CLONE_NEWNET}] ["/proc/42/ns/user","/proc/42/ns/net"]`,
       `UNSHARE ${CLONE_NEWNS}`,
       // The namespace's root from here on: the host's root is unmapped there.
       'SETGID 0',
@@ -440,24 +454,46 @@ describe('planCreate: namespaces', () => {
     ]);
   });
 
-  it('requires a new mount namespace', () => {
-    const message =
-      'linux.namespaces: a new mount namespace is required (add {"type": "mount"} without a path)';
-    expectPlanError(() => planCreate(minimal({ linux: {} }), ctx), 'NAMESPACE_INVALID', message);
-    expectPlanError(
-      () =>
-        planCreate(
-          minimal({ linux: { namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] } }),
-          ctx,
-        ),
-      'NAMESPACE_INVALID',
-      message,
-    );
-    expectPlanError(
-      () => planCreate({ ...minimal(), linux: undefined }, ctx),
-      'NAMESPACE_INVALID',
-      message,
-    );
+  it("without a mount namespace: mounts in the runtime's, propagation untouched, chroot", () => {
+    for (const spec of [minimal({ linux: {} }), { ...minimal(), linux: undefined }]) {
+      const ops = dump(planCreate(spec, ctx));
+      expect(ops).toContain('ROOTFS "/bundle/rootfs" 0');
+      expect(ops).toContain('CHROOT');
+      expect(ops).not.toContain('PIVOT_ROOT');
+      expect(ops.some((line) => line.startsWith('UNSHARE'))).toBe(false);
+      // --no-pivot would move the rootfs over the host's "/": chroot too.
+      const noPivot = names(planCreate(spec, { ...ctx, noPivot: true }));
+      expect(noPivot).toContain('CHROOT');
+      expect(noPivot).not.toContain('MOVE_ROOT');
+    }
+  });
+
+  it.each(['maskedPaths', 'readonlyPaths'] as const)(
+    'refuses %s without a mount namespace, as runc',
+    (field) => {
+      expectPlanError(
+        () => planCreate(minimal({ linux: { [field]: ['/proc/kcore'] } }), ctx),
+        'NAMESPACE_INVALID',
+        `linux.${field}: unable to restrict sys entries without a private MNT namespace`,
+      );
+      // An empty list restricts nothing.
+      expect(names(planCreate(minimal({ linux: { [field]: [] } }), ctx))).toContain('CHROOT');
+    },
+  );
+
+  it('joins a mount namespace by path and pivots there', () => {
+    const spec = minimal({
+      linux: {
+        namespaces: [{ type: 'mount', path: '/run/mntns/a' }],
+        maskedPaths: ['/proc/kcore'],
+      },
+    });
+    const ops = dump(planCreate(spec, ctx));
+    expect(ops[1]).toBe(`JOIN_NAMESPACES [${CLONE_NEWNS}] ["/run/mntns/a"]`);
+    expect(ops).toContain(`ROOTFS "/bundle/rootfs" ${MS_SLAVE | MS_REC}`);
+    expect(ops).toContain('PIVOT_ROOT');
+    expect(ops).toContain('MASK "/proc/kcore"');
+    expect(names(planCreate(spec, { ...ctx, noPivot: true }))).toContain('MOVE_ROOT');
   });
 
   it('reports namespace validation errors', () => {
@@ -1002,6 +1038,22 @@ describe('planCreate: devices', () => {
     expect(dump(ops)).toContain('SYMLINK "pts/ptmx" "/dev/ptmx"');
   });
 
+  it('bind-mounts the devices when the runtime itself runs in a user namespace (rootless podman)', () => {
+    const spec = headless();
+    spec.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+    const ops = planCreate(spec, { ...ctx, runtimeInUserNamespace: true });
+    expect(find(ops, 'MKNOD')).toEqual([]);
+    expect(find(ops, 'BIND_DEVICE').map((o) => o.args[1])).toEqual([
+      '/dev/null',
+      '/dev/zero',
+      '/dev/full',
+      '/dev/random',
+      '/dev/urandom',
+      '/dev/tty',
+      '/dev/fuse',
+    ]);
+  });
+
   it('creates devices even without a /dev mount, as runc does', () => {
     const ops = planCreate(minimal(), ctx);
     expect(find(ops, 'MKNOD')).toHaveLength(6);
@@ -1055,12 +1107,20 @@ describe('planCreate: hostname, domainname, sysctl', () => {
     expect(ops).not.toContain('DOMAINNAME');
   });
 
-  it.each(['hostname', 'domainname'] as const)('needs a new UTS namespace for %s', (field) => {
-    const message = `${field}: ${field} is set but no new UTS namespace is created (add {"type": "uts"} to linux.namespaces)`;
+  it.each(['hostname', 'domainname'] as const)('needs a UTS namespace for %s', (field) => {
+    const message = `${field}: ${field} is set but the container has no UTS namespace (add {"type": "uts"} to linux.namespaces)`;
     expectPlanError(() => planCreate(minimal({ [field]: 'x' }), ctx), 'HOSTNAME_INVALID', message);
+  });
+
+  it.each([
+    ['hostname', 'HOSTNAME'],
+    ['domainname', 'DOMAINNAME'],
+  ] as const)('sets %s in a UTS namespace joined by path, as runc', (field, name) => {
     const joined = minimal({ [field]: 'x' });
     joined.linux!.namespaces!.push({ type: 'uts', path: '/proc/1/ns/uts' });
-    expectPlanError(() => planCreate(joined, ctx), 'HOSTNAME_INVALID', message, field);
+    const ops = dump(planCreate(joined, ctx));
+    expect(ops[1]).toBe(`JOIN_NAMESPACES [${CLONE_NEWUTS}] ["/proc/1/ns/uts"]`);
+    expect(ops).toContain(`${name} "x"`);
   });
 
   it('writes sysctls sorted by key, before the read-only paths', () => {
@@ -1546,22 +1606,29 @@ describe('planCreate: environment, HOME, capabilities', () => {
   });
 });
 
-describe('planCreate: unsupported features', () => {
-  const cases: [string, (spec: Spec) => void, string][] = [
-    [
-      'personality flags',
-      (s) => {
-        s.linux!.personality = { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] };
-      },
-      'linux.personality.flags: personality flags are not supported yet',
-    ],
-  ];
-  it.each(cases)('rejects %s', (_name, mutate, message) => {
+describe('planCreate: linux.personality.flags', () => {
+  it('ORs the named flags into the persona', () => {
     const spec = minimal();
-    mutate(spec);
-    expectPlanError(() => planCreate(spec, ctx), 'UNSUPPORTED', message);
+    spec.linux!.personality = { domain: 'LINUX32', flags: ['ADDR_NO_RANDOMIZE', 'UNAME26'] };
+    expect(find(planCreate(spec, ctx), 'PERSONALITY')).toEqual([
+      op('PERSONALITY', 8 | 0x0040000 | 0x0020000),
+    ]);
   });
 
+  it('refuses a flag personality(2) does not have, naming it', () => {
+    const spec = minimal();
+    spec.linux!.personality = { flags: ['ADDR_NO_RANDOMIZE', 'toString'] };
+    expectPlanError(
+      () => planCreate(spec, ctx),
+      'PERSONALITY_INVALID',
+      'linux.personality.flags[1]: unknown personality flag "toString" (known: UNAME26, ' +
+        'ADDR_NO_RANDOMIZE, FDPIC_FUNCPTRS, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT, READ_IMPLIES_EXEC, ' +
+        'ADDR_LIMIT_32BIT, SHORT_INODE, WHOLE_SECONDS, STICKY_TIMEOUTS, ADDR_LIMIT_3GB)',
+    );
+  });
+});
+
+describe('planCreate: checks before planning', () => {
   it('checks timeOffsets against the namespaces first', () => {
     const spec = minimal();
     spec.linux!.timeOffsets = { boottime: { secs: 1 } };

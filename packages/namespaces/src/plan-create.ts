@@ -103,8 +103,20 @@ export interface PlanContext {
   cgroupPaths?: Record<string, string>;
   /** The runtime runs with a non-root euid (rootless): supplementary groups cannot be set. */
   rootless?: boolean;
+  /**
+   * setgroups(2) is denied in the runtime's user namespace (its
+   * /proc/self/setgroups says `deny`, as `unshare --map-root-user` leaves it;
+   * new user namespaces inherit that): supplementary groups cannot be set.
+   */
+  setgroupsDenied?: boolean;
   /** The host has /proc/kcore: runc then adds the /dev/core symlink. Default false. */
   hostHasKcore?: boolean;
+  /**
+   * The runtime itself runs in a user namespace other than the initial one
+   * (rootless podman's, rootlesskit's): there mknod(2) fails even for its
+   * root, so devices are bind-mounted as in a container's own user namespace.
+   */
+  runtimeInUserNamespace?: boolean;
   /** SELinux is enabled on the host: linux.mountLabel is applied to filesystem mounts. */
   selinuxEnabled?: boolean;
   /**
@@ -173,6 +185,25 @@ const IOPRIO_CLASSES = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_ID
 const PERSONALITY_DOMAINS = { LINUX: 0, LINUX32: 8 } as const;
 
 /**
+ * The flag bits of personality(2) (linux/personality.h), by the names the
+ * runtime-spec's `linux.personality.flags` uses. runc only warns and drops
+ * them; here they are applied, and a name the kernel does not have is refused.
+ */
+const PERSONALITY_FLAGS: Readonly<Record<string, number>> = {
+  UNAME26: 0x0020000,
+  ADDR_NO_RANDOMIZE: 0x0040000,
+  FDPIC_FUNCPTRS: 0x0080000,
+  MMAP_PAGE_ZERO: 0x0100000,
+  ADDR_COMPAT_LAYOUT: 0x0200000,
+  READ_IMPLIES_EXEC: 0x0400000,
+  ADDR_LIMIT_32BIT: 0x0800000,
+  SHORT_INODE: 0x1000000,
+  WHOLE_SECONDS: 0x2000000,
+  STICKY_TIMEOUTS: 0x4000000,
+  ADDR_LIMIT_3GB: 0x8000000,
+};
+
+/**
  * Destinations inside /proc that may be mounted over (the files lxcfs
  * emulates). Anything else under /proc could hide or redirect the kernel's
  * security interfaces (/proc/self/attr, /proc/sys…), so it is refused.
@@ -201,20 +232,6 @@ const IPC_SYSCTLS = new Set([
   'kernel.shmmni',
   'kernel.shm_rmid_forced',
 ]);
-
-function unsupported(path: string, what: string): PlanError {
-  return new PlanError('UNSUPPORTED', path, `${what} not supported yet`);
-}
-
-/** Config features that are valid but not implemented: fail before doing anything. */
-function rejectUnsupported(spec: Spec): void {
-  const linux = spec.linux ?? {};
-  // Not the init's (the spec), but checked here as runc checks the config.
-  if (spec.process) execCpuAffinity(spec.process);
-  if ((linux.personality?.flags ?? []).length > 0) {
-    throw unsupported('linux.personality.flags', 'personality flags are');
-  }
-}
 
 function requireProcess(spec: Spec): Process {
   const process = spec.process;
@@ -280,15 +297,23 @@ function bindSource(mount: Mount, where: string, ctx: PlanContext): string {
   if (source === '') {
     throw new PlanError('MOUNT_INVALID', `${where}.source`, 'a bind mount needs a source');
   }
-  if (source.startsWith('/')) return posix.normalize(source);
-  if (ctx.bundle === undefined) {
+  if (!source.startsWith('/') && ctx.bundle === undefined) {
     throw new PlanError(
       'MOUNT_INVALID',
       `${where}.source`,
       `relative bind source ${JSON.stringify(source)} needs the bundle directory`,
     );
   }
-  return posix.resolve(ctx.bundle, source);
+  return bindSourcePath(ctx.bundle ?? '/', source);
+}
+
+/**
+ * The host path of a bind mount's source as the config names it: a relative
+ * one is relative to the bundle directory (runtime-spec), for create and for
+ * restore alike.
+ */
+export function bindSourcePath(bundle: string, source: string): string {
+  return source.startsWith('/') ? posix.normalize(source) : posix.resolve(bundle, source);
 }
 
 /** A bind mount of a host cgroup directory with the flags of the cgroup mount. */
@@ -462,13 +487,39 @@ function mountSourceOps(spec: Spec, ctx: PlanContext): Op[] {
 
 // ---------------------------------------------------------------- linux.*
 
+/**
+ * hostname and domainname need a UTS namespace of the container, new or
+ * joined by path: in a joined one they are set there, as runc and crun do.
+ * Without one they would be the host's.
+ */
 function checkUts(spec: Spec, ns: NamespacePlan): void {
   for (const field of ['hostname', 'domainname'] as const) {
-    if (spec[field] && !ns.creates('uts')) {
+    if (spec[field] && !ns.has('uts')) {
       throw new PlanError(
         'HOSTNAME_INVALID',
         field,
-        `${field} is set but no new UTS namespace is created (add {"type": "uts"} to linux.namespaces)`,
+        `${field} is set but the container has no UTS namespace (add {"type": "uts"} to linux.namespaces)`,
+      );
+    }
+  }
+}
+
+/**
+ * A container without a mount entry in linux.namespaces shares the
+ * runtime's mount namespace (the runtime-spec: a namespace type that is not
+ * listed is inherited): its mounts are made there under the rootfs and stay
+ * after it exits, and it gets its root by chroot, as with runc and crun.
+ * Masking or making read-only a path of its /proc or /sys is refused, as
+ * runc refuses it.
+ */
+function checkMountNamespace(spec: Spec, ns: NamespacePlan): void {
+  if (ns.has('mount')) return;
+  for (const field of ['maskedPaths', 'readonlyPaths'] as const) {
+    if ((spec.linux?.[field] ?? []).length > 0) {
+      throw new PlanError(
+        'NAMESPACE_INVALID',
+        `linux.${field}`,
+        'unable to restrict sys entries without a private MNT namespace',
       );
     }
   }
@@ -589,7 +640,19 @@ export function ioprioOp(process: Process): Op | undefined {
 export function personalityOp(spec: Spec): Op | undefined {
   const personality = spec.linux?.personality;
   if (personality === undefined) return undefined;
-  return op('PERSONALITY', PERSONALITY_DOMAINS[personality.domain ?? 'LINUX']);
+  let persona: number = PERSONALITY_DOMAINS[personality.domain ?? 'LINUX'];
+  (personality.flags ?? []).forEach((name, i) => {
+    const bit = Object.hasOwn(PERSONALITY_FLAGS, name) ? PERSONALITY_FLAGS[name] : undefined;
+    if (bit === undefined) {
+      throw new PlanError(
+        'PERSONALITY_INVALID',
+        `linux.personality.flags[${i}]`,
+        `unknown personality flag ${JSON.stringify(name)} (known: ${Object.keys(PERSONALITY_FLAGS).join(', ')})`,
+      );
+    }
+    persona |= bit;
+  });
+  return op('PERSONALITY', persona);
 }
 
 function isMapped(
@@ -599,12 +662,30 @@ function isMapped(
   return (mappings ?? []).some((m) => id >= m.containerID && id - m.containerID < m.size);
 }
 
-/** SETGROUPS/SETGID/SETUID, with the ids checked against a new user namespace's maps. */
+/**
+ * When the runtime cannot call setgroups(2) for the container's processes:
+ * the error for additionalGids, saying why; undefined when it can.
+ */
+export function setgroupsUnavailable(ctx: {
+  rootless?: boolean;
+  setgroupsDenied?: boolean;
+}): string | undefined {
+  if (ctx.rootless) return 'cannot set additional groups in a rootless container';
+  if (ctx.setgroupsDenied) {
+    return 'cannot set additional groups: setgroups(2) is denied in the user namespace the runtime runs in (/proc/self/setgroups says deny)';
+  }
+  return undefined;
+}
+
+/**
+ * SETGROUPS/SETGID/SETUID, with the ids checked against a new user
+ * namespace's maps. `noSetgroups`: setgroupsUnavailable's answer.
+ */
 export function credentialOps(
   spec: Spec,
   process: Process,
   ns: NamespacePlan,
-  rootless: boolean,
+  noSetgroups: string | undefined,
 ): Op[] {
   const uid = process.user?.uid ?? 0;
   const gid = process.user?.gid ?? 0;
@@ -632,15 +713,12 @@ export function credentialOps(
   // setgroups(2) always runs (with an empty list when there are no
   // additionalGids): otherwise the container would inherit the runtime's
   // supplementary groups. A rootless runtime cannot call it (the parent
-  // denies setgroups in the user namespace), so it is left out there and
+  // denies setgroups in the user namespace), nor can a runtime in a user
+  // namespace where setgroups is denied: it is left out there and
   // additionalGids are refused, as runc does.
-  if (rootless) {
+  if (noSetgroups !== undefined) {
     if (groups.length > 0) {
-      throw new PlanError(
-        'USER_INVALID',
-        'process.user.additionalGids',
-        'cannot set additional groups in a rootless container',
-      );
+      throw new PlanError('USER_INVALID', 'process.user.additionalGids', noSetgroups);
     }
   } else {
     ops.push(op('SETGROUPS', groups));
@@ -788,16 +866,11 @@ export function processPath(env: readonly string[]): string {
  */
 export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   checkEncodable(spec, '');
-  rejectUnsupported(spec);
+  // Not the init's (the spec), but checked here as runc checks the config.
+  if (spec.process) execCpuAffinity(spec.process);
   const process = requireProcess(spec);
   const ns = planNamespaces(spec);
-  if (!ns.creates('mount')) {
-    throw new PlanError(
-      'NAMESPACE_INVALID',
-      'linux.namespaces',
-      'a new mount namespace is required (add {"type": "mount"} without a path)',
-    );
-  }
+  checkMountNamespace(spec, ns);
   checkUts(spec, ns);
   if (!Number.isInteger(ctx.preserveFds) || ctx.preserveFds < 0) {
     throw new PlanError(
@@ -829,8 +902,17 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // soon becomes the namespace's root, which cannot reach --root (0700).
   const ops: Op[] = [op('OPEN_FIFO', ctx.fifoPath)];
 
-  // Namespaces.
-  for (const joined of ns.joined) ops.push(op('SETNS', joined.flag, joined.path));
+  // Namespaces: those given by path are joined first (see JOIN_NAMESPACES),
+  // so a new user namespace comes after joins that need the runtime's rights.
+  if (ns.joined.length > 0) {
+    ops.push(
+      op(
+        'JOIN_NAMESPACES',
+        ns.joined.map((joined) => joined.flag),
+        ns.joined.map((joined) => joined.path),
+      ),
+    );
+  }
   if (ns.creates('user')) ops.push(op('UNSHARE', CLONE_NEWUSER), op('SYNC', SyncKind.USERNS));
   const others = ns.createFlags & ~(CLONE_NEWUSER | CLONE_NEWCGROUP);
   if (others !== 0) ops.push(op('UNSHARE', others));
@@ -870,7 +952,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   // Root filesystem, while the host filesystem is still reachable.
   const rootfsPropagation = spec.linux?.rootfsPropagation;
   const propagation = ROOTFS_PROPAGATION[rootfsPropagation ?? 'rslave'];
-  ops.push(op('ROOTFS', ctx.rootfs, propagation));
+  // Without a mount namespace of its own the container's mounts are made in
+  // the runtime's, whose propagation stays as it is (0).
+  const ownMountNs = ns.has('mount');
+  ops.push(op('ROOTFS', ctx.rootfs, ownMountNs ? propagation : 0));
   const mountContext: MountContext = {
     ctx,
     mountLabel: ctx.selinuxEnabled ? spec.linux?.mountLabel : undefined,
@@ -888,7 +973,12 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const devBound = mounts.some((m) => containerPath(m.destination) === '/dev' && isBindMount(m));
   const devices = mergeDevices(spec.linux?.devices);
   if (!devBound) {
-    ops.push(...deviceOps(devices, { userns: ns.has('user'), hostHasKcore: ctx.hostHasKcore }));
+    ops.push(
+      ...deviceOps(devices, {
+        userns: ns.has('user') || ctx.runtimeInUserNamespace === true,
+        hostHasKcore: ctx.hostHasKcore,
+      }),
+    );
   }
 
   ops.push(op('SYNC', SyncKind.HOOKS));
@@ -899,7 +989,10 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   const startHooks = hookOps('startContainer', spec.hooks?.startContainer, processEnv(process.env));
   if (createHooks.length > 0 || startHooks.length > 0) ops.push(op('SYNC', SyncKind.STATE));
   ops.push(...createHooks);
-  ops.push(op(ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
+  // Sharing the runtime's mount namespace, only chroot leaves the host's
+  // root alone (runc chroots too; its --no-pivot would move the rootfs
+  // over the host's "/").
+  ops.push(op(!ownMountNs ? 'CHROOT' : ctx.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT'));
   // The root mount itself gets the asked propagation once it is "/" (runc
   // >= 1.2): before, its parent had to be private or slave for the bind and
   // pivot_root, which left a shared or unbindable request unapplied.
@@ -965,7 +1058,7 @@ export function planCreate(spec: Spec, ctx: PlanContext): Op[] {
   if (!nnp) ops.push(...filter);
   ops.push(
     op('KEEPCAPS', 1),
-    ...credentialOps(spec, process, ns, ctx.rootless === true),
+    ...credentialOps(spec, process, ns, setgroupsUnavailable(ctx)),
     op('KEEPCAPS', 0),
     caps,
   );

@@ -38,6 +38,14 @@ describe('planExec', () => {
     );
   });
 
+  it('leaves setgroups out where the runtime may not call it (setgroups denied)', () => {
+    const base = { initPid: 42, detach: false, preserveFds: 0 };
+    expect(lines(planExec(spec(), proc(), base))).toContain('SETGROUPS []');
+    const denied = lines(planExec(spec(), proc(), { ...base, setgroupsDenied: true }));
+    expect(denied.filter((line) => line.startsWith('SETGROUPS'))).toEqual([]);
+    expect(denied).toContain('SETUID 0');
+  });
+
   it('joins a user namespace first and becomes its root', () => {
     const s = spec();
     s.linux!.namespaces!.push({ type: 'user' });
@@ -147,6 +155,12 @@ describe('planExec: personality, HOME, environment, terminal owner, capabilities
     expect(lines(planExec(spec(), proc(), base)).some((l) => l.startsWith('PERSONALITY'))).toBe(
       false,
     );
+  });
+
+  it("applies the container's personality flags to exec too", () => {
+    const s = spec();
+    s.linux!.personality = { flags: ['ADDR_NO_RANDOMIZE'] };
+    expect(lines(planExec(s, proc(), base))).toContain(`PERSONALITY ${0x0040000}`);
   });
 
   it('reads HOME for the exec user unless the env has a non-empty one', () => {

@@ -15,6 +15,7 @@ import {
   type SeccompPlan,
   schedOp,
   seccompOps,
+  setgroupsUnavailable,
 } from './plan-create.js';
 import { planRlimits } from './rlimits.js';
 
@@ -36,6 +37,8 @@ export interface ExecPlanContext {
   preserveFds: number;
   /** The runtime is not root (no setgroups). */
   rootless?: boolean;
+  /** setgroups(2) is denied in the runtime's user namespace (see PlanContext). */
+  setgroupsDenied?: boolean;
   /** The container has a cgroup: SYNC(CGROUP) after FORK so the parent moves the process in. */
   joinCgroup?: boolean;
   /**
@@ -122,7 +125,7 @@ export function planExec(spec: Spec, process: Process, ctx: ExecPlanContext): Op
   if (!nnp) ops.push(...filter);
   ops.push(
     op('KEEPCAPS', 1),
-    ...credentialOps(spec, process, ns, ctx.rootless === true),
+    ...credentialOps(spec, process, ns, setgroupsUnavailable(ctx)),
     op('KEEPCAPS', 0),
     capsOp(process, ctx.warn, ctx.lastCap),
   );

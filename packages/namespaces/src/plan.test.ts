@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nativeProtocolFiles } from '../scripts/native-ops.js';
 import { goldenPlans } from '../test/golden.js';
 import { dumpPlan, encodeFrame, encodePlan, MessageType, OPS, op } from './plan.js';
 
@@ -17,6 +18,26 @@ describe('plan encoding', () => {
   it('golden vectors use every opcode', () => {
     const used = new Set(Object.values(goldenPlans).flatMap((ops) => ops.map((o) => o.op)));
     expect([...Object.keys(OPS)].filter((name) => !used.has(name as never))).toEqual([]);
+  });
+
+  it.each(Object.entries(nativeProtocolFiles()))(
+    'native/src/%s is generated from these tables (run `pnpm --filter @runc-ts/namespaces golden`)',
+    (name, text) => {
+      const committed = readFileSync(new URL(`../../../native/src/${name}`, import.meta.url));
+      expect(committed.toString('utf8')).toBe(text);
+    },
+  );
+
+  it('the generated C tables name every op with its code and signature', () => {
+    const header = nativeProtocolFiles()['protocol.gen.h']!;
+    const source = nativeProtocolFiles()['protocol.gen.c']!;
+    expect(header).toContain('\tOP_MOUNT = 6,\n');
+    expect(header).toContain('\tRTS_SYNC_SECCOMP = 5,\n');
+    expect(header).toContain(`\tOP_MAX = ${Math.max(...Object.values(OPS).map(([c]) => c))},\n`);
+    expect(source).toContain(
+      '[OP_MOUNT] = {"MOUNT", 6, {RTS_STR, RTS_STR, RTS_STR, RTS_U64, RTS_STR, RTS_U64}},',
+    );
+    expect(source).toContain('[OP_PIVOT_ROOT] = {"PIVOT_ROOT", 0, {0}},');
   });
 
   it('frames: magic RTS1, type, length', () => {

@@ -1,5 +1,9 @@
 // The executor plan: a list of operations for native/ (runc-ts-init) and its
-// wire format. native/PROTOCOL.md is the reference; keep them in step.
+// wire format. native/PROTOCOL.md is the reference; keep them in step. The
+// tables here (messages, sync kinds, value kinds, OPS) are the single source
+// of the protocol's constants: native/src/protocol.gen.{h,c} are generated
+// from them (`pnpm --filter @runc-ts/namespaces golden`), and plan.test.ts
+// fails when those files drift.
 
 export const PROTOCOL_MAGIC = 0x31535452; // "RTS1" little-endian
 
@@ -15,8 +19,26 @@ export const MessageType = {
 
 export const SyncKind = { USERNS: 1, HOOKS: 2, CGROUP: 3, STATE: 4, SECCOMP: 5 } as const;
 
-type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
-const KIND_CODE: Record<ValueKind, number> = { u64: 1, str: 2, strlist: 3, bytes: 4, u64list: 5 };
+export type SyncKindName = keyof typeof SyncKind;
+
+const SYNC_KIND_NAMES = new Map<number, SyncKindName>(
+  (Object.entries(SyncKind) as [SyncKindName, number][]).map(([name, kind]) => [kind, name]),
+);
+
+/** The name of a SYNC kind, or undefined for a number the protocol does not define. */
+export function syncKindName(kind: number): SyncKindName | undefined {
+  return SYNC_KIND_NAMES.get(kind);
+}
+
+export type ValueKind = 'u64' | 'str' | 'strlist' | 'bytes' | 'u64list';
+/** Wire code of each value kind (PROTOCOL.md, "Values"). */
+export const KIND_CODE: Record<ValueKind, number> = {
+  u64: 1,
+  str: 2,
+  strlist: 3,
+  bytes: 4,
+  u64list: 5,
+};
 
 /** Opcode and value signature of every operation (PROTOCOL.md, "Operations"). */
 export const OPS = {
@@ -82,6 +104,8 @@ export const OPS = {
   NETDEV_MOVE: [60, ['str', 'str', 'u64']],
   MOUNT_TMPFS: [61, ['str', 'str', 'u64', 'str', 'u64']],
   BIND_REMOUNT: [62, ['str', 'u64', 'u64']],
+  JOIN_NAMESPACES: [63, ['u64list', 'strlist']],
+  CHROOT: [64, []],
 } as const satisfies Record<string, readonly [number, readonly ValueKind[]]>;
 
 export type OpName = keyof typeof OPS;

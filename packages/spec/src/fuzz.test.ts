@@ -1,17 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigSchema,
-  exampleSpec,
-  ProcessSchema,
-  parseConfig,
-  parseProcess,
-  renderSpec,
-  SpecError,
-  toRootless,
-} from './index.js';
+  get,
+  type Json,
+  type Path,
+  paths,
+  processSeeds as processesOf,
+  configSeeds as seeds,
+} from '../test/fuzz-seeds.js';
+import { ConfigSchema, ProcessSchema, parseConfig, parseProcess, SpecError } from './index.js';
 
 // Property tests of the config.json and process.json parsers (issue 12,
 // "Fuzzing"): valid documents are mutated (values, types, removed and
@@ -25,45 +22,8 @@ import {
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed12);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type Path = (string | number)[];
-
-const testdata = join(import.meta.dirname, '../testdata/config/good');
-const configSeeds: Json[] = [
-  ...readdirSync(testdata)
-    .filter((name) => name.endsWith('.json'))
-    .sort()
-    .map((name) => JSON.parse(readFileSync(join(testdata, name), 'utf8')) as Json),
-  JSON.parse(renderSpec(exampleSpec())) as Json,
-  JSON.parse(
-    renderSpec(
-      toRootless(exampleSpec(), {
-        uid: 1000,
-        gid: 1000,
-        subUids: [{ start: 100000, count: 65536 }],
-        subGids: [{ start: 100000, count: 65536 }],
-      } as never),
-    ),
-  ) as Json,
-];
-const processSeeds: Json[] = configSeeds
-  .map((config) => (config as { process?: Json }).process)
-  .filter((process): process is Json => process !== undefined);
-
-/** Every path in a JSON value, the root included. */
-function paths(value: Json, at: Path = [], out: Path[] = []): Path[] {
-  out.push(at);
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) paths(item, [...at, i], out);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) paths(item, [...at, key], out);
-  }
-  return out;
-}
-
-function get(value: Json, path: Path): Json {
-  return path.reduce<Json>((node, key) => (node as Record<string | number, Json>)[key]!, value);
-}
+const configSeeds = seeds();
+const processSeeds = processesOf(configSeeds);
 
 /** A copy of `value` with the node at `path` replaced (undefined: removed). */
 function put(value: Json, path: Path, replacement: Json | undefined): Json | undefined {

@@ -251,3 +251,48 @@ describe('parseResources', () => {
     );
   });
 });
+
+describe('keys in another case, as runc (Go) reads them', () => {
+  it('takes a property spelled in another case for the property', () => {
+    const config = base();
+    config.linux.resources.CPU = { Cpus: '0', MEMS: '0' };
+    config.Hostname = 'folded';
+    delete config.hostname;
+    const parsed = parseConfig(JSON.stringify(config)) as Record<string, any>;
+    expect(parsed.linux.resources.cpu).toEqual({ cpus: '0', mems: '0' });
+    expect(parsed.linux.resources.CPU).toBeUndefined();
+    expect(parsed.hostname).toBe('folded');
+  });
+
+  it('checks a folded property like any other', () => {
+    const config = base();
+    config.linux.resources.Memory = { Limit: '1g' };
+    expect(() => parseConfig(JSON.stringify(config))).toThrow(/memory\.limit: expected integer/);
+  });
+
+  it('leaves the keys of maps alone and lets the later of two spellings win', () => {
+    const config = base();
+    config.annotations = { Foo: 'a', foo: 'b' };
+    config.linux.sysctl = { 'Net.Ipv4.Ip_forward': '1' };
+    const text = JSON.stringify(config).replace(
+      '"ociVersion"',
+      '"process": {"cwd": "/", "args": ["early"]}, "ociVersion"',
+    );
+    const parsed = parseConfig(text) as Record<string, any>;
+    expect(parsed.annotations).toEqual({ Foo: 'a', foo: 'b' });
+    expect(parsed.linux.sysctl).toEqual({ 'Net.Ipv4.Ip_forward': '1' });
+    expect(parsed.process.args).toEqual(['sh']);
+    const later = JSON.stringify(config).replace(
+      /}$/,
+      ', "PROCESS": {"cwd": "/", "args": ["late"]}}',
+    );
+    expect((parseConfig(later) as Record<string, any>).process.args).toEqual(['late']);
+  });
+
+  it('folds the keys of an update -r document', () => {
+    expect(parseResources('{"CPU": {"Cpus": "1"}, "Pids": {"LIMIT": 5}}')).toEqual({
+      cpu: { cpus: '1' },
+      pids: { limit: 5 },
+    });
+  });
+});

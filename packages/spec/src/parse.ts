@@ -8,6 +8,7 @@ import {
 } from './generated/json-schemas.js';
 import type { Features, LinuxResources, Process, Spec, State } from './types.js';
 import { checkValue, formatPath, type JsonSchema, type SchemaIssue } from './validate/check.js';
+import { foldKeyCase } from './validate/fold-case.js';
 import { findPosition, findSyntaxProblem } from './validate/locate.js';
 
 export interface ParseOptions {
@@ -52,6 +53,7 @@ function validate<T>(
   text: string | undefined,
   extra: (value: T) => SchemaIssue[] = () => [],
 ): T {
+  foldKeyCase(schema, value);
   let issues = checkValue(schema, value);
   if (issues.length === 0) issues = extra(value as T);
   if (issues.length > 0) {

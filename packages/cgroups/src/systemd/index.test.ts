@@ -347,6 +347,55 @@ describe('SystemdManager.set', () => {
   });
 });
 
+describe('SystemdManager.planned (dry run)', () => {
+  it("gives the unit's start and resource properties without a connection to systemd", () => {
+    const m = manager('system.slice:runc:ctr1', {
+      annotations: { 'org.systemd.property.CollectMode': "'inactive-or-failed'" },
+    });
+    const planned = m.planned(
+      { memory: { limit: 52428800 }, cpu: { quota: 25000, period: 50000 }, pids: { limit: 9 } },
+      244,
+    );
+    expect(planned.unit).toBe('runc-ctr1.scope');
+    expect(planned.slice).toBe('system.slice');
+    expect(brief(planned.properties)).toEqual([
+      'Description=s:libcontainer container ctr1',
+      'Slice=s:system.slice',
+      'Delegate=b:true',
+      'MemoryAccounting=b:true',
+      'CPUAccounting=b:true',
+      'BlockIOAccounting=b:true',
+      'TasksAccounting=b:true',
+      'DefaultDependencies=b:false',
+      'CollectMode=s:inactive-or-failed',
+      'MemoryLimit=t:52428800',
+      'CPUQuotaPeriodUSec=t:50000',
+      'CPUQuotaPerSecUSec=t:500000',
+      'TasksMax=t:9',
+    ]);
+    // The fs driver that writes the rest, at the unit's directories.
+    expect(planned.fs?.state().paths.memory).toBe(
+      join(v1.mounts.memory as string, 'system.slice/runc-ctr1.scope'),
+    );
+    expect(systemd.calls).toEqual([]);
+  });
+
+  it("has no fs driver for a rootless unit: its place is the user manager's", () => {
+    const v2 = makeFakeV2();
+    try {
+      const m = manager(
+        undefined,
+        {},
+        { layout: { mode: 'unified', v1Mounts: {}, v2Mount: v2.root }, rootless: true },
+      );
+      expect(m.planned({}, 244).fs).toBeUndefined();
+      expect(systemd.calls).toEqual([]);
+    } finally {
+      v2.cleanup();
+    }
+  });
+});
+
 describe('SystemdManager.destroy, state and fromState', () => {
   it('stops the unit, waits for it, resets it and removes the cgroups systemd leaves', async () => {
     const m = manager();
@@ -472,5 +521,21 @@ describe('SystemdManager on cgroup v2', () => {
       'org.freedesktop.systemd1.Manager',
       'ControlGroup',
     ]);
+  });
+
+  it("prepare() learns a rootless unit's directory before apply, asking once", async () => {
+    systemd.controlGroup = '/user.slice/user-1000.slice/user@1000.service';
+    const m = manager(undefined, {}, { layout: unified, rootless: true });
+    await m.prepare();
+    const dir = join(
+      v2.root,
+      'user.slice/user-1000.slice/user@1000.service/user.slice/runc-ctr1.scope',
+    );
+    expect(m.state().paths).toEqual({ '': dir });
+    expect(systemd.callsOf('StartTransientUnit')).toEqual([]);
+    await m.prepare();
+    await m.apply(3);
+    expect(m.state().paths).toEqual({ '': dir });
+    expect(systemd.callsOf('Get')).toHaveLength(1);
   });
 });

@@ -84,6 +84,15 @@ export interface SystemdManagerOptions {
   procDevices?: () => string;
 }
 
+/** See SystemdManager.planned. */
+export interface PlannedUnit {
+  unit: string;
+  slice: string;
+  /** StartTransientUnit's and SetUnitProperties' (PIDs aside: the init's, once it exists). */
+  properties: UnitProperty[];
+  fs: CgroupManager | undefined;
+}
+
 /** Where a restored manager comes from; keeps fromState's path through the constructor private. */
 class Restored {
   constructor(readonly state: CgroupState) {}
@@ -268,14 +277,7 @@ export class SystemdManager implements CgroupManager {
       );
     }
     await this.withClient(async (client, dbus) => {
-      if (this.rootless && this.fs === undefined) {
-        const managerCgroup = await client.getProperty(
-          dbus.SYSTEMD_PATH,
-          dbus.MANAGER_INTERFACE,
-          'ControlGroup',
-        );
-        this.fs = this.fsManager(this.pathsBelow({ '': String(managerCgroup || '/') }));
-      }
+      if (this.rootless && this.fs === undefined) await this.locateBelowManager(client, dbus);
       const properties = [
         ...baseProperties({
           unit: this.unit,
@@ -289,6 +291,26 @@ export class SystemdManager implements CgroupManager {
       await this.startUnit(client, properties, dbus.DBUS_ERRORS.unitExists);
     });
     await this.requireFs('apply').apply(pid);
+  }
+
+  /**
+   * Where the unit's cgroup will be before apply: a rootless unit's is below
+   * the user manager's own cgroup, which only that manager knows. Planning a
+   * container that binds its cgroup directory (a cgroup mount without a
+   * cgroup namespace) needs it; apply asks otherwise.
+   */
+  async prepare(): Promise<void> {
+    if (this.fs !== undefined || this.cgroupPath === undefined) return;
+    await this.withClient((client, dbus) => this.locateBelowManager(client, dbus));
+  }
+
+  private async locateBelowManager(client: SystemdClient, dbus: DbusSide): Promise<void> {
+    const managerCgroup = await client.getProperty(
+      dbus.SYSTEMD_PATH,
+      dbus.MANAGER_INTERFACE,
+      'ControlGroup',
+    );
+    this.fs = this.fsManager(this.pathsBelow({ '': String(managerCgroup || '/') }));
   }
 
   private async startUnit(
@@ -340,6 +362,32 @@ export class SystemdManager implements CgroupManager {
         if (freezeMeanwhile) await fs.thaw();
       }
     });
+  }
+
+  /**
+   * What apply and set would ask of systemd, without a connection to it
+   * (`runc create --dry-run`): the unit's properties, resources included as
+   * `systemdVersion` takes them, and the fs driver that writes the rest
+   * (absent for a rootless unit: its place is the user manager's to say).
+   */
+  planned(resources: LinuxResources, systemdVersion: number): PlannedUnit {
+    const properties = [
+      ...baseProperties({
+        unit: this.unit,
+        slice: this.slice,
+        description: this.description,
+        pid: 0,
+        cgroupVersion: this.cgroupVersion,
+      }),
+      ...this.extraProperties,
+      ...resourceProperties(resources, {
+        cgroupVersion: this.cgroupVersion,
+        systemdVersion,
+        ...(this.options.procDevices ? { procDevices: this.options.procDevices } : {}),
+        ...(this.options.warn ? { warn: this.options.warn } : {}),
+      }),
+    ];
+    return { unit: this.unit, slice: this.slice, properties, fs: this.fs };
   }
 
   pids(): number[] {

@@ -4,7 +4,7 @@ import type { LinuxResources } from '@runc-ts/spec';
 import type { Command } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
-import { renderEvent } from '../render.js';
+import { renderEvent } from '../render-event.js';
 import { runtimeOf } from './lifecycle.js';
 
 const RESOURCES_HELP = `The accepted format is as follow (unchanged values can be omitted):

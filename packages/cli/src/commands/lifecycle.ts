@@ -1,5 +1,6 @@
 import {
   ContainerError,
+  dryRunCreate,
   parseSignal,
   Runtime,
   rootlessCgroupsAuto,
@@ -9,7 +10,6 @@ import {
 import type { Command } from '../args.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
-import { renderList } from '../render.js';
 
 export function runtimeOf(context: CommandContext): Runtime {
   const globals = context.globals();
@@ -69,6 +69,8 @@ interface CreateFlags {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds: number;
+  dryRun?: boolean;
+  format?: string;
 }
 
 function withCreateFlags(command: Command): Command {
@@ -94,7 +96,37 @@ function withCreateFlags(command: Command): Command {
       'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
       nonNegativeInt('--preserve-fds'),
       0,
-    );
+    )
+    .option(
+      '--dry-run',
+      'runc-ts only (runc has no such flag): check and plan the container, print the plan and exit; nothing is created',
+    )
+    .option('--format <format>', "with --dry-run: the plan as 'text' or 'json'");
+}
+
+/** The --dry-run output format; --format without --dry-run is refused (it would be ignored). */
+function dryRunFormat(flags: CreateFlags): 'text' | 'json' | undefined {
+  if (flags.dryRun !== true) {
+    if (flags.format !== undefined) throw new UsageError('--format is only used with --dry-run');
+    return undefined;
+  }
+  const format = flags.format ?? 'text';
+  if (format !== 'text' && format !== 'json') {
+    throw new UsageError(`invalid --format ${JSON.stringify(format)}: use "text" or "json"`);
+  }
+  return format;
+}
+
+/** Prints what the create would do; nothing is made. */
+async function dryRun(
+  context: CommandContext,
+  id: string,
+  options: Parameters<typeof dryRunCreate>[2],
+  format: 'text' | 'json',
+): Promise<void> {
+  const report = await dryRunCreate(runtimeOf(context), id, options);
+  const { renderDryRun } = await import('../render-dry-run.js');
+  context.write(renderDryRun(report, format));
 }
 
 function createOptions(flags: CreateFlags) {
@@ -123,6 +155,8 @@ export function registerCreate(program: Command, context: CommandContext): void 
           'process settings are set up and its init waits for `runc start`.',
       ),
   ).action(async (id: string, flags: CreateFlags) => {
+    const format = dryRunFormat(flags);
+    if (format) return dryRun(context, id, { ...createOptions(flags), command: 'create' }, format);
     await runtimeOf(context).create(id, createOptions(flags));
   });
 }
@@ -155,6 +189,11 @@ export function registerRun(program: Command, context: CommandContext): void {
       'runc-ts never makes itself a subreaper: reparented processes go to the caller',
     )
     .action(async (id: string, flags: CreateFlags & { detach?: boolean; keep?: boolean }) => {
+      const format = dryRunFormat(flags);
+      if (format) {
+        const options = { ...createOptions(flags), detach: flags.detach, keep: flags.keep };
+        return dryRun(context, id, { ...options, command: 'run' }, format);
+      }
       const code = await runtimeOf(context).run(id, {
         ...createOptions(flags),
         detach: flags.detach,
@@ -162,32 +201,6 @@ export function registerRun(program: Command, context: CommandContext): void {
         forwardSignals: true,
       });
       context.exitCode = code;
-    });
-}
-
-export function registerState(program: Command, context: CommandContext): void {
-  program
-    .command('state')
-    .summary('output the state of a container')
-    .argument('<container-id>')
-    .action((id: string) => {
-      context.write(JSON.stringify(runtimeOf(context).state(id), null, 2));
-    });
-}
-
-export function registerList(program: Command, context: CommandContext): void {
-  program
-    .command('list')
-    .summary('lists containers started by runc with the given root')
-    .option('-f, --format <format>', 'select one of: table or json', 'table')
-    .option('-q, --quiet', 'display only container IDs')
-    .action((flags: { format: string; quiet?: boolean }) => {
-      if (flags.format !== 'table' && flags.format !== 'json') {
-        throw new UsageError(
-          `invalid --format ${JSON.stringify(flags.format)}: use "table" or "json"`,
-        );
-      }
-      context.write(renderList(runtimeOf(context).list(), flags.format, flags.quiet === true));
     });
 }
 

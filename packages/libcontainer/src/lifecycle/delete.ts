@@ -10,7 +10,7 @@ import { runHooksAsync } from '../hooks.js';
 import { validateContainerId } from '../id.js';
 import { killAndDestroy, killAndReap, signalAll } from '../process-control.js';
 import type { StoredState } from '../state-store.js';
-import { ociState } from './status.js';
+import { ociState } from '../status.js';
 
 export async function deleteContainer(
   runtime: Runtime,

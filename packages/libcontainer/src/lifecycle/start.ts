@@ -6,7 +6,7 @@ import { crashPoint } from '../crash-points.js';
 import { ContainerError } from '../errors.js';
 import { runHooksAsync } from '../hooks.js';
 import { releaseInit } from '../process-control.js';
-import { ociState } from './status.js';
+import { ociState } from '../status.js';
 
 export async function startContainer(
   runtime: Runtime,
