@@ -83,6 +83,38 @@ const READ_ONLY = ['state', 'list'];
 const NOT_READ_ONLY =
   /^packages\/(libcontainer\/src\/(container|process-control|cgroup|hooks)\.ts|cgroups\/src\/(fs-v1|fs-v2|manager|devices|writes|stats|oom|bpf\/|systemd\/))/;
 
+/** The module each light command must initialise (its own work). */
+const MAIN_MODULE: Record<string, string> = {
+  state: 'packages/libcontainer/src/status.ts',
+  list: 'packages/libcontainer/src/status.ts',
+  start: 'packages/libcontainer/src/lifecycle/start.ts',
+  kill: 'packages/libcontainer/src/lifecycle/kill.ts',
+  delete: 'packages/libcontainer/src/lifecycle/delete.ts',
+  pause: 'packages/libcontainer/src/lifecycle/pause.ts',
+  resume: 'packages/libcontainer/src/lifecycle/pause.ts',
+  ps: 'packages/libcontainer/src/container.ts',
+  events: 'packages/libcontainer/src/container.ts',
+};
+
+/** The Runtime façade (and, with it, every verb and the run/exec paths). */
+const RUNTIME = /^packages\/libcontainer\/src\/(container|events)\.ts$/;
+const CGROUP_DRIVERS =
+  /^packages\/(libcontainer\/src\/cgroup\.ts|cgroups\/src\/(fs-v1|fs-v2|manager|systemd\/index)\.ts)$/;
+
+/**
+ * The verbs the CLI calls without the Runtime, and whether each may reach
+ * the container's cgroup (and so loads the drivers): `start` never does, `kill`
+ * only with --all.
+ */
+const VERB_NEEDS: Record<string, boolean> = {
+  'start c': false,
+  'kill c KILL': false,
+  'kill --all c KILL': true,
+  'delete -f c': true,
+  'pause c': true,
+  'resume c': true,
+};
+
 // Containers that do not exist: the command fails after loading what it loads.
 const LIGHT: string[][] = [
   ['state', 'c'],
@@ -104,13 +136,20 @@ describe('start-up module graph (compiled runc)', () => {
 
   it.each(LIGHT)('`runc %s` initialises no planner, seccomp, D-Bus or validators', (...args) => {
     const modules = modulesOf(args);
-    expect(modules).toContain(
-      READ_ONLY.includes(args[0]!)
-        ? 'packages/libcontainer/src/status.ts'
-        : 'packages/libcontainer/src/container.ts',
-    );
+    expect(modules).toContain(MAIN_MODULE[args[0]!]);
     expect(heavyIn(modules)).toEqual([]);
   });
+
+  it.each(Object.entries(VERB_NEEDS))(
+    '`runc %s` initialises its verb without the Runtime, and no cgroup driver it does not need',
+    (line, needsCgroups) => {
+      const modules = modulesOf(line.split(' '));
+      expect(modules.filter((path) => RUNTIME.test(path))).toEqual([]);
+      const drivers = modules.filter((path) => CGROUP_DRIVERS.test(path));
+      if (needsCgroups) expect(drivers).not.toEqual([]);
+      else expect(drivers).toEqual([]);
+    },
+  );
 
   it.each(READ_ONLY.map((command) => [command]))(
     '`runc %s` initialises neither the Runtime nor a cgroup driver',

@@ -603,7 +603,7 @@ export async function restoreContainer(
         }
       } catch (error) {
         if (relayMaster !== undefined) closeSync(relayMaster);
-        if (restoredPid > 0) await killAndReap(restoredPid);
+        if (restoredPid > 0) await killAndReap(restoredPid, undefined, runtime.host);
         await destroyQuietly(cgroup, (warning) => runtime.report(warning));
         if (rootMounted) unmountQuietly(criuRoot);
         runtime.store.removeContainerDir(id);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import { describe, expect, it } from 'vitest';
+import { nodeHost } from './lifecycle/node-host.js';
 import { killAndDestroy } from './process-control.js';
 
 function busy(): Error {
@@ -26,7 +27,7 @@ describe('killAndDestroy (delete)', () => {
     const { cgroup, calls } = fakeCgroup([[], [late.pid!]], (call) => {
       if (call === 1) throw busy();
     });
-    await killAndDestroy(cgroup);
+    await killAndDestroy(cgroup, nodeHost);
     expect(await killed).toBe('SIGKILL');
     expect(calls).toEqual({ pids: 2, destroy: 2 });
   });
@@ -35,12 +36,14 @@ describe('killAndDestroy (delete)', () => {
     const always = fakeCgroup([], () => {
       throw busy();
     });
-    await expect(killAndDestroy(always.cgroup)).rejects.toMatchObject({ code: 'BUSY' });
+    await expect(killAndDestroy(always.cgroup, nodeHost)).rejects.toMatchObject({ code: 'BUSY' });
     expect(always.calls.destroy).toBe(3);
     const other = fakeCgroup([], () => {
       throw Object.assign(new Error('remove: permission denied'), { code: 'CGROUP_REMOVE' });
     });
-    await expect(killAndDestroy(other.cgroup)).rejects.toMatchObject({ code: 'CGROUP_REMOVE' });
+    await expect(killAndDestroy(other.cgroup, nodeHost)).rejects.toMatchObject({
+      code: 'CGROUP_REMOVE',
+    });
     expect(other.calls.destroy).toBe(1);
   });
 });

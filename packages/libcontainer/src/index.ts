@@ -35,8 +35,13 @@ export { type HookPhase, runHooks, runHooksAsync } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
 export { dryRunCreate, runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
+export { type LifecycleContext, runVerb, verbContext } from './lifecycle/context.js';
+export { deleteContainer } from './lifecycle/delete.js';
 export type { Host, OpenFifo, StatusHost } from './lifecycle/host.js';
+export { killContainer } from './lifecycle/kill.js';
 export { nodeHost } from './lifecycle/node-host.js';
+export { pauseContainer, resumeContainer } from './lifecycle/pause.js';
+export { startContainer } from './lifecycle/start.js';
 export {
   isRootlessEuid,
   rootlessCgroupsAuto,

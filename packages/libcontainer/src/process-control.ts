@@ -7,8 +7,7 @@ import { constants as osConstants } from 'node:os';
 import type { CgroupManager } from '@runc-ts/cgroups';
 import type { ContainerStatus, RuntimeWarning } from './container.js';
 import { ContainerError, describeSystemError } from './errors.js';
-import { type Host, isAlive, type OpenFifo } from './lifecycle/host.js';
-import { nodeHost } from './lifecycle/node-host.js';
+import { type Host, isAlive, nodeHostParts, type OpenFifo } from './lifecycle/host.js';
 import { abortedError } from './proc.js';
 import type { StoredState } from './state-store.js';
 
@@ -68,7 +67,7 @@ export async function waitForExit(
   const aborted = new Promise<never>((_, reject) => {
     if (!abortSignal) return;
     onAbort = () => {
-      signalProcess(pid, osConstants.signals.SIGKILL);
+      signalProcess(pid, osConstants.signals.SIGKILL, nodeHostParts);
       reject(abortedError(abortSignal, options.what ?? `waiting for process ${pid}`));
     };
     if (abortSignal.aborted) onAbort();
@@ -95,7 +94,7 @@ export async function signalAll(
   stored: StoredState,
   signal: number,
   status: ContainerStatus,
-  host: Host = nodeHost,
+  host: Host,
 ) {
   const cgroup = host.cgroup(stored.cgroup);
   if (cgroup?.exists()) {
@@ -131,7 +130,7 @@ export function ownsPidNamespace(stored: StoredState): boolean {
  * joined between the kill pass and the removal keeps the cgroup busy: kill
  * again. (Such an exec fails by itself once it sees the init gone.)
  */
-export async function killAndDestroy(cgroup: CgroupManager, host: Host = nodeHost): Promise<void> {
+export async function killAndDestroy(cgroup: CgroupManager, host: Host): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     for (const pid of cgroup.pids()) signalProcess(pid, osConstants.signals.SIGKILL, host);
     try {
@@ -156,7 +155,7 @@ export async function destroyQuietly(
   }
 }
 
-export function signalProcess(pid: number, signal: number, host: Host = nodeHost): void {
+export function signalProcess(pid: number, signal: number, host: Pick<Host, 'kill'>): void {
   if (!(pid > 0)) return; // kill(0) and kill(-1) would reach far more than the container
   try {
     host.kill(pid, signal);
@@ -171,7 +170,7 @@ export function signalProcess(pid: number, signal: number, host: Host = nodeHost
 }
 
 /** Pids (host view) of every process in the pid namespace of `initPid`. */
-export function processesInPidNamespaceOf(initPid: number, host: Host = nodeHost): number[] {
+export function processesInPidNamespaceOf(initPid: number, host: Host): number[] {
   let namespace: string;
   try {
     namespace = host.namespace(initPid, 'pid');
@@ -239,7 +238,7 @@ export async function releaseInit(
   fifo: string,
   stored: StoredState,
   crashPoints: { opened?: () => void; read?: () => void } = {},
-  host: Host = nodeHost,
+  host: Host,
 ): Promise<void> {
   let opened: OpenFifo;
   try {
@@ -267,8 +266,8 @@ export async function releaseInit(
 /** SIGKILL and wait (bounded, on timers) until the process is gone or a zombie. */
 export async function killAndReap(
   pid: number,
-  startTime?: string,
-  host: Host = nodeHost,
+  startTime: string | undefined,
+  host: Host,
 ): Promise<void> {
   if (!(pid > 0)) return; // never kill(0) or kill(-1): this process group, or everything
   try {

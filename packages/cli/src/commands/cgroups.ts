@@ -201,26 +201,6 @@ export function registerUpdate(program: Command, context: CommandContext): void 
     });
 }
 
-export function registerPause(program: Command, context: CommandContext): void {
-  program
-    .command('pause')
-    .summary('pause suspends all processes inside the container')
-    .argument('<container-id>')
-    .action(async (id: string) => {
-      await runtimeOf(context).pause(id);
-    });
-}
-
-export function registerResume(program: Command, context: CommandContext): void {
-  program
-    .command('resume')
-    .summary('resumes all processes that have been previously paused')
-    .argument('<container-id>')
-    .action(async (id: string) => {
-      await runtimeOf(context).resume(id);
-    });
-}
-
 export function registerEvents(program: Command, context: CommandContext): void {
   program
     .command('events')

@@ -1,42 +1,11 @@
-import {
-  ContainerError,
-  dryRunCreate,
-  parseSignal,
-  Runtime,
-  rootlessCgroupsAuto,
-  runningInUserNamespace,
-  systemdOwnerUid,
-} from '@runc-ts/libcontainer';
+import { ContainerError, dryRunCreate, Runtime } from '@runc-ts/libcontainer';
 import type { Command } from '../args.js';
-import type { CommandContext, GlobalOptions } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
+import { runtimeOptionsOf } from './runtime-options.js';
 
 export function runtimeOf(context: CommandContext): Runtime {
-  const globals = context.globals();
-  return new Runtime({
-    root: globals.root,
-    initPath: context.initPath(),
-    systemdCgroup: globals.systemdCgroup,
-    rootlessCgroups: rootlessCgroups(globals),
-    debug: (message) => context.logger().debug(message),
-    warn: (message) => context.logger().warn(message),
-  });
-}
-
-/**
- * `--rootless`: whether cgroups this user may not create or write are
- * skipped. As runc: "true"/"false" say so; "auto" is true without root, and
- * for root in a user namespace (with --systemd-cgroup only when that
- * namespace's systemd is not root's).
- */
-function rootlessCgroups(globals: GlobalOptions): boolean {
-  if (globals.rootless !== 'auto') return globals.rootless === 'true';
-  return rootlessCgroupsAuto({
-    euid: process.geteuid?.() ?? 0,
-    inUserNamespace: runningInUserNamespace,
-    systemd: globals.systemdCgroup,
-    systemdOwnerUid,
-  });
+  return new Runtime(runtimeOptionsOf(context));
 }
 
 export function nonNegativeInt(flag: string) {
@@ -161,16 +130,6 @@ export function registerCreate(program: Command, context: CommandContext): void 
   });
 }
 
-export function registerStart(program: Command, context: CommandContext): void {
-  program
-    .command('start')
-    .summary('executes the user defined process in a created container')
-    .argument('<container-id>')
-    .action(async (id: string) => {
-      await runtimeOf(context).start(id);
-    });
-}
-
 export function registerRun(program: Command, context: CommandContext): void {
   withCreateFlags(
     program
@@ -201,28 +160,5 @@ export function registerRun(program: Command, context: CommandContext): void {
         forwardSignals: true,
       });
       context.exitCode = code;
-    });
-}
-
-export function registerKill(program: Command, context: CommandContext): void {
-  program
-    .command('kill')
-    .summary("send a signal (default: SIGTERM) to the container's init process")
-    .argument('<container-id>')
-    .argument('[signal]', 'signal name (KILL, SIGKILL) or number', 'SIGTERM')
-    .option('-a, --all', 'send the signal to all processes inside the container')
-    .action(async (id: string, signal: string, flags: { all?: boolean }) => {
-      await runtimeOf(context).kill(id, parseSignal(signal), { all: flags.all === true });
-    });
-}
-
-export function registerDelete(program: Command, context: CommandContext): void {
-  program
-    .command('delete')
-    .summary('delete a container and the resources it holds')
-    .argument('<container-id>')
-    .option('-f, --force', 'forcibly delete the container if it is still running (uses SIGKILL)')
-    .action(async (id: string, flags: { force?: boolean }) => {
-      await runtimeOf(context).delete(id, { force: flags.force === true });
     });
 }

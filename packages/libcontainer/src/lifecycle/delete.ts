@@ -3,7 +3,7 @@
 // killed `create` left, which a new create of the same id removes first.
 
 import { constants as osConstants } from 'node:os';
-import type { ContainerStatus, Runtime, WaitingOptions } from '../container.js';
+import type { ContainerStatus, WaitingOptions } from '../container.js';
 import { crashPoint } from '../crash-points.js';
 import { ContainerError } from '../errors.js';
 import { runHooksAsync } from '../hooks.js';
@@ -11,9 +11,10 @@ import { validateContainerId } from '../id.js';
 import { killAndDestroy, killAndReap, signalAll } from '../process-control.js';
 import type { StoredState } from '../state-store.js';
 import { ociState } from '../status.js';
+import type { LifecycleContext } from './context.js';
 
 export async function deleteContainer(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   id: string,
   options: { force?: boolean } & WaitingOptions,
 ): Promise<void> {
@@ -59,7 +60,7 @@ export async function deleteContainer(
  * poststop hooks. The caller holds the lock.
  */
 export async function removeContainer(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   stored: StoredState,
   status: ContainerStatus,
 ): Promise<void> {
@@ -93,7 +94,7 @@ export async function removeContainer(
 }
 
 /** linux.netDevices back to the runtime's namespace; a failure is a warning (delete goes on). */
-async function returnNetDevices(runtime: Runtime, stored: StoredState): Promise<void> {
+async function returnNetDevices(runtime: LifecycleContext, stored: StoredState): Promise<void> {
   if (stored.config.linux?.netDevices === undefined) return;
   const { hasNetDevicesToReturn, returnNetDevices } = await import('../net-devices.js');
   if (!hasNetDevicesToReturn(stored.config)) return;

@@ -1,9 +1,9 @@
 // `runc kill`: the init, or with --all every process of the container.
 
-import type { Runtime } from '../container.js';
 import { ContainerError } from '../errors.js';
 import { validateContainerId } from '../id.js';
 import { signalAll, signalProcess } from '../process-control.js';
+import type { LifecycleContext } from './context.js';
 
 /**
  * With `all`, every process of the container gets the signal: found through
@@ -11,7 +11,7 @@ import { signalAll, signalProcess } from '../process-control.js';
  * pid namespace when it has no cgroup.
  */
 export async function killContainer(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   id: string,
   signal: number,
   options: { all?: boolean },

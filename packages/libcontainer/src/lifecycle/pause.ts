@@ -4,15 +4,16 @@
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources } from '@runc-ts/spec';
 import { effectiveResources, mergeResources } from '../cgroup.js';
-import type { Runtime, WaitingOptions } from '../container.js';
+import type { WaitingOptions } from '../container.js';
 import { ContainerError } from '../errors.js';
 import { validateContainerId } from '../id.js';
 import { ownsPidNamespace, processesInPidNamespaceOf } from '../process-control.js';
 import type { StoredState } from '../state-store.js';
+import type { LifecycleContext } from './context.js';
 
 /** The stored container and its cgroup; CGROUP when it was made without one. */
 export function withCgroup(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   id: string,
   command: string,
 ): { stored: StoredState; cgroup: CgroupManager } {
@@ -28,7 +29,7 @@ export function withCgroup(
   return { stored, cgroup };
 }
 
-export async function pauseContainer(runtime: Runtime, id: string): Promise<void> {
+export async function pauseContainer(runtime: LifecycleContext, id: string): Promise<void> {
   const { stored, cgroup } = withCgroup(runtime, id, 'pause');
   if (runtime.status(stored) !== 'running') {
     throw new ContainerError('BAD_STATUS', 'container not running');
@@ -36,7 +37,7 @@ export async function pauseContainer(runtime: Runtime, id: string): Promise<void
   await cgroup.freeze();
 }
 
-export async function resumeContainer(runtime: Runtime, id: string): Promise<void> {
+export async function resumeContainer(runtime: LifecycleContext, id: string): Promise<void> {
   const { stored, cgroup } = withCgroup(runtime, id, 'resume');
   if (runtime.status(stored) !== 'paused') {
     throw new ContainerError('BAD_STATUS', 'container not paused');
@@ -46,7 +47,7 @@ export async function resumeContainer(runtime: Runtime, id: string): Promise<voi
 
 /** Lays `changes` over the container's resources, writes them to its cgroup, keeps them. */
 export async function updateContainer(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   id: string,
   changes: LinuxResources,
   options: WaitingOptions,
@@ -69,7 +70,7 @@ export async function updateContainer(
   );
 }
 
-export function containerStats(runtime: Runtime, id: string): CgroupStats {
+export function containerStats(runtime: LifecycleContext, id: string): CgroupStats {
   const { stored, cgroup } = withCgroup(runtime, id, 'events');
   if (runtime.status(stored) === 'stopped') {
     throw new ContainerError('BAD_STATUS', 'container not running');
@@ -78,7 +79,7 @@ export function containerStats(runtime: Runtime, id: string): CgroupStats {
 }
 
 /** Host pids of every process in the container's cgroup. */
-export function containerPids(runtime: Runtime, id: string): number[] {
+export function containerPids(runtime: LifecycleContext, id: string): number[] {
   const { stored, cgroup } = withCgroup(runtime, id, 'ps');
   if (runtime.status(stored) === 'stopped') return [];
   if (stored.cgroup?.rootless && !cgroup.exists()) {

@@ -1,15 +1,16 @@
 // `runc start`: the created init, blocked writing to exec.fifo, is let go
 // to exec the container's process; then the poststart hooks.
 
-import type { Runtime, WaitingOptions } from '../container.js';
+import type { WaitingOptions } from '../container.js';
 import { crashPoint } from '../crash-points.js';
 import { ContainerError } from '../errors.js';
 import { runHooksAsync } from '../hooks.js';
 import { releaseInit } from '../process-control.js';
 import { ociState } from '../status.js';
+import type { LifecycleContext } from './context.js';
 
 export async function startContainer(
-  runtime: Runtime,
+  runtime: LifecycleContext,
   id: string,
   options: WaitingOptions,
 ): Promise<void> {
