@@ -6,6 +6,7 @@ export { FsV2Manager, type FsV2Options } from './fs-v2.js';
 export { type CgroupAction, recordCgroupActions } from './fsutil.js';
 export { detectLayout, detectLayoutFromMountinfo, parseProcCgroup } from './layout.js';
 export { type Libc, loadLibc } from './libc.js';
+export { loadStoredManager } from './load-stored.js';
 export { loadManager, type ManagerOptions, newFsManager, newManager } from './manager.js';
 export { cleanCgroupsPath, v1CgroupPaths, v2CgroupDir } from './paths.js';
 export { formatStatsJson } from './stats.js';

@@ -1,7 +1,7 @@
-import { CgroupError } from './errors.js';
 import { FsV1Manager } from './fs-v1.js';
 import { FsV2Manager } from './fs-v2.js';
 import { detectLayout, readOwnCgroups } from './layout.js';
+import { storedDriver, storedV2Dir } from './load-stored.js';
 import { v1CgroupPaths, v2CgroupDir } from './paths.js';
 import { SystemdManager, type SystemdManagerOptions } from './systemd/index.js';
 import type { CgroupConfig, CgroupLayout, CgroupManager, CgroupState } from './types.js';
@@ -47,23 +47,12 @@ export function newManager(
 
 /** The manager of an existing container, from what state() returned when it was created. */
 export function loadManager(state: CgroupState, options: ManagerOptions = {}): CgroupManager {
-  const rootless = { rootless: state.rootless ?? false };
-  switch (state.driver) {
+  switch (storedDriver(state)) {
     case 'fs':
-      return new FsV1Manager(state.paths, rootless);
-    case 'fs2': {
-      const dir = state.paths[''];
-      if (dir === undefined) {
-        throw new CgroupError('INVALID', 'cgroup state of driver fs2 has no directory (paths[""])');
-      }
-      return new FsV2Manager(dir, rootless);
-    }
+      return new FsV1Manager(state.paths, { rootless: state.rootless ?? false });
+    case 'fs2':
+      return new FsV2Manager(storedV2Dir(state), { rootless: state.rootless ?? false });
     case 'systemd':
       return SystemdManager.fromState(state, detectLayout(), options.systemd);
-    default:
-      throw new CgroupError(
-        'INVALID',
-        `cgroup state names an unknown driver ${JSON.stringify(state.driver)}`,
-      );
   }
 }

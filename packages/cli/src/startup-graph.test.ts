@@ -9,7 +9,7 @@
 // lazy-exports.ts, the systemd driver's D-Bus side), never re-exported for
 // eager use. This test is what keeps it so.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,18 +102,35 @@ const CGROUP_DRIVERS =
   /^packages\/(libcontainer\/src\/cgroup\.ts|cgroups\/src\/(fs-v1|fs-v2|manager|systemd\/index)\.ts)$/;
 
 /**
- * The verbs the CLI calls without the Runtime, and whether each may reach
- * the container's cgroup (and so loads the drivers): `start` never does, `kill`
- * only with --all.
+ * The verbs the CLI calls without the Runtime (here on a container that does
+ * not exist, so that none reaches a cgroup), and whether each loads the
+ * drivers before it reads the state: only pause and resume do.
  */
 const VERB_NEEDS: Record<string, boolean> = {
   'start c': false,
   'kill c KILL': false,
-  'kill --all c KILL': true,
-  'delete -f c': true,
+  'kill --all c KILL': false,
+  'delete -f c': false,
   'pause c': true,
   'resume c': true,
 };
+
+/** A stopped container whose state names the fs2 driver (a cgroup that does not exist). */
+function writeStoppedFs2Container(id: string): void {
+  mkdirSync(join(work, 'root', id), { mode: 0o711 });
+  const state = {
+    id,
+    pid: 2147483646,
+    pidStartTime: '1',
+    bundle: join(work, 'no-bundle'),
+    rootfs: join(work, 'no-bundle/rootfs'),
+    created: '2026-01-01T00:00:00.000Z',
+    owner: '',
+    config: { ociVersion: '1.0.2', linux: { namespaces: [{ type: 'pid' }] } },
+    cgroup: { driver: 'fs2', paths: { '': join(work, 'no-cgroup') } },
+  };
+  writeFileSync(join(work, 'root', id, 'state.json'), JSON.stringify(state), { mode: 0o600 });
+}
 
 // Containers that do not exist: the command fails after loading what it loads.
 const LIGHT: string[][] = [
@@ -158,6 +175,24 @@ describe('start-up module graph (compiled runc)', () => {
       expect(modules.filter((path) => NOT_READ_ONLY.test(path))).toEqual([]);
     },
   );
+
+  it.each([
+    ['kill', '--all'],
+    ['delete', '-f'],
+  ])('`runc %s %s` of a container loads the driver its state names, and no other', (verb, flag) => {
+    const id = `fs2-${verb}`;
+    writeStoppedFs2Container(id);
+    const modules = modulesOf([verb, flag, id, ...(verb === 'kill' ? ['KILL'] : [])]);
+    expect(modules).toContain('packages/cgroups/src/fs-v2.ts');
+    expect(
+      modules.filter((path) =>
+        /^packages\/(cgroups\/src\/(manager|systemd\/index)|libcontainer\/src\/cgroup)\.ts$/.test(
+          path,
+        ),
+      ),
+    ).toEqual([]);
+    expect(modules.filter((path) => RUNTIME.test(path))).toEqual([]);
+  });
 
   it('a command that takes a lock gets bun:ffi by a static import, not through require', () => {
     const modules = modulesOf(['start', 'c']);

@@ -35,7 +35,12 @@ export { type HookPhase, runHooks, runHooksAsync } from './hooks.js';
 export { isCgroup2UnifiedMode } from './host.js';
 export { validateContainerId } from './id.js';
 export { dryRunCreate, runtimeFeatures, starterSpec, writeStarterSpec } from './lazy-exports.js';
-export { type LifecycleContext, runVerb, verbContext } from './lifecycle/context.js';
+export {
+  type CgroupDrivers,
+  type LifecycleContext,
+  runVerb,
+  verbContext,
+} from './lifecycle/context.js';
 export { deleteContainer } from './lifecycle/delete.js';
 export type { Host, OpenFifo, StatusHost } from './lifecycle/host.js';
 export { killContainer } from './lifecycle/kill.js';

@@ -96,6 +96,7 @@ export async function signalAll(
   status: ContainerStatus,
   host: Host,
 ) {
+  await host.prepareCgroup?.(stored.cgroup);
   const cgroup = host.cgroup(stored.cgroup);
   if (cgroup?.exists()) {
     const wasFrozen = status === 'paused';

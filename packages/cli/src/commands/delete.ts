@@ -13,6 +13,6 @@ export function registerDelete(program: Command, context: CommandContext): void 
     .option('-f, --force', 'forcibly delete the container if it is still running (uses SIGKILL)')
     .action(async (id: string, flags: { force?: boolean }) => {
       const force = flags.force === true;
-      await runVerb(async () => deleteContainer(await contextOf(context, true), id, { force }));
+      await runVerb(async () => deleteContainer(await contextOf(context, 'stored'), id, { force }));
     });
 }

@@ -15,6 +15,8 @@ export function registerKill(program: Command, context: CommandContext): void {
     .action(async (id: string, signal: string, flags: { all?: boolean }) => {
       const all = flags.all === true;
       const number = parseSignal(signal);
-      await runVerb(async () => killContainer(await contextOf(context, all), id, number, { all }));
+      await runVerb(async () =>
+        killContainer(await contextOf(context, all ? 'stored' : 'none'), id, number, { all }),
+      );
     });
 }

@@ -10,7 +10,7 @@ export function registerPause(program: Command, context: CommandContext): void {
     .summary('pause suspends all processes inside the container')
     .argument('<container-id>')
     .action(async (id: string) => {
-      await runVerb(async () => pauseContainer(await contextOf(context, true), id));
+      await runVerb(async () => pauseContainer(await contextOf(context, 'all'), id));
     });
 }
 
@@ -20,6 +20,6 @@ export function registerResume(program: Command, context: CommandContext): void 
     .summary('resumes all processes that have been previously paused')
     .argument('<container-id>')
     .action(async (id: string) => {
-      await runVerb(async () => resumeContainer(await contextOf(context, true), id));
+      await runVerb(async () => resumeContainer(await contextOf(context, 'all'), id));
     });
 }

@@ -2,6 +2,7 @@
 // --rootless, the logger), for the Runtime and for the verbs that run
 // without it (start.ts, kill.ts, delete.ts, pause.ts). Light: no lifecycle code.
 import {
+  type CgroupDrivers,
   type LifecycleContext,
   type RuntimeOptions,
   rootlessCgroupsAuto,
@@ -40,9 +41,12 @@ function rootlessCgroups(globals: GlobalOptions): boolean {
 }
 
 /**
- * What a lifecycle verb runs with, without the Runtime; `cgroups`: whether
- * the verb may reach the container's cgroup (which loads the drivers).
+ * What a lifecycle verb runs with, without the Runtime, with the cgroup
+ * drivers `drivers` says.
  */
-export function contextOf(context: CommandContext, cgroups: boolean): Promise<LifecycleContext> {
-  return verbContext(runtimeOptionsOf(context), cgroups);
+export function contextOf(
+  context: CommandContext,
+  drivers: CgroupDrivers,
+): Promise<LifecycleContext> {
+  return verbContext(runtimeOptionsOf(context), drivers);
 }

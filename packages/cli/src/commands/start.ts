@@ -11,6 +11,6 @@ export function registerStart(program: Command, context: CommandContext): void {
     .summary('executes the user defined process in a created container')
     .argument('<container-id>')
     .action(async (id: string) => {
-      await runVerb(async () => startContainer(await contextOf(context, false), id, {}));
+      await runVerb(async () => startContainer(await contextOf(context, 'none'), id, {}));
     });
 }

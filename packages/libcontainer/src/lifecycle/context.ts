@@ -2,8 +2,10 @@
 // runtime: the state store, the host, the status of a stored container, the
 // warning sink. The Runtime is one; `verbContext` makes one without the
 // Runtime, for the CLI's small commands, loading the cgroup drivers only
-// when the verb needs them (`start` and a plain `kill` never do).
+// when the verb needs them: none for `start` and a plain `kill`, the one
+// the container's state names for `delete` and `kill --all`.
 
+import { type CgroupManager, type CgroupState, loadStoredManager } from '@runc-ts/cgroups';
 import type {
   ContainerStatus,
   RuntimeOptions,
@@ -26,6 +28,15 @@ export interface LifecycleContext {
 
 export type { WaitingOptions };
 
+/** What of the cgroup drivers a verb's host loads. */
+export type CgroupDrivers =
+  /** None: the verb never reaches a cgroup (start, kill without --all). */
+  | 'none'
+  /** The one a container's state names, when the verb reaches it (delete, kill --all). */
+  | 'stored'
+  /** Every driver, at once (the verbs that take the manager synchronously). */
+  | 'all';
+
 /** The Host of a verb that never touches a cgroup: asking for one is a bug. */
 const hostWithoutCgroups: Host = {
   ...nodeStatusHost,
@@ -35,15 +46,35 @@ const hostWithoutCgroups: Host = {
   },
 };
 
-/**
- * A LifecycleContext for `options`; `cgroups` says whether the verb may
- * reach the container's cgroup (and so loads the drivers).
- */
+/** A Host that imports, on prepareCgroup(state), the driver `state` names, and no other. */
+function hostWithStoredDriver(): Host {
+  const managers = new Map<CgroupState, CgroupManager>();
+  return {
+    ...nodeStatusHost,
+    ...nodeHostParts,
+    async prepareCgroup(state) {
+      if (state && !managers.has(state)) managers.set(state, await loadStoredManager(state));
+    },
+    cgroup(state) {
+      if (!state) return undefined;
+      const manager = managers.get(state);
+      if (!manager) throw new Error('internal error: cgroup(state) before prepareCgroup(state)');
+      return manager;
+    },
+  };
+}
+
+/** A LifecycleContext for `options`, loading the cgroup drivers `drivers` says. */
 export async function verbContext(
   options: RuntimeOptions,
-  cgroups: boolean,
+  drivers: CgroupDrivers,
 ): Promise<LifecycleContext> {
-  const host = cgroups ? (await import('./node-host.js')).nodeHost : hostWithoutCgroups;
+  const host =
+    drivers === 'all'
+      ? (await import('./node-host.js')).nodeHost
+      : drivers === 'stored'
+        ? hostWithStoredDriver()
+        : hostWithoutCgroups;
   const store = new StateStore(options.root, options.lockTimeoutMs);
   return {
     store,
@@ -59,7 +90,6 @@ export async function verbContext(
   };
 }
 
-/** Runs a verb, its failures as ContainerErrors (as the Runtime's methods do). */
 export async function runVerb<T>(verb: () => Promise<T>): Promise<T> {
   try {
     return await verb();

@@ -76,6 +76,7 @@ export async function removeContainer(
     await killAndReap(stored.pid, stored.pidStartTime, host);
   }
   crashPoint('delete:killed');
+  await host.prepareCgroup?.(stored.cgroup);
   const cgroup = host.cgroup(stored.cgroup);
   if (cgroup) await killAndDestroy(cgroup, host);
   crashPoint('delete:cgroup-destroyed');

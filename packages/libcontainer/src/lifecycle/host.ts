@@ -49,6 +49,11 @@ export interface Host extends StatusHost {
   kill(pid: number, signal: number | NodeJS.Signals): void;
   /** The manager of a container's stored cgroup. */
   cgroup(state: CgroupState | undefined): CgroupManager | undefined;
+  /**
+   * A host that loads cgroup drivers on demand loads the one `state` names;
+   * the verbs that reach a stored cgroup await this before cgroup(state).
+   */
+  prepareCgroup?(state: CgroupState | undefined): Promise<void>;
   /** open(2) of exec.fifo, O_RDONLY | O_NONBLOCK; throws Node's error. */
   openFifo(path: string): OpenFifo;
   unlink(path: string): void;
