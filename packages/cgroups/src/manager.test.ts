@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FsV1Manager } from './fs-v1.js';
 import { FsV2Manager } from './fs-v2.js';
+import { loadStoredManager } from './load-stored.js';
 import { loadManager, newFsManager, newManager } from './manager.js';
 import { SystemdManager } from './systemd/index.js';
 import type { CgroupLayout } from './types.js';
@@ -61,6 +62,26 @@ describe('loadManager', () => {
   it('fails for a state it cannot use', () => {
     expect(() => loadManager({ driver: 'fs2', paths: {} })).toThrow(/no directory/);
     expect(() => loadManager({ driver: 'xx' as 'fs', paths: {} })).toThrow(/unknown driver "xx"/);
+  });
+});
+
+describe('loadStoredManager (the stored driver alone)', () => {
+  it('rebuilds the same managers as loadManager', async () => {
+    for (const state of [
+      { driver: 'fs' as const, paths: { memory: '/sys/fs/cgroup/memory/x' } },
+      { driver: 'fs2' as const, paths: { '': '/sys/fs/cgroup/x' }, rootless: true },
+    ]) {
+      const lazy = await loadStoredManager(state);
+      expect(lazy.constructor).toBe(loadManager(state).constructor);
+      expect(lazy.state()).toEqual(loadManager(state).state());
+    }
+  });
+
+  it('fails as loadManager does for a state it cannot use', async () => {
+    await expect(loadStoredManager({ driver: 'fs2', paths: {} })).rejects.toThrow(/no directory/);
+    await expect(loadStoredManager({ driver: 'xx' as 'fs', paths: {} })).rejects.toThrow(
+      /unknown driver "xx"/,
+    );
   });
 });
 
