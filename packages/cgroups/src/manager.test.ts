@@ -4,7 +4,7 @@ import { FsV2Manager } from './fs-v2.js';
 import { loadStoredManager } from './load-stored.js';
 import { loadManager, newFsManager, newManager } from './manager.js';
 import { SystemdManager } from './systemd/index.js';
-import type { CgroupLayout } from './types.js';
+import type { CgroupLayout, CgroupState } from './types.js';
 
 const HYBRID: CgroupLayout = {
   mode: 'hybrid',
@@ -67,10 +67,11 @@ describe('loadManager', () => {
 
 describe('loadStoredManager (the stored driver alone)', () => {
   it('rebuilds the same managers as loadManager', async () => {
-    for (const state of [
-      { driver: 'fs' as const, paths: { memory: '/sys/fs/cgroup/memory/x' } },
-      { driver: 'fs2' as const, paths: { '': '/sys/fs/cgroup/x' }, rootless: true },
-    ]) {
+    const states: CgroupState[] = [
+      { driver: 'fs', paths: { memory: '/sys/fs/cgroup/memory/x' } },
+      { driver: 'fs2', paths: { '': '/sys/fs/cgroup/x' }, rootless: true },
+    ];
+    for (const state of states) {
       const lazy = await loadStoredManager(state);
       expect(lazy.constructor).toBe(loadManager(state).constructor);
       expect(lazy.state()).toEqual(loadManager(state).state());
