@@ -1,4 +1,5 @@
-// `runc pause` and `resume`: their verbs' module alone, without the Runtime.
+// `runc pause` and `resume`: their verbs' module alone, without the Runtime,
+// and only the cgroup driver the container's state names.
 import { pauseContainer, resumeContainer, runVerb } from '@runc-ts/libcontainer';
 import type { Command } from '../args.js';
 import type { CommandContext } from '../context.js';
@@ -10,7 +11,7 @@ export function registerPause(program: Command, context: CommandContext): void {
     .summary('pause suspends all processes inside the container')
     .argument('<container-id>')
     .action(async (id: string) => {
-      await runVerb(async () => pauseContainer(await contextOf(context, 'all'), id));
+      await runVerb(async () => pauseContainer(await contextOf(context, 'stored'), id));
     });
 }
 
@@ -20,6 +21,6 @@ export function registerResume(program: Command, context: CommandContext): void 
     .summary('resumes all processes that have been previously paused')
     .argument('<container-id>')
     .action(async (id: string) => {
-      await runVerb(async () => resumeContainer(await contextOf(context, 'all'), id));
+      await runVerb(async () => resumeContainer(await contextOf(context, 'stored'), id));
     });
 }

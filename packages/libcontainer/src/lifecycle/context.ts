@@ -3,7 +3,7 @@
 // warning sink. The Runtime is one; `verbContext` makes one without the
 // Runtime, for the CLI's small commands, loading the cgroup drivers only
 // when the verb needs them: none for `start` and a plain `kill`, the one
-// the container's state names for `delete` and `kill --all`.
+// the container's state names for `delete`, `kill --all`, `pause`, `resume`.
 
 import { type CgroupManager, type CgroupState, loadStoredManager } from '@runc-ts/cgroups';
 import type {
@@ -32,9 +32,9 @@ export type { WaitingOptions };
 export type CgroupDrivers =
   /** None: the verb never reaches a cgroup (start, kill without --all). */
   | 'none'
-  /** The one a container's state names, when the verb reaches it (delete, kill --all). */
+  /** The one a container's state names, when the verb reaches it (delete, kill --all, pause, resume). */
   | 'stored'
-  /** Every driver, at once (the verbs that take the manager synchronously). */
+  /** Every driver, at once (as the Runtime's host: for verbs that take the manager synchronously). */
   | 'all';
 
 /** The Host of a verb that never touches a cgroup: asking for one is a bug. */

@@ -3,7 +3,6 @@
 
 import type { CgroupManager, CgroupStats } from '@runc-ts/cgroups';
 import type { LinuxResources } from '@runc-ts/spec';
-import { effectiveResources, mergeResources } from '../cgroup.js';
 import type { WaitingOptions } from '../container.js';
 import { ContainerError } from '../errors.js';
 import { validateContainerId } from '../id.js';
@@ -19,18 +18,34 @@ export function withCgroup(
 ): { stored: StoredState; cgroup: CgroupManager } {
   validateContainerId(id);
   const stored = runtime.store.read(id);
+  return { stored, cgroup: cgroupOf(runtime, stored, command) };
+}
+
+/** withCgroup for a host that loads the stored driver on demand (Host.prepareCgroup). */
+async function withPreparedCgroup(
+  runtime: LifecycleContext,
+  id: string,
+  command: string,
+): Promise<{ stored: StoredState; cgroup: CgroupManager }> {
+  validateContainerId(id);
+  const stored = runtime.store.read(id);
+  await runtime.host.prepareCgroup?.(stored.cgroup);
+  return { stored, cgroup: cgroupOf(runtime, stored, command) };
+}
+
+function cgroupOf(runtime: LifecycleContext, stored: StoredState, command: string): CgroupManager {
   const cgroup = runtime.host.cgroup(stored.cgroup);
   if (!cgroup) {
     throw new ContainerError(
       'CGROUP',
-      `${command}: container ${id} has no cgroup (it was created without one)`,
+      `${command}: container ${stored.id} has no cgroup (it was created without one)`,
     );
   }
-  return { stored, cgroup };
+  return cgroup;
 }
 
 export async function pauseContainer(runtime: LifecycleContext, id: string): Promise<void> {
-  const { stored, cgroup } = withCgroup(runtime, id, 'pause');
+  const { stored, cgroup } = await withPreparedCgroup(runtime, id, 'pause');
   if (runtime.status(stored) !== 'running') {
     throw new ContainerError('BAD_STATUS', 'container not running');
   }
@@ -38,7 +53,7 @@ export async function pauseContainer(runtime: LifecycleContext, id: string): Pro
 }
 
 export async function resumeContainer(runtime: LifecycleContext, id: string): Promise<void> {
-  const { stored, cgroup } = withCgroup(runtime, id, 'resume');
+  const { stored, cgroup } = await withPreparedCgroup(runtime, id, 'resume');
   if (runtime.status(stored) !== 'paused') {
     throw new ContainerError('BAD_STATUS', 'container not paused');
   }
@@ -60,6 +75,8 @@ export async function updateContainer(
         throw new ContainerError('BAD_STATUS', 'container not running');
       }
       const linux = stored.config.linux ?? {};
+      // cgroup.ts holds every driver: imported by update only, not pause/resume.
+      const { effectiveResources, mergeResources } = await import('../cgroup.js');
       const resources = mergeResources(linux.resources ?? {}, changes);
       const config = { ...stored.config, linux: { ...linux, resources } };
       await cgroup.set(effectiveResources(config));
