@@ -486,6 +486,21 @@ export async function restoreContainer(
       `--image-path ${imagePath}: no checkpoint there (inventory.img is missing)`,
     );
   }
+  // CRIU reopens an inherited pipe through /proc/self/fd: it must be a
+  // pipe, which a Node stream (connected through a socketpair) is not.
+  const pipedStdio = readDescriptors(imagePath)
+    .slice(0, 3)
+    .map((link) => (link.startsWith('pipe:') ? link : ''));
+  if (!relayTerminal) {
+    for (const [fd, link] of pipedStdio.entries()) {
+      if (link && stdio.spawn[fd] === 'pipe') {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `stdio.${['stdin', 'stdout', 'stderr'][fd]}: the checkpointed process had a pipe there, which CRIU can only reconnect to a pipe: pass a pipe's fd or 'ignore', not a stream`,
+        );
+      }
+    }
+  }
   await requireFeatures(options.criuPath ?? 'criu', { lazy_pages: options.lazyPages });
   const libc = loadLibc();
   if (!options.detach && !options.noSubreaper) {
@@ -534,10 +549,8 @@ export async function restoreContainer(
             );
           }
           rootMounted = true;
-          // Pipes the dumped init had as stdio become ours (CRIU's stdio).
-          const inheritFd = readDescriptors(imagePath).flatMap((link, fd) =>
-            link.startsWith('pipe:') ? [{ key: link, fd }] : [],
-          );
+          // Pipes the dumped init had as stdio become the caller's stdio (CRIU's).
+          const inheritFd = pipedStdio.flatMap((link, fd) => (link ? [{ key: link, fd }] : []));
           // A network namespace joined by path was dumped as external: CRIU
           // gets it as its fd 4 (after its socket).
           const netns = joinedNetns(spec);
