@@ -12,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
 } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -597,6 +598,33 @@ describe('checkpoint and restore through the Runtime API', () => {
     expect(runtime.list().map((state) => state.id)).not.toContain(id);
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
     expect(cgroupDirsNamed(id)).toEqual([]);
+  });
+
+  it("without `stdio`, a restored process' pipe becomes /dev/null", {
+    timeout: 60_000,
+  }, async () => {
+    const runtime = new Runtime({ root: sandbox.root });
+    const bundle = printingBundle(100_000);
+    const id = sandbox.id('null');
+    const pipe = await anonymousPipe();
+    try {
+      await runtime.run(id, { bundle, detach: true, stdio: ['ignore', pipe.writeEnd, 'ignore'] });
+    } finally {
+      pipe.closeWriteEnd();
+    }
+    await waitFor(() => pipe.text().length > 0, 'the first line');
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    await runtime.restore(id, { bundle, imagePath: images, detach: true });
+    try {
+      const { pid } = runtime.state(id);
+      expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe('/dev/null');
+      // The pipe the process had is gone with the checkpoint: cat saw its end.
+      await waitFor(pipe.ended, 'the end of the old pipe');
+    } finally {
+      await runtime.delete(id, { force: true });
+    }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 
   it('an aborted foreground restore kills the restored process and deletes the container (ABORTED)', {
