@@ -33,13 +33,16 @@ import { ContainerError, describeErrno, describeSystemError } from './errors.js'
 import { runHooksAsync } from './hooks.js';
 import { hostCgroupLayout } from './host.js';
 import { validateContainerId } from './id.js';
-import { abortedError, isProcessAlive, readProcessStat } from './proc.js';
+import { abortedError, isProcessAlive, readProcessStat, throwIfAborted } from './proc.js';
 import { destroyQuietly, FORWARDED_SIGNALS, killAndReap, writePidFile } from './process-control.js';
 import type { StoredState } from './state-store.js';
 import { type ResolvedStdio, resolveStdio, type Stdio } from './stdio.js';
 import { sendFdToSocket } from './unix-fds.js';
 
-/** `signal` ends the wait for the container's lock (ABORTED); a dump under way finishes. */
+/**
+ * `signal` ends the wait for the container's lock (ABORTED); a dump under
+ * way finishes. A lazy-pages dump takes no lock.
+ */
 export interface CheckpointOptions extends WaitingOptions {
   /** The criu binary; `criu` on PATH by default. */
   criuPath?: string;
@@ -335,113 +338,114 @@ export async function checkpointContainer(
   options: CheckpointOptions,
 ): Promise<void> {
   validateContainerId(id);
-  // Held for the dump, as runc holds it: no delete, pause or second dump meanwhile.
-  await runtime.store.withLockAsync(
-    id,
-    async () => {
-      const stored = runtime.store.read(id);
-      const status = runtime.status(stored);
-      if (status !== 'running' && status !== 'paused') {
-        throw new ContainerError('BAD_STATUS', 'container not running');
+  // The lock is held for a dump, so that no delete, pause or second dump
+  // runs meanwhile; not for a lazy-pages one, which waits for a page client
+  // for as long as it takes, and which `delete --force` must still reach.
+  const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (!options.lazyPages) return runtime.store.withLockAsync(id, fn, { signal: options.signal });
+    throwIfAborted(options.signal, `checkpoint: container ${id}`);
+    return fn();
+  };
+  await locked(async () => {
+    const stored = runtime.store.read(id);
+    const status = runtime.status(stored);
+    if (status !== 'running' && status !== 'paused') {
+      throw new ContainerError('BAD_STATUS', 'container not running');
+    }
+    const imagePath = resolve(options.imagePath ?? 'checkpoint');
+    const workPath = options.workPath ? resolve(options.workPath) : imagePath;
+    const mode = cgroupsMode(options.manageCgroupsMode);
+    const emptyNs = emptyNamespaces(options.emptyNs);
+    const ps = pageServer(options.pageServer);
+    const parentImage = options.parentPath;
+    if (parentImage !== undefined) {
+      // CRIU takes it relative to the images, as runc requires it.
+      if (isAbsolute(parentImage)) {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `--parent-path ${parentImage}: must be relative to --image-path (e.g. ../parent)`,
+        );
       }
-      const imagePath = resolve(options.imagePath ?? 'checkpoint');
-      const workPath = options.workPath ? resolve(options.workPath) : imagePath;
-      const mode = cgroupsMode(options.manageCgroupsMode);
-      const emptyNs = emptyNamespaces(options.emptyNs);
-      const ps = pageServer(options.pageServer);
-      const parentImage = options.parentPath;
-      if (parentImage !== undefined) {
-        // CRIU takes it relative to the images, as runc requires it.
-        if (isAbsolute(parentImage)) {
-          throw new ContainerError(
-            'OPTION_INVALID',
-            `--parent-path ${parentImage}: must be relative to --image-path (e.g. ../parent)`,
-          );
-        }
-        if (!isDirectory(resolve(imagePath, parentImage))) {
-          throw new ContainerError(
-            'OPTION_INVALID',
-            `--parent-path ${parentImage}: ${resolve(imagePath, parentImage)} is not a directory of images`,
-          );
-        }
+      if (!isDirectory(resolve(imagePath, parentImage))) {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `--parent-path ${parentImage}: ${resolve(imagePath, parentImage)} is not a directory of images`,
+        );
       }
-      const criuPath = options.criuPath ?? 'criu';
-      await requireFeatures(criuPath, {
-        mem_track: options.preDump,
-        lazy_pages: options.lazyPages,
+    }
+    const criuPath = options.criuPath ?? 'criu';
+    await requireFeatures(criuPath, {
+      mem_track: options.preDump,
+      lazy_pages: options.lazyPages,
+    });
+    const imagesFd = openDirectory(imagePath, '--image-path');
+    let workFd: number | undefined;
+    try {
+      workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
+      // What the init's stdio was: restore reconnects pipes to its own stdio.
+      const descriptors = [0, 1, 2].map((fd) => {
+        try {
+          return readlinkSync(`/proc/${stored.pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
       });
-      const imagesFd = openDirectory(imagePath, '--image-path');
-      let workFd: number | undefined;
-      try {
-        workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
-        // What the init's stdio was: restore reconnects pipes to its own stdio.
-        const descriptors = [0, 1, 2].map((fd) => {
-          try {
-            return readlinkSync(`/proc/${stored.pid}/fd/${fd}`);
-          } catch {
-            return '';
-          }
-        });
-        writeFileSync(join(imagePath, DESCRIPTORS), JSON.stringify(descriptors));
-        const inRoot = (path: string) => `/proc/${stored.pid}/root${path}`;
-        const opts: CriuOptions = {
-          images_dir_fd: imagesFd,
-          pid: stored.pid,
-          log_level: 4,
-          log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
-          root: stored.rootfs,
-          ...criuConfigFile(stored.config),
-          manage_cgroups: true,
-          notify_scripts: true,
-          orphan_pts_master: true,
-          ...externalNetns(stored.config),
-          ext_mnt: [
-            ...externalMounts(stored.config, stored.cgroup?.paths, stored.rootfs).map(
-              ({ dest }) => ({
-                key: dest,
-                val: dest,
-              }),
-            ),
-            ...(stored.config.linux?.maskedPaths ?? [])
-              .filter((path) => {
-                try {
-                  return !statSync(inRoot(path)).isDirectory();
-                } catch {
-                  return false;
-                }
-              })
-              .map((path) => ({ key: path, val: MASK_SOURCE })),
-          ],
-          ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
-          ...(options.statusFd !== undefined && options.statusFd >= 0
-            ? { status_fd: options.statusFd }
-            : {}),
-          ...(options.leaveRunning || options.preDump ? { leave_running: true } : {}),
-          ...(options.preDump ? { track_mem: true } : {}),
-          ...(options.tcpEstablished ? { tcp_established: true } : {}),
-          ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
-          ...(options.shellJob ? { shell_job: true } : {}),
-          ...(options.fileLocks ? { file_locks: true } : {}),
-          ...(options.autoDedup ? { auto_dedup: true } : {}),
-          ...(options.lazyPages ? { lazy_pages: true } : {}),
-          ...(parentImage ? { parent_img: parentImage } : {}),
-          ...(ps ? { ps } : {}),
-          ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
-          ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
-        };
-        await callCriu({
-          criuPath,
-          request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
-          stdio: ['ignore', 'inherit', 'inherit'],
-          logPath: join(workPath, opts.log_file ?? ''),
-        });
-      } finally {
-        closeSync(imagesFd);
-        if (workFd !== undefined) closeSync(workFd);
-      }
-    },
-    { signal: options.signal },
-  );
+      writeFileSync(join(imagePath, DESCRIPTORS), JSON.stringify(descriptors));
+      const inRoot = (path: string) => `/proc/${stored.pid}/root${path}`;
+      const opts: CriuOptions = {
+        images_dir_fd: imagesFd,
+        pid: stored.pid,
+        log_level: 4,
+        log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
+        root: stored.rootfs,
+        ...criuConfigFile(stored.config),
+        manage_cgroups: true,
+        notify_scripts: true,
+        orphan_pts_master: true,
+        ...externalNetns(stored.config),
+        ext_mnt: [
+          ...externalMounts(stored.config, stored.cgroup?.paths, stored.rootfs).map(({ dest }) => ({
+            key: dest,
+            val: dest,
+          })),
+          ...(stored.config.linux?.maskedPaths ?? [])
+            .filter((path) => {
+              try {
+                return !statSync(inRoot(path)).isDirectory();
+              } catch {
+                return false;
+              }
+            })
+            .map((path) => ({ key: path, val: MASK_SOURCE })),
+        ],
+        ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+        ...(options.statusFd !== undefined && options.statusFd >= 0
+          ? { status_fd: options.statusFd }
+          : {}),
+        ...(options.leaveRunning || options.preDump ? { leave_running: true } : {}),
+        ...(options.preDump ? { track_mem: true } : {}),
+        ...(options.tcpEstablished ? { tcp_established: true } : {}),
+        ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
+        ...(options.shellJob ? { shell_job: true } : {}),
+        ...(options.fileLocks ? { file_locks: true } : {}),
+        ...(options.autoDedup ? { auto_dedup: true } : {}),
+        ...(options.lazyPages ? { lazy_pages: true } : {}),
+        ...(parentImage ? { parent_img: parentImage } : {}),
+        ...(ps ? { ps } : {}),
+        ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
+        ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+      };
+      await callCriu({
+        criuPath,
+        request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        logPath: join(workPath, opts.log_file ?? ''),
+      });
+    } finally {
+      closeSync(imagesFd);
+      if (workFd !== undefined) closeSync(workFd);
+    }
+  });
   // Dumped and stopped: the container is gone, as with runc.
   if (!options.leaveRunning && !options.preDump) {
     await runtime.delete(id, { force: true });
