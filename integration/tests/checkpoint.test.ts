@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { ContainerError, Runtime, type RuntimeWarning } from '@runc-ts/libcontainer';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
@@ -598,6 +598,49 @@ describe('checkpoint and restore through the Runtime API', () => {
     expect(runtime.list().map((state) => state.id)).not.toContain(id);
     expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
     expect(cgroupDirsNamed(id)).toEqual([]);
+  });
+
+  it("a terminal container restored in the foreground: the pty relayed to the caller's streams", {
+    timeout: 60_000,
+  }, async () => {
+    const runtime = new Runtime({ root: sandbox.root });
+    const bundle = sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.terminal = true;
+      spec.process!.args = ['sh', '-c', 'touch /reading; read l; echo "got $l"; exit 3'];
+    });
+    const id = sandbox.id('ttyapi');
+    const socket = join(bundle, 'console.sock');
+    const receiver = spawn(
+      'python3',
+      [
+        join(repoRoot, 'integration/support/console-receiver.py'),
+        socket,
+        join(bundle, 'console.out'),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    receivers.push(receiver);
+    await waitFor(() => existsSync(socket), 'the console socket');
+    await runtime.run(id, { bundle, detach: true, consoleSocket: socket });
+    await waitFor(() => existsSync(join(bundle, 'rootfs/reading')), 'the process to read');
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    const before = signalListeners();
+    const input = new PassThrough();
+    const out = collector();
+    const restoring = runtime.restore(id, {
+      bundle,
+      imagePath: images,
+      noSubreaper: true,
+      stdio: [input, out.stream, 'ignore'],
+    });
+    input.end('hello\n');
+    expect(await restoring).toBe(3);
+    expect(out.text()).toContain('got hello');
+    expect(signalListeners()).toBe(before);
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
   });
 
   it("without `stdio`, a restored process' pipe becomes /dev/null", {
