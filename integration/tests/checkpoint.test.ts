@@ -12,9 +12,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
 } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import { ContainerError, Runtime, type RuntimeWarning } from '@runc-ts/libcontainer';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
 import { repoRoot, runcTs } from '../support/runc.js';
@@ -448,5 +451,251 @@ describe('a restore killed midway', () => {
     } finally {
       spawnSync('umount', ['-l', criuRoot]);
     }
+  });
+});
+
+describe('checkpoint and restore through the Runtime API', () => {
+  beforeEach((context) => {
+    if (noCriu) context.skip(noCriu);
+  });
+
+  function signalListeners(): number {
+    return ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH']
+      .map((signal) => process.listenerCount(signal))
+      .reduce((a, b) => a + b, 0);
+  }
+
+  /** A Writable collecting what is written to it as text. */
+  function collector(): { stream: Writable; text: () => string } {
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write: (chunk, _encoding, done) => done(void chunks.push(chunk)),
+    });
+    return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+  }
+
+  /**
+   * An anonymous pipe whose write end is an fd of this process and whose
+   * output is collected (Node's 'pipe' stdio are socketpairs): the one
+   * between `sleep` and `cat` in a shell pipeline, opened through /proc.
+   */
+  async function anonymousPipe() {
+    const pipeline = spawn('sh', ['-c', 'sleep 120 | cat'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    receivers.push(pipeline);
+    let text = '';
+    pipeline.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const sleeper = () =>
+      readFileSync(`/proc/${pipeline.pid}/task/${pipeline.pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .find((pid) => pid && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep');
+    await waitFor(() => sleeper() !== undefined, 'the pipeline');
+    const sleeperPid = Number(sleeper());
+    const writeEnd = openSync(`/proc/${sleeperPid}/fd/1`, 'w');
+    let closed = false;
+    return {
+      writeEnd,
+      text: () => text,
+      /** Leaves the write end to whoever else has it. */
+      closeWriteEnd: () => {
+        if (closed) return;
+        closed = true;
+        closeSync(writeEnd);
+        process.kill(sleeperPid, 'SIGKILL');
+      },
+      ended: () => pipeline.exitCode !== null,
+    };
+  }
+
+  /** A container printing 0, 1, 2... to its stdout every 50 ms, exiting 3 after `last`. */
+  function printingBundle(
+    last: number,
+    edit: (spec: import('@runc-ts/spec').Spec) => void = () => {},
+  ) {
+    return sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.args = [
+        'sh',
+        '-c',
+        `i=0; while [ $i -le ${last} ]; do echo $i; i=$((i+1)); sleep 0.05; done; exit 3`,
+      ];
+      edit(spec);
+    });
+  }
+
+  it("a library restore: the restored pipe reconnected to the caller's fd (a stream refused), no signal handler, no process warning, the failed poststart hook to `warn`", {
+    timeout: 60_000,
+  }, async () => {
+    const warnings: RuntimeWarning[] = [];
+    const runtime = new Runtime({
+      root: sandbox.root,
+      warn: (_message, warning) => warnings.push(warning),
+    });
+    const bundle = printingBundle(40, (spec) => {
+      spec.hooks = { poststart: [{ path: '/bin/false' }] };
+    });
+    const id = sandbox.id('api');
+    const before = await anonymousPipe();
+    try {
+      await runtime.run(id, { bundle, detach: true, stdio: ['ignore', before.writeEnd, 'ignore'] });
+    } finally {
+      before.closeWriteEnd();
+    }
+    await waitFor(() => before.text().split('\n').length > 6, 'the first lines');
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    const printedBefore = before.text().trim().split('\n').map(Number);
+    const lastBefore = printedBefore.at(-1)!;
+
+    const processWarnings: Error[] = [];
+    const onWarning = (warning: Error) => processWarnings.push(warning);
+    process.on('warning', onWarning);
+    const listenersBefore = signalListeners();
+    const warningsBefore = warnings.length;
+    let listenersDuring = -1;
+    // A stream cannot stand for a pipe CRIU reopens: refused, nothing made.
+    const refused = await runtime
+      .restore(id, { bundle, imagePath: images, stdio: ['ignore', collector().stream, 'ignore'] })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: 'OPTION_INVALID',
+      message: expect.stringContaining('stdio.stdout'),
+    });
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    const after = await anonymousPipe();
+    try {
+      const restoring = runtime.restore(id, {
+        bundle,
+        imagePath: images,
+        noSubreaper: true,
+        stdio: ['ignore', after.writeEnd, 'ignore'],
+      });
+      await waitFor(() => after.text().length > 0, 'output of the restored process');
+      // CRIU has given the restored process its copy.
+      after.closeWriteEnd();
+      listenersDuring = signalListeners();
+      expect(await restoring).toBe(3);
+    } finally {
+      process.off('warning', onWarning);
+      after.closeWriteEnd();
+    }
+    await waitFor(after.ended, 'the end of the restored output');
+    // The count went on from where it stopped, into the stream given to restore.
+    const printedAfter = after.text().trim().split('\n').map(Number);
+    expect(printedAfter[0]).toBeGreaterThan(lastBefore);
+    expect(printedAfter.at(-1)).toBe(40);
+    expect(listenersDuring).toBe(listenersBefore);
+    expect(signalListeners()).toBe(listenersBefore);
+    expect(processWarnings).toEqual([]);
+    expect(warnings.slice(warningsBefore)).toEqual([
+      expect.objectContaining({ code: 'HOOK', message: expect.stringContaining('poststart') }),
+    ]);
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    expect(cgroupDirsNamed(id)).toEqual([]);
+  });
+
+  it("a terminal container restored in the foreground: the pty relayed to the caller's streams", {
+    timeout: 60_000,
+  }, async () => {
+    const runtime = new Runtime({ root: sandbox.root });
+    const bundle = sandbox.bundle((spec) => {
+      spec.root!.readonly = false;
+      spec.process!.terminal = true;
+      spec.process!.args = ['sh', '-c', 'touch /reading; read l; echo "got $l"; exit 3'];
+    });
+    const id = sandbox.id('ttyapi');
+    const socket = join(bundle, 'console.sock');
+    const receiver = spawn(
+      'python3',
+      [
+        join(repoRoot, 'integration/support/console-receiver.py'),
+        socket,
+        join(bundle, 'console.out'),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    receivers.push(receiver);
+    await waitFor(() => existsSync(socket), 'the console socket');
+    await runtime.run(id, { bundle, detach: true, consoleSocket: socket });
+    await waitFor(() => existsSync(join(bundle, 'rootfs/reading')), 'the process to read');
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    const before = signalListeners();
+    const input = new PassThrough();
+    const out = collector();
+    const restoring = runtime.restore(id, {
+      bundle,
+      imagePath: images,
+      noSubreaper: true,
+      stdio: [input, out.stream, 'ignore'],
+    });
+    input.end('hello\n');
+    expect(await restoring).toBe(3);
+    expect(out.text()).toContain('got hello');
+    expect(signalListeners()).toBe(before);
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it("without `stdio`, a restored process' pipe becomes /dev/null", {
+    timeout: 60_000,
+  }, async () => {
+    const runtime = new Runtime({ root: sandbox.root });
+    const bundle = printingBundle(100_000);
+    const id = sandbox.id('null');
+    const pipe = await anonymousPipe();
+    try {
+      await runtime.run(id, { bundle, detach: true, stdio: ['ignore', pipe.writeEnd, 'ignore'] });
+    } finally {
+      pipe.closeWriteEnd();
+    }
+    await waitFor(() => pipe.text().length > 0, 'the first line');
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    await runtime.restore(id, { bundle, imagePath: images, detach: true });
+    try {
+      const { pid } = runtime.state(id);
+      expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe('/dev/null');
+      // The pipe the process had is gone with the checkpoint: cat saw its end.
+      await waitFor(pipe.ended, 'the end of the old pipe');
+    } finally {
+      await runtime.delete(id, { force: true });
+    }
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+  });
+
+  it('an aborted foreground restore kills the restored process and deletes the container (ABORTED)', {
+    timeout: 60_000,
+  }, async () => {
+    const runtime = new Runtime({ root: sandbox.root });
+    const bundle = printingBundle(100_000);
+    const id = sandbox.id('abort');
+    await runtime.run(id, { bundle, detach: true });
+    const images = join(sandbox.dir, `${id}-images`);
+    await runtime.checkpoint(id, { imagePath: images });
+    const controller = new AbortController();
+    const restoring = runtime.restore(id, {
+      bundle,
+      imagePath: images,
+      noSubreaper: true,
+      signal: controller.signal,
+    });
+    await waitFor(
+      () => runtime.list().some((state) => state.id === id && state.status === 'running'),
+      'the restored container',
+    );
+    controller.abort();
+    const error = await restoring.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ContainerError);
+    expect(error).toMatchObject({ code: 'ABORTED' });
+    expect(runtime.list().map((state) => state.id)).not.toContain(id);
+    expect(leftovers(bundle)).toEqual({ processes: [], mounts: [] });
+    expect(cgroupDirsNamed(id)).toEqual([]);
   });
 });

@@ -20,7 +20,7 @@ import { type CgroupManager, loadLibc } from '@runc-ts/cgroups';
 import { bindSourcePath } from '@runc-ts/namespaces';
 import type { Mount, Spec } from '@runc-ts/spec';
 import { createCgroupManager, joinContainerCgroup } from './cgroup.js';
-import type { Runtime } from './container.js';
+import type { Runtime, WaitingOptions } from './container.js';
 import { loadBundle, timestamp } from './create.js';
 import {
   CGROUP_MODES,
@@ -30,15 +30,20 @@ import {
   missingCriuFeatures,
 } from './criu.js';
 import { ContainerError, describeErrno, describeSystemError } from './errors.js';
-import { runHooks } from './hooks.js';
+import { runHooksAsync } from './hooks.js';
 import { hostCgroupLayout } from './host.js';
 import { validateContainerId } from './id.js';
-import { isProcessAlive, readProcessStat } from './proc.js';
-import { destroyQuietly, killAndReap, writePidFile } from './process-control.js';
+import { abortedError, isProcessAlive, readProcessStat, throwIfAborted } from './proc.js';
+import { destroyQuietly, FORWARDED_SIGNALS, killAndReap, writePidFile } from './process-control.js';
 import type { StoredState } from './state-store.js';
+import { type ResolvedStdio, resolveStdio, type Stdio } from './stdio.js';
 import { sendFdToSocket } from './unix-fds.js';
 
-export interface CheckpointOptions {
+/**
+ * `signal` ends the wait for the container's lock (ABORTED); a dump under
+ * way finishes. A lazy-pages dump takes no lock.
+ */
+export interface CheckpointOptions extends WaitingOptions {
   /** The criu binary; `criu` on PATH by default. */
   criuPath?: string;
   /** Where the images go (default: ./checkpoint). */
@@ -65,8 +70,25 @@ export interface CheckpointOptions {
   autoDedup?: boolean;
 }
 
-export interface RestoreOptions {
+export interface RestoreOptions extends WaitingOptions {
   criuPath?: string;
+  /**
+   * Where the restored process' stdio goes (fds, 'ignore' or streams;
+   * /dev/null for each by default; the CLI passes [0, 1, 2]). CRIU restores
+   * the checkpointed process' own fds: only those that were pipes are
+   * reconnected to these (a file or /dev/null is reopened as it was). With
+   * a terminal in the foreground, the relayed pty reads stdio[0] and
+   * writes to stdio[1].
+   */
+  stdio?: Stdio;
+  /**
+   * In the foreground, forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+   * SIGUSR2 (and SIGWINCH, to the terminal relay) received by this process
+   * to the restored process (installs process signal handlers; the CLI
+   * does). `signal` aborting SIGKILLs the restored process, which is then
+   * deleted.
+   */
+  forwardSignals?: boolean;
   bundle: string;
   imagePath?: string;
   workPath?: string;
@@ -316,101 +338,114 @@ export async function checkpointContainer(
   options: CheckpointOptions,
 ): Promise<void> {
   validateContainerId(id);
-  const stored = runtime.store.read(id);
-  const status = runtime.status(stored);
-  if (status !== 'running' && status !== 'paused') {
-    throw new ContainerError('BAD_STATUS', 'container not running');
-  }
-  const imagePath = resolve(options.imagePath ?? 'checkpoint');
-  const workPath = options.workPath ? resolve(options.workPath) : imagePath;
-  const mode = cgroupsMode(options.manageCgroupsMode);
-  const emptyNs = emptyNamespaces(options.emptyNs);
-  const ps = pageServer(options.pageServer);
-  const parentImage = options.parentPath;
-  if (parentImage !== undefined) {
-    // CRIU takes it relative to the images, as runc requires it.
-    if (isAbsolute(parentImage)) {
-      throw new ContainerError(
-        'OPTION_INVALID',
-        `--parent-path ${parentImage}: must be relative to --image-path (e.g. ../parent)`,
-      );
+  // The lock is held for a dump, so that no delete, pause or second dump
+  // runs meanwhile; not for a lazy-pages one, which waits for a page client
+  // for as long as it takes, and which `delete --force` must still reach.
+  const locked = <T>(fn: () => Promise<T>): Promise<T> => {
+    if (!options.lazyPages) return runtime.store.withLockAsync(id, fn, { signal: options.signal });
+    throwIfAborted(options.signal, `checkpoint: container ${id}`);
+    return fn();
+  };
+  await locked(async () => {
+    const stored = runtime.store.read(id);
+    const status = runtime.status(stored);
+    if (status !== 'running' && status !== 'paused') {
+      throw new ContainerError('BAD_STATUS', 'container not running');
     }
-    if (!isDirectory(resolve(imagePath, parentImage))) {
-      throw new ContainerError(
-        'OPTION_INVALID',
-        `--parent-path ${parentImage}: ${resolve(imagePath, parentImage)} is not a directory of images`,
-      );
-    }
-  }
-  const criuPath = options.criuPath ?? 'criu';
-  await requireFeatures(criuPath, { mem_track: options.preDump, lazy_pages: options.lazyPages });
-  const imagesFd = openDirectory(imagePath, '--image-path');
-  let workFd: number | undefined;
-  try {
-    workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
-    // What the init's stdio was: restore reconnects pipes to its own stdio.
-    const descriptors = [0, 1, 2].map((fd) => {
-      try {
-        return readlinkSync(`/proc/${stored.pid}/fd/${fd}`);
-      } catch {
-        return '';
+    const imagePath = resolve(options.imagePath ?? 'checkpoint');
+    const workPath = options.workPath ? resolve(options.workPath) : imagePath;
+    const mode = cgroupsMode(options.manageCgroupsMode);
+    const emptyNs = emptyNamespaces(options.emptyNs);
+    const ps = pageServer(options.pageServer);
+    const parentImage = options.parentPath;
+    if (parentImage !== undefined) {
+      // CRIU takes it relative to the images, as runc requires it.
+      if (isAbsolute(parentImage)) {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `--parent-path ${parentImage}: must be relative to --image-path (e.g. ../parent)`,
+        );
       }
+      if (!isDirectory(resolve(imagePath, parentImage))) {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `--parent-path ${parentImage}: ${resolve(imagePath, parentImage)} is not a directory of images`,
+        );
+      }
+    }
+    const criuPath = options.criuPath ?? 'criu';
+    await requireFeatures(criuPath, {
+      mem_track: options.preDump,
+      lazy_pages: options.lazyPages,
     });
-    writeFileSync(join(imagePath, DESCRIPTORS), JSON.stringify(descriptors));
-    const inRoot = (path: string) => `/proc/${stored.pid}/root${path}`;
-    const opts: CriuOptions = {
-      images_dir_fd: imagesFd,
-      pid: stored.pid,
-      log_level: 4,
-      log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
-      root: stored.rootfs,
-      ...criuConfigFile(stored.config),
-      manage_cgroups: true,
-      notify_scripts: true,
-      orphan_pts_master: true,
-      ...externalNetns(stored.config),
-      ext_mnt: [
-        ...externalMounts(stored.config, stored.cgroup?.paths, stored.rootfs).map(({ dest }) => ({
-          key: dest,
-          val: dest,
-        })),
-        ...(stored.config.linux?.maskedPaths ?? [])
-          .filter((path) => {
-            try {
-              return !statSync(inRoot(path)).isDirectory();
-            } catch {
-              return false;
-            }
-          })
-          .map((path) => ({ key: path, val: MASK_SOURCE })),
-      ],
-      ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
-      ...(options.statusFd !== undefined && options.statusFd >= 0
-        ? { status_fd: options.statusFd }
-        : {}),
-      ...(options.leaveRunning || options.preDump ? { leave_running: true } : {}),
-      ...(options.preDump ? { track_mem: true } : {}),
-      ...(options.tcpEstablished ? { tcp_established: true } : {}),
-      ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
-      ...(options.shellJob ? { shell_job: true } : {}),
-      ...(options.fileLocks ? { file_locks: true } : {}),
-      ...(options.autoDedup ? { auto_dedup: true } : {}),
-      ...(options.lazyPages ? { lazy_pages: true } : {}),
-      ...(parentImage ? { parent_img: parentImage } : {}),
-      ...(ps ? { ps } : {}),
-      ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
-      ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
-    };
-    await callCriu({
-      criuPath,
-      request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
-      stdio: ['ignore', 'inherit', 'inherit'],
-      logPath: join(workPath, opts.log_file ?? ''),
-    });
-  } finally {
-    closeSync(imagesFd);
-    if (workFd !== undefined) closeSync(workFd);
-  }
+    const imagesFd = openDirectory(imagePath, '--image-path');
+    let workFd: number | undefined;
+    try {
+      workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
+      // What the init's stdio was: restore reconnects pipes to its own stdio.
+      const descriptors = [0, 1, 2].map((fd) => {
+        try {
+          return readlinkSync(`/proc/${stored.pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
+      writeFileSync(join(imagePath, DESCRIPTORS), JSON.stringify(descriptors));
+      const inRoot = (path: string) => `/proc/${stored.pid}/root${path}`;
+      const opts: CriuOptions = {
+        images_dir_fd: imagesFd,
+        pid: stored.pid,
+        log_level: 4,
+        log_file: options.preDump ? 'pre-dump.log' : 'dump.log',
+        root: stored.rootfs,
+        ...criuConfigFile(stored.config),
+        manage_cgroups: true,
+        notify_scripts: true,
+        orphan_pts_master: true,
+        ...externalNetns(stored.config),
+        ext_mnt: [
+          ...externalMounts(stored.config, stored.cgroup?.paths, stored.rootfs).map(({ dest }) => ({
+            key: dest,
+            val: dest,
+          })),
+          ...(stored.config.linux?.maskedPaths ?? [])
+            .filter((path) => {
+              try {
+                return !statSync(inRoot(path)).isDirectory();
+              } catch {
+                return false;
+              }
+            })
+            .map((path) => ({ key: path, val: MASK_SOURCE })),
+        ],
+        ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+        ...(options.statusFd !== undefined && options.statusFd >= 0
+          ? { status_fd: options.statusFd }
+          : {}),
+        ...(options.leaveRunning || options.preDump ? { leave_running: true } : {}),
+        ...(options.preDump ? { track_mem: true } : {}),
+        ...(options.tcpEstablished ? { tcp_established: true } : {}),
+        ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
+        ...(options.shellJob ? { shell_job: true } : {}),
+        ...(options.fileLocks ? { file_locks: true } : {}),
+        ...(options.autoDedup ? { auto_dedup: true } : {}),
+        ...(options.lazyPages ? { lazy_pages: true } : {}),
+        ...(parentImage ? { parent_img: parentImage } : {}),
+        ...(ps ? { ps } : {}),
+        ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
+        ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+      };
+      await callCriu({
+        criuPath,
+        request: { type: options.preDump ? CriuRequest.PRE_DUMP : CriuRequest.DUMP, opts },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        logPath: join(workPath, opts.log_file ?? ''),
+      });
+    } finally {
+      closeSync(imagesFd);
+      if (workFd !== undefined) closeSync(workFd);
+    }
+  });
   // Dumped and stopped: the container is gone, as with runc.
   if (!options.leaveRunning && !options.preDump) {
     await runtime.delete(id, { force: true });
@@ -441,6 +476,8 @@ export async function restoreContainer(
     );
   }
   const relayTerminal = terminal && !options.detach;
+  const stdio = resolveStdio(options.stdio);
+  let criu: ChildProcess | undefined;
   /** The restored pty's master (relayed in the foreground), once CRIU sends it. */
   let relayMaster: number | undefined;
   const imagePath = resolve(options.imagePath ?? 'checkpoint');
@@ -453,6 +490,21 @@ export async function restoreContainer(
       `--image-path ${imagePath}: no checkpoint there (inventory.img is missing)`,
     );
   }
+  // CRIU reopens an inherited pipe through /proc/self/fd: it must be a
+  // pipe, which a Node stream (connected through a socketpair) is not.
+  const pipedStdio = readDescriptors(imagePath)
+    .slice(0, 3)
+    .map((link) => (link.startsWith('pipe:') ? link : ''));
+  if (!relayTerminal) {
+    for (const [fd, link] of pipedStdio.entries()) {
+      if (link && stdio.spawn[fd] === 'pipe') {
+        throw new ContainerError(
+          'OPTION_INVALID',
+          `stdio.${['stdin', 'stdout', 'stderr'][fd]}: the checkpointed process had a pipe there, which CRIU can only reconnect to a pipe: pass a pipe's fd or 'ignore', not a stream`,
+        );
+      }
+    }
+  }
   await requireFeatures(options.criuPath ?? 'criu', { lazy_pages: options.lazyPages });
   const libc = loadLibc();
   if (!options.detach && !options.noSubreaper) {
@@ -463,175 +515,199 @@ export async function restoreContainer(
     }
   }
   return runtime.store
-    .withLockAsync(id, async () => {
-      runtime.store.createContainerDir(id);
-      const stored: StoredState = {
-        id,
-        pid: 0,
-        pidStartTime: '',
-        bundle,
-        rootfs,
-        created: timestamp(),
-        owner: '',
-        config: spec,
-      };
-      let cgroup: CgroupManager | undefined;
-      let restoredPid = 0;
-      // CRIU wants the container's root to be a mount point of its own.
-      const criuRoot = join(runtime.store.dir(id), 'criu-root');
-      let rootMounted = false;
-      const extraFds: number[] = [];
-      const tempMounts: string[] = [];
-      const imagesFd = openDirectory(imagePath, '--image-path');
-      let workFd: number | undefined;
-      try {
-        workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
-        cgroup = createCgroupManager(id, spec, runtime.options);
-        const containerCgroup = cgroup;
-        mkdirSync(criuRoot, { mode: 0o755 });
-        const MS_BIND = 4096;
-        const MS_REC = 16384;
-        const mounted = libc.mount(rootfs, criuRoot, '', MS_BIND | MS_REC);
-        if (mounted < 0) {
-          throw new ContainerError(
-            'CRIU',
-            `cannot bind ${rootfs} to ${criuRoot}: ${describeErrno(-mounted)}`,
-          );
-        }
-        rootMounted = true;
-        // Pipes the dumped init had as stdio become ours (CRIU's stdio).
-        const inheritFd = readDescriptors(imagePath).flatMap((link, fd) =>
-          link.startsWith('pipe:') ? [{ key: link, fd }] : [],
-        );
-        // A network namespace joined by path was dumped as external: CRIU
-        // gets it as its fd 4 (after its socket).
-        const netns = joinedNetns(spec);
-        if (netns) {
-          extraFds.push(openSync(netns, fsConstants.O_RDONLY));
-          inheritFd.push({ key: EXTERNAL_NETNS, fd: 3 + extraFds.length });
-        }
-        // Bind mounts' mount points, nested ones too, made as runc makes
-        // them: each source bound on its destination for the time of the
-        // restore, so that the next one's mount point can be created in it.
-        tempMounts.push(...prepareRestoreMountpoints(spec, rootfs, bundle));
-        const opts: CriuOptions = {
-          images_dir_fd: imagesFd,
-          log_level: 4,
-          log_file: 'restore.log',
-          root: criuRoot,
-          ...criuConfigFile(spec),
-          manage_cgroups: true,
-          notify_scripts: true,
-          rst_sibling: true,
-          ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
-          ...(terminal ? { orphan_pts_master: true } : {}),
-          ...(inheritFd.length > 0 ? { inherit_fd: inheritFd } : {}),
-          ...(options.tcpEstablished ? { tcp_established: true } : {}),
-          ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
-          ...(options.shellJob ? { shell_job: true } : {}),
-          ...(options.fileLocks ? { file_locks: true } : {}),
-          ...(options.autoDedup ? { auto_dedup: true } : {}),
-          ...(options.lazyPages ? { lazy_pages: true } : {}),
-          ...(options.lsmProfile ? { lsm_profile: options.lsmProfile } : {}),
-          ...(options.lsmMountContext ? { lsm_mount_context: options.lsmMountContext } : {}),
-          ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
-          ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+    .withLockAsync(
+      id,
+      async () => {
+        runtime.store.createContainerDir(id);
+        const stored: StoredState = {
+          id,
+          pid: 0,
+          pidStartTime: '',
+          bundle,
+          rootfs,
+          created: timestamp(),
+          owner: '',
+          config: spec,
         };
-        const response = await callCriu({
-          criuPath: options.criuPath ?? 'criu',
-          request: { type: CriuRequest.RESTORE, opts },
-          stdio: ['inherit', 'inherit', 'inherit'],
-          extraFds,
-          logPath: join(workPath, 'restore.log'),
-          onStart: async (criuPid) => {
-            // The restored processes are CRIU's children: they start in its cgroup.
-            await joinContainerCgroup(containerCgroup, criuPid, spec, runtime.options);
-            stored.cgroup = containerCgroup.state();
-            const paths = stored.cgroup.paths;
-            // The directories the dump bound from the old cgroup are this one's now.
-            opts.ext_mnt = [
-              ...externalMounts(spec, paths, rootfs).map(({ dest, source }) => ({
-                key: dest,
-                val: hostPath(bundle, source),
-              })),
-              { key: MASK_SOURCE, val: MASK_SOURCE },
-            ];
-            const v1 = Object.entries(paths).filter(([controller]) => controller !== '');
-            opts.cg_root = v1.length
-              ? v1.map(([controller, path]) => ({
-                  ctrl: controller,
-                  path: path.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') || '/',
-                }))
-              : paths['']
-                ? [{ path: paths[''].replace(/^\/sys\/fs\/cgroup/, '') || '/' }]
-                : [];
-          },
-          onNotify: (script, pid, fds) => {
-            if (script === 'orphan-pts-master' && terminal) {
-              const master = fds[0];
-              if (master === undefined) {
-                throw new ContainerError('CRIU', 'CRIU sent no pty master with orphan-pts-master');
+        let cgroup: CgroupManager | undefined;
+        let restoredPid = 0;
+        // CRIU wants the container's root to be a mount point of its own.
+        const criuRoot = join(runtime.store.dir(id), 'criu-root');
+        let rootMounted = false;
+        const extraFds: number[] = [];
+        const tempMounts: string[] = [];
+        const imagesFd = openDirectory(imagePath, '--image-path');
+        let workFd: number | undefined;
+        try {
+          workFd = workPath === imagePath ? undefined : openDirectory(workPath, '--work-path');
+          cgroup = createCgroupManager(id, spec, runtime.options);
+          const containerCgroup = cgroup;
+          mkdirSync(criuRoot, { mode: 0o755 });
+          const MS_BIND = 4096;
+          const MS_REC = 16384;
+          const mounted = libc.mount(rootfs, criuRoot, '', MS_BIND | MS_REC);
+          if (mounted < 0) {
+            throw new ContainerError(
+              'CRIU',
+              `cannot bind ${rootfs} to ${criuRoot}: ${describeErrno(-mounted)}`,
+            );
+          }
+          rootMounted = true;
+          // Pipes the dumped init had as stdio become the caller's stdio (CRIU's).
+          const inheritFd = pipedStdio.flatMap((link, fd) => (link ? [{ key: link, fd }] : []));
+          // A network namespace joined by path was dumped as external: CRIU
+          // gets it as its fd 4 (after its socket).
+          const netns = joinedNetns(spec);
+          if (netns) {
+            extraFds.push(openSync(netns, fsConstants.O_RDONLY));
+            inheritFd.push({ key: EXTERNAL_NETNS, fd: 3 + extraFds.length });
+          }
+          // Bind mounts' mount points, nested ones too, made as runc makes
+          // them: each source bound on its destination for the time of the
+          // restore, so that the next one's mount point can be created in it.
+          tempMounts.push(...prepareRestoreMountpoints(spec, rootfs, bundle));
+          const opts: CriuOptions = {
+            images_dir_fd: imagesFd,
+            log_level: 4,
+            log_file: 'restore.log',
+            root: criuRoot,
+            ...criuConfigFile(spec),
+            manage_cgroups: true,
+            notify_scripts: true,
+            rst_sibling: true,
+            ...(workFd !== undefined ? { work_dir_fd: workFd } : {}),
+            ...(terminal ? { orphan_pts_master: true } : {}),
+            ...(inheritFd.length > 0 ? { inherit_fd: inheritFd } : {}),
+            ...(options.tcpEstablished ? { tcp_established: true } : {}),
+            ...(options.extUnixSk ? { ext_unix_sk: true } : {}),
+            ...(options.shellJob ? { shell_job: true } : {}),
+            ...(options.fileLocks ? { file_locks: true } : {}),
+            ...(options.autoDedup ? { auto_dedup: true } : {}),
+            ...(options.lazyPages ? { lazy_pages: true } : {}),
+            ...(options.lsmProfile ? { lsm_profile: options.lsmProfile } : {}),
+            ...(options.lsmMountContext ? { lsm_mount_context: options.lsmMountContext } : {}),
+            ...(mode !== undefined ? { manage_cgroups_mode: mode } : {}),
+            ...(emptyNs !== undefined ? { empty_ns: emptyNs } : {}),
+          };
+          const response = await callCriu({
+            criuPath: options.criuPath ?? 'criu',
+            request: { type: CriuRequest.RESTORE, opts },
+            // CRIU's stdio are what inherit_fd hands the restored pipes; with a
+            // relayed terminal the relay has the caller's streams instead.
+            stdio: relayTerminal
+              ? stdio.spawn.map((target) => (target === 'pipe' ? 'ignore' : target))
+              : stdio.spawn,
+            onSpawn: (child) => {
+              criu = child;
+              if (!relayTerminal) stdio.attach(child);
+            },
+            extraFds,
+            logPath: join(workPath, 'restore.log'),
+            onStart: async (criuPid) => {
+              // The restored processes are CRIU's children: they start in its cgroup.
+              await joinContainerCgroup(containerCgroup, criuPid, spec, runtime.options);
+              stored.cgroup = containerCgroup.state();
+              const paths = stored.cgroup.paths;
+              // The directories the dump bound from the old cgroup are this one's now.
+              opts.ext_mnt = [
+                ...externalMounts(spec, paths, rootfs).map(({ dest, source }) => ({
+                  key: dest,
+                  val: hostPath(bundle, source),
+                })),
+                { key: MASK_SOURCE, val: MASK_SOURCE },
+              ];
+              const v1 = Object.entries(paths).filter(([controller]) => controller !== '');
+              opts.cg_root = v1.length
+                ? v1.map(([controller, path]) => ({
+                    ctrl: controller,
+                    path: path.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') || '/',
+                  }))
+                : paths['']
+                  ? [{ path: paths[''].replace(/^\/sys\/fs\/cgroup/, '') || '/' }]
+                  : [];
+            },
+            onNotify: async (script, pid, fds) => {
+              if (script === 'orphan-pts-master' && terminal) {
+                const master = fds[0];
+                if (master === undefined) {
+                  throw new ContainerError(
+                    'CRIU',
+                    'CRIU sent no pty master with orphan-pts-master',
+                  );
+                }
+                if (options.consoleSocket)
+                  sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
+                else relayMaster = keepFd(master, 'the restored pty master');
+              } else if (script === 'setup-namespaces') {
+                stored.pid = pid;
+                const state = runtime.ociState(stored, 'creating');
+                await runHooksAsync('prestart', spec.hooks?.prestart, state);
+                await runHooksAsync('createRuntime', spec.hooks?.createRuntime, state);
+              } else if (script === 'post-restore') {
+                restoredPid = pid;
+                stored.pid = pid;
+                stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
+                runtime.store.write(stored);
+                if (options.pidFile) writePidFile(options.pidFile, pid);
               }
-              if (options.consoleSocket) sendFdToSocket(options.consoleSocket, master, '/dev/ptmx');
-              else relayMaster = keepFd(master, 'the restored pty master');
-            } else if (script === 'setup-namespaces') {
-              stored.pid = pid;
-              const state = runtime.ociState(stored, 'creating');
-              runHooks('prestart', spec.hooks?.prestart, state);
-              runHooks('createRuntime', spec.hooks?.createRuntime, state);
-            } else if (script === 'post-restore') {
-              restoredPid = pid;
-              stored.pid = pid;
-              stored.pidStartTime = readProcessStat(pid)?.startTime ?? '';
-              runtime.store.write(stored);
-              if (options.pidFile) writePidFile(options.pidFile, pid);
-            }
-          },
-        });
-        if (!restoredPid && response.restore) {
-          restoredPid = response.restore.pid;
-          stored.pid = restoredPid;
-          stored.pidStartTime = readProcessStat(restoredPid)?.startTime ?? '';
-          runtime.store.write(stored);
-          if (options.pidFile) writePidFile(options.pidFile, restoredPid);
+            },
+          });
+          if (!restoredPid && response.restore) {
+            restoredPid = response.restore.pid;
+            stored.pid = restoredPid;
+            stored.pidStartTime = readProcessStat(restoredPid)?.startTime ?? '';
+            runtime.store.write(stored);
+            if (options.pidFile) writePidFile(options.pidFile, restoredPid);
+          }
+          if (relayTerminal && relayMaster === undefined) {
+            throw new ContainerError(
+              'CRIU',
+              'CRIU restored a terminal container without sending its pty master (orphan-pts-master)',
+            );
+          }
+        } catch (error) {
+          if (relayMaster !== undefined) closeSync(relayMaster);
+          if (restoredPid > 0) await killAndReap(restoredPid, undefined, runtime.host);
+          await destroyQuietly(cgroup, (warning) => runtime.report(warning));
+          if (rootMounted) unmountQuietly(criuRoot);
+          runtime.store.removeContainerDir(id);
+          throw error;
+        } finally {
+          closeSync(imagesFd);
+          if (workFd !== undefined) closeSync(workFd);
+          for (const fd of extraFds) closeSync(fd);
+          for (const target of tempMounts.reverse()) loadLibc().umount2(target, 2);
         }
-        if (relayTerminal && relayMaster === undefined) {
-          throw new ContainerError(
-            'CRIU',
-            'CRIU restored a terminal container without sending its pty master (orphan-pts-master)',
-          );
-        }
-      } catch (error) {
-        if (relayMaster !== undefined) closeSync(relayMaster);
-        if (restoredPid > 0) await killAndReap(restoredPid, undefined, runtime.host);
-        await destroyQuietly(cgroup, (warning) => runtime.report(warning));
         if (rootMounted) unmountQuietly(criuRoot);
-        runtime.store.removeContainerDir(id);
-        throw error;
-      } finally {
-        closeSync(imagesFd);
-        if (workFd !== undefined) closeSync(workFd);
-        for (const fd of extraFds) closeSync(fd);
-        for (const target of tempMounts.reverse()) loadLibc().umount2(target, 2);
-      }
-      if (rootMounted) unmountQuietly(criuRoot);
-      try {
-        runHooks('poststart', spec.hooks?.poststart, runtime.ociState(stored, 'running'));
-      } catch (error) {
-        runtime.report({ code: 'HOOK', message: (error as Error).message, cause: error });
-      }
-      return restoredPid;
-    })
+        try {
+          await runHooksAsync(
+            'poststart',
+            spec.hooks?.poststart,
+            runtime.ociState(stored, 'running'),
+          );
+        } catch (error) {
+          runtime.report({ code: 'HOOK', message: (error as Error).message, cause: error });
+        }
+        return restoredPid;
+      },
+      { signal: options.signal },
+    )
     .then(async (pid) => {
       if (options.detach) return 0;
       const relay =
         relayMaster === undefined
           ? undefined
-          : startConsoleRelay(await runtime.executorPath(), relayMaster, pid);
+          : startConsoleRelay(runtime, await runtime.executorPath(), relayMaster, pid, stdio);
       try {
-        const code = await waitForRestored(pid, relay?.child);
-        // The relay ends once the process has and the pty has no more output.
+        const code = await waitForRestored(pid, relay?.child, {
+          forwardSignals: options.forwardSignals,
+          signal: options.signal,
+          what: `restore: waiting for container ${id}`,
+        });
+        // The relay ends once the process has and the pty has no more output;
+        // piped stdio once the caller's streams have all of it.
         await relay?.done;
+        if (criu && !relay) await stdio.drained(criu);
         return code;
       } finally {
         await runtime.delete(id, { force: true });
@@ -684,69 +760,96 @@ function keepFd(fd: number, what: string): number {
  * closed here.
  */
 function startConsoleRelay(
+  runtime: Runtime,
   initPath: string,
   master: number,
   pid: number,
+  stdio: ResolvedStdio,
 ): { child: ChildProcess; done: Promise<void> } {
   let child: ChildProcess;
   try {
     child = spawn(initPath, ['--console-relay', String(pid)], {
-      stdio: ['inherit', 'inherit', 'inherit', master],
+      stdio: [...stdio.spawn, master],
       env: {},
     });
   } finally {
     closeSync(master);
   }
+  stdio.attach(child);
   const done = new Promise<void>((resolveDone) => {
     child.once('error', (error) => {
-      process.emitWarning(`cannot relay the restored terminal (${initPath}): ${error.message}`);
+      runtime.report({
+        code: 'TERMINAL',
+        message: `cannot relay the restored terminal (${initPath}): ${error.message}`,
+        cause: error,
+      });
       resolveDone();
     });
-    child.once('exit', () => resolveDone());
+    child.once('exit', () => resolveDone(stdio.drained(child)));
   });
   return { child, done };
 }
 
 /**
- * Waits for the restored init (our child: CRIU restored it as its sibling),
- * forwarding signals to it (SIGWINCH to the console relay, which resizes the
- * pty); returns its status as runc does (128 + signal).
+ * Waits for the restored init (our child: CRIU restored it as its sibling)
+ * and returns its status as runc does (128 + signal). Only with
+ * `forwardSignals` does it install handlers on this process, forwarding
+ * signals to the init (SIGWINCH to the console relay, which resizes the
+ * pty); `signal` aborting SIGKILLs the init and rejects with ABORTED.
  */
-async function waitForRestored(pid: number, relay?: ChildProcess): Promise<number> {
+async function waitForRestored(
+  pid: number,
+  relay: ChildProcess | undefined,
+  options: { forwardSignals?: boolean; signal?: AbortSignal; what: string },
+): Promise<number> {
   const libc = loadLibc();
   const P_PID = 1;
   const WEXITED = 4;
   const WNOHANG = 1;
   const CLD_EXITED = 1;
-  const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
   const forward = (signal: NodeJS.Signals) => {
     try {
-      process.kill(pid, signal);
+      if (signal === 'SIGWINCH') relay?.kill('SIGWINCH');
+      else process.kill(pid, signal);
     } catch {
       // Already gone.
     }
   };
-  for (const signal of forwarded) process.on(signal, forward);
-  const resize = () => relay?.kill('SIGWINCH');
-  if (relay) process.on('SIGWINCH', resize);
+  if (options.forwardSignals) for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  const abortSignal = options.signal;
+  let killed = false;
+  const exited = (status: number) => {
+    if (killed && abortSignal) throw abortedError(abortSignal, options.what);
+    return status;
+  };
   try {
     const info = Buffer.alloc(128);
     for (;;) {
+      if (abortSignal?.aborted && !killed) {
+        // Reaped below like any exit, then reported as ABORTED.
+        killed = true;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
       info.fill(0);
       const result = libc.waitid(P_PID, pid, info, WEXITED | WNOHANG);
       if (result < 0) {
         // Not our child after all (a subreaper elsewhere reaped it): poll.
-        if (!isProcessAlive(pid)) return 0;
+        if (!isProcessAlive(pid)) return exited(0);
       } else if (info.readInt32LE(16) === pid) {
         // siginfo_t: si_code at 8; for SIGCHLD si_pid at 16, si_status at 24.
         const code = info.readInt32LE(8);
         const status = info.readInt32LE(24);
-        return code === CLD_EXITED ? status : 128 + status;
+        return exited(code === CLD_EXITED ? status : 128 + status);
       }
       await new Promise((resolveTimer) => setTimeout(resolveTimer, 10));
     }
   } finally {
-    for (const signal of forwarded) process.off(signal, forward);
-    if (relay) process.off('SIGWINCH', resize);
+    if (options.forwardSignals) {
+      for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    }
   }
 }

@@ -68,7 +68,9 @@ export interface RuntimeWarning {
     /** The container's cgroup already held processes. */
     | 'CGROUP'
     /** A corrupt state file was removed by a forced delete. */
-    | 'STATE_CORRUPT';
+    | 'STATE_CORRUPT'
+    /** A restored container's terminal could not be relayed in the foreground (the process runs on). */
+    | 'TERMINAL';
   message: string;
   cause?: unknown;
 }

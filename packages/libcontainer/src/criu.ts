@@ -2,6 +2,7 @@
 // notifications answered while CRIU works, then one response. The message
 // definitions are CRIU's images/rpc.proto (proto2), the fields runc-ts uses,
 // by their wire numbers; protobufjs (light build) encodes them.
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { loadLibc } from '@runc-ts/cgroups';
 import protobuf from 'protobufjs/light.js';
@@ -218,7 +219,9 @@ export interface CriuCall {
    * status_fd are fds of this process: CRIU opens them through
    * /proc/<its peer's pid>/fd.
    */
-  stdio: ['ignore' | 'inherit', 'inherit', 'inherit'];
+  stdio: readonly (number | 'ignore' | 'inherit' | 'pipe')[];
+  /** Called with CRIU's process once spawned (to connect its 'pipe' stdio). */
+  onSpawn?(child: ChildProcess): void;
   /** Fds of this process CRIU gets as its 4, 5... (after its socket): inherit_fd may name them. */
   extraFds?: number[];
   /** Where CRIU's log is, for the error message. */
@@ -289,6 +292,7 @@ export async function callCriu(call: CriuCall): Promise<CriuResponse> {
     child = childProcess.spawn(call.criuPath, ['swrk', '3'], {
       stdio: [...call.stdio, ...sources],
     });
+    call.onSpawn?.(child);
     child.once('error', (error) => resolve(`cannot run ${call.criuPath}: ${error.message}`));
     child.once('exit', (code, signal) =>
       resolve(signal ? `criu was killed by ${signal}` : `criu exited with status ${code}`),

@@ -133,6 +133,37 @@ describe('errors', () => {
   });
 });
 
+describe('checkpoint', () => {
+  it("waits for the container's lock without blocking the event loop; `signal` ends the wait", async () => {
+    const runtime = new Runtime({ root: join(dir, 'root') });
+    let release!: () => void;
+    const held = runtime.store.withLockAsync(
+      'busy',
+      () => new Promise<void>((resolve) => (release = resolve)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the lock is taken
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    try {
+      const error = await runtime
+        .checkpoint('busy', { signal: AbortSignal.timeout(200) })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ContainerError);
+      expect(error).toMatchObject({
+        code: 'ABORTED',
+        message: expect.stringContaining('timed out'),
+      });
+      expect(ticks).toBeGreaterThan(5);
+    } finally {
+      clearInterval(ticker);
+      release();
+      await held;
+    }
+    // Lock free: the missing container is what is wrong now.
+    await expect(runtime.checkpoint('busy', {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
 describe('warnings', () => {
   it('a failing poststop hook goes to the warn option, never to process warnings', async () => {
     const root = join(dir, 'root');

@@ -158,6 +158,9 @@ export function registerRestore(program: Command, context: CommandContext): void
         noPivot: (flags as { pivot?: boolean }).pivot === false,
         lsmProfile: flags.lsmProfile,
         lsmMountContext: flags.lsmMountContext,
+        // As runc: the restored process' stdio are ours, and so are its signals.
+        stdio: [0, 1, 2] as const,
+        forwardSignals: true,
       });
       context.exitCode = code;
     });
