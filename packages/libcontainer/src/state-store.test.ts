@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ContainerError } from './errors.js';
@@ -122,6 +122,13 @@ describe('StateStore', () => {
     expect(readdirSync(store.root)).toEqual([]);
   });
 
+  it('leaves no lock directory after a command on a container that does not exist', async () => {
+    store.withLock('missing', () => {});
+    expect(readdirSync(store.root)).toEqual([]);
+    await store.withLockAsync('missing', async () => {});
+    expect(readdirSync(store.root)).toEqual([]);
+  });
+
   it('holds the lock until asynchronous work settles', async () => {
     const lock = store.lockPath('e');
     let during = false;
@@ -134,8 +141,9 @@ describe('StateStore', () => {
   });
 
   it('waits for another holder on timers: the event loop runs meanwhile', async () => {
-    store.withLock('w', () => {}); // makes the lock directory
     const lock = store.lockPath('w');
+    // The lock directory, as a holder of another container's lock keeps it.
+    mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
     // flock(1) holds the lock for 300 ms from another process.
     const holder = spawn('flock', [lock, 'sleep', '0.3'], { stdio: 'ignore' });
     try {
@@ -288,7 +296,8 @@ describe('StateStore', () => {
     }
     expect(await Promise.all(children)).toEqual(['0 ', '0 ', '0 ']);
     expect(readFileSync(counter, 'utf8')).toBe('200');
-    expect(readdirSync(join(store.root, '@locks'))).toEqual([]);
+    // No lock file left; the directory itself goes with the last lock on no container.
+    expect(lockFilesLeft(store.root)).toEqual([]);
   }, 60_000);
 
   it('removes the lock directory with the last container, racing other commands safely', async (context) => {
@@ -424,3 +433,8 @@ describe('a corrupt state file', () => {
     }
   });
 });
+
+function lockFilesLeft(root: string): string[] {
+  const locks = join(root, '@locks');
+  return existsSync(locks) ? readdirSync(locks) : [];
+}

@@ -370,7 +370,7 @@ export class StateStore {
           return () => {
             rmSync(path, { force: true });
             closeSync(fd);
-            if (this.lastContainerRemoved) this.removeLockDirIfEmpty();
+            if (this.lastContainerRemoved || this.noContainerLeft(id)) this.removeLockDirIfEmpty();
           };
         }
       } else if (result !== -EWOULDBLOCK) {
@@ -417,6 +417,20 @@ export class StateStore {
     }
     if (!isDirectory) {
       throw new ContainerError('STATE_ROOT', `${dir} is not a directory`);
+    }
+  }
+
+  /**
+   * After a command on a container that does not exist (a `delete` or
+   * `start` of a wrong id): true when the root holds nothing but the lock
+   * directory, which that command's lock made.
+   */
+  private noContainerLeft(id: string): boolean {
+    if (this.exists(id)) return false;
+    try {
+      return readdirSync(this.root).every((name) => name === LOCK_DIR);
+    } catch {
+      return false;
     }
   }
 
