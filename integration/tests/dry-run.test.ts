@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { exampleSpec, renderSpec, type Spec, toRootless } from '@runc-ts/spec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupDirsNamed } from '../support/cgroups.js';
-import { runcTs } from '../support/runc.js';
+import { stageRuntime } from '../support/rootless.js';
 import { leftovers, Sandbox } from '../support/sandbox.js';
 
 const sandbox = new Sandbox();
@@ -413,6 +413,8 @@ describe('create --dry-run', () => {
       mkdirSync(xdg, { mode: 0o700 });
       spawnSync('chown', [String(nobody), xdg]);
       const id = sandbox.id('nobody');
+      // The checkout may be out of that user's reach (a 0700 parent): a copy it can run.
+      const { runc: stagedRunc } = stageRuntime(join(dir, 'runtime'));
       const result = spawnSync(
         'setpriv',
         [
@@ -421,7 +423,7 @@ describe('create --dry-run', () => {
           '--regid',
           String(nobody),
           '--clear-groups',
-          runcTs,
+          stagedRunc,
           'create',
           '--dry-run',
           '--format',

@@ -172,8 +172,8 @@ describe('no mount namespace of its own (runc, crun: mounts in the runtime names
 describe('a mount namespace joined by path', () => {
   it('runs the container in it and makes its mounts there, masked paths included', (context) => {
     if (!hasUnshare) context.skip(NO_UTIL_LINUX);
+    // A link to the held namespace, made by the script below (a path known before it runs).
     const nsFile = join(sandbox.dir, 'mntns');
-    writeFileSync(nsFile, '');
     const bundle = sandbox.bundle((spec) => {
       spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) =>
         ns.type === 'mount' ? { type: 'mount', path: nsFile } : ns,
@@ -186,11 +186,16 @@ describe('a mount namespace joined by path', () => {
     });
     const result = inPrivateMountNs(
       [
-        // The namespace to join: a copy of this one, kept by its nsfs file.
-        `unshare --mount="${nsFile}" --propagation unchanged true`,
-        `echo "joined mnt:[$(stat -c %i "${nsFile}")]"`,
+        // The namespace to join: a copy of this one, held by a process. (Not
+        // bound onto a file with `unshare --mount=FILE`: that bind failed with
+        // EINVAL now and then when other tests ran beside this one.)
+        'unshare --mount --propagation unchanged sleep 1000 & holder=$!',
+        'while [ "$(readlink /proc/$holder/ns/mnt)" = "$(readlink /proc/self/ns/mnt)" ]; do sleep 0.01; done',
+        `ln -s /proc/$holder/ns/mnt "${nsFile}"`,
+        'echo "joined $(readlink /proc/$holder/ns/mnt)"',
         'echo "runtime $(readlink /proc/self/ns/mnt)"',
         '"$RUNC" --root "$ROOT" run --bundle "$BUNDLE" "$ID"; echo "status $?"',
+        'kill $holder',
         'echo "left $(grep -c " $BUNDLE/rootfs" /proc/self/mountinfo)"',
       ].join('\n'),
       bundle,
