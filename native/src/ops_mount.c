@@ -1126,31 +1126,31 @@ OP_RUN(symlink)
 	return op_symlink(ex, v[0].str, v[1].str);
 }
 
-OP_RUN(pivot_root)
+/* The three ways into the container's root share what surrounds them: no
+ * host path stays open across the switch, stdio is reopened on the
+ * container's /dev/null, and the fifo's procfs is kept for WAIT_FIFO. */
+static int switch_root(struct ex *ex, int (*enter)(struct ex *))
 {
-	close_mount_sources(ex); /* no host path is mounted after this */
-	if (op_pivot_root(ex) < 0 || reopen_dev_null(ex) < 0)
+	close_mount_sources(ex);
+	if (enter(ex) < 0 || reopen_dev_null(ex) < 0)
 		return -1;
 	keep_fifo_proc(ex);
 	return 0;
+}
+
+OP_RUN(pivot_root)
+{
+	return switch_root(ex, op_pivot_root);
 }
 
 OP_RUN(move_root)
 {
-	close_mount_sources(ex);
-	if (op_move_root(ex) < 0 || reopen_dev_null(ex) < 0)
-		return -1;
-	keep_fifo_proc(ex);
-	return 0;
+	return switch_root(ex, op_move_root);
 }
 
 OP_RUN(chroot)
 {
-	close_mount_sources(ex);
-	if (op_chroot(ex) < 0 || reopen_dev_null(ex) < 0)
-		return -1;
-	keep_fifo_proc(ex);
-	return 0;
+	return switch_root(ex, op_chroot);
 }
 
 OP_RUN(mask)
